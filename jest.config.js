@@ -1,0 +1,20 @@
+'use strict';
+// Two projects so unit tests (pure logic, seconds) and integration tests (real OpenCV, ONNX Runtime,
+// Mosquitto) can run alone: `npm run test:unit`, `npm run test:integration`.
+const common = {
+  testEnvironment: '<rootDir>/test/support/outer-realm-environment.js',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testTimeout: 120000,
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+    },
+  ],
+};

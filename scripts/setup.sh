@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Lookout setup: system packages, npm dependencies (OpenCV binding built against the system OpenCV,
+# ONNX Runtime CPU binaries from the npm tarball), TypeScript build, the default model and, with
+# --test, the test data. Idempotent: each step is skipped when its result is already present.
+#
+#   scripts/setup.sh           set up to run the daemon
+#   scripts/setup.sh --test    also fetch the test data
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+WITH_TEST=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) WITH_TEST=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "setup: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+STEP=""
+step() { STEP="$1"; echo "==> setup: $1"; }
+trap 'rc=$?; [ $rc -ne 0 ] && echo "setup: FAILED at step: ${STEP} (exit $rc)" >&2' EXIT
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: not root and no sudo; install sudo or run as root" >&2; exit 1; }
+  SUDO="sudo"
+fi
+
+step "check platform"
+ARCH=$(uname -m)
+case "$ARCH" in
+  x86_64) MULTIARCH=x86_64-linux-gnu ;;
+  aarch64) MULTIARCH=aarch64-linux-gnu ;;
+  *) echo "setup: unsupported CPU architecture '$ARCH' (need x86_64 or aarch64, i.e. a 64-bit OS)" >&2; exit 1 ;;
+esac
+command -v node >/dev/null || { echo "setup: node not found; install Node.js 20 or newer (22 LTS recommended)" >&2; exit 1; }
+NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$NODE_MAJOR" -lt 20 ]; then
+  echo "setup: Node.js $(node -v) is too old; need 20 or newer (22 LTS recommended)" >&2; exit 1
+fi
+[ "$NODE_MAJOR" -eq 20 ] && echo "    note: Node.js 20 is past end of life; Node 22 LTS is recommended on devices"
+
+step "system packages"
+PKGS=(libopencv-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
+      mosquitto mosquitto-clients openssl python3 make g++ pkg-config ca-certificates)
+MISSING=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")
+done
+if [ ${#MISSING[@]} -gt 0 ]; then
+  echo "    installing: ${MISSING[*]}"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${MISSING[@]}"
+else
+  echo "    all present"
+fi
+
+step "npm dependencies"
+# opencv4nodejs compiles against Debian's OpenCV; its auto-build would download OpenCV sources.
+export OPENCV4NODEJS_DISABLE_AUTOBUILD=1
+export OPENCV_INCLUDE_DIR=/usr/include/opencv4
+export OPENCV_LIB_DIR=/usr/lib/$MULTIARCH
+export OPENCV_BIN_DIR=/usr/bin
+export ONNXRUNTIME_NODE_INSTALL=skip
+export JOBS=max
+LOCK_HASH=$(sha256sum package-lock.json | cut -d' ' -f1)
+STAMP=node_modules/.lookout-setup-stamp
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$LOCK_HASH-$(node -v)-$ARCH" ]; then
+  echo "    node_modules up to date"
+else
+  echo "    npm ci (compiles the OpenCV binding: several minutes on a small board)"
+  npm ci --no-audit --no-fund
+  node -e "require('@u4/opencv4nodejs')" >/dev/null 2>&1 \
+    || { echo "setup: @u4/opencv4nodejs does not load after npm ci; see the build log above" >&2; exit 1; }
+  echo "$LOCK_HASH-$(node -v)-$ARCH" > "$STAMP"
+fi
+
+step "build TypeScript"
+npm run -s build
+
+step "model ssdlite_mobilenet_v2_coco"
+if [ -f models/ssdlite_mobilenet_v2_coco.onnx ] && node bin/lookout.js model verify ssdlite_mobilenet_v2_coco >/dev/null 2>&1; then
+  echo "    present and verified"
+else
+  node bin/lookout.js model build ssdlite_mobilenet_v2_coco
+fi
+
+if [ "$WITH_TEST" -eq 1 ]; then
+  step "test data"
+  bash scripts/fetch-testdata.sh
+fi
+STEP="done"
+echo "==> setup: done"
