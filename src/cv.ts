@@ -1,0 +1,42 @@
+/**
+ * The one place that loads @u4/opencv4nodejs.
+ *
+ * Why a wrapper: on require, its loader (@u4/opencv-build) prints info lines to stdout, which is our
+ * JSON log stream for journald, so the builder logger is silenced first. And the binding throws
+ * plain strings, not Error objects, so callers wrap them with `cvError` to get a message with context
+ * and a stack.
+ */
+import type * as OpenCV from '@u4/opencv4nodejs';
+
+export type Cv = typeof OpenCV.cv;
+export type Mat = OpenCV.Mat;
+
+let loaded: Cv | undefined;
+
+export function loadCv(): Cv {
+  if (loaded) return loaded;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const build = require('@u4/opencv-build') as { Log?: { silence: boolean } };
+    if (build.Log) build.Log.silence = true;
+  } catch {
+    // opencv-build is a dependency of opencv4nodejs; if its layout changes we only lose the silencing.
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require('@u4/opencv4nodejs') as { cv?: Cv; default?: Cv } & Cv;
+    loaded = (mod.cv ?? mod.default ?? mod) as Cv;
+  } catch (e) {
+    throw cvError(e, 'loading the OpenCV binding (@u4/opencv4nodejs); run scripts/setup.sh to build it');
+  }
+  return loaded;
+}
+
+/** Turns whatever OpenCV threw (often a bare string) into an Error that says what we were doing. */
+export function cvError(thrown: unknown, context: string): Error {
+  const reason =
+    thrown instanceof Error ? thrown.message : typeof thrown === 'string' ? thrown : JSON.stringify(thrown);
+  const err = new Error(`${context}: ${reason.trim()}`);
+  if (thrown instanceof Error) (err as Error & { cause?: unknown }).cause = thrown;
+  return err;
+}
