@@ -3,17 +3,20 @@
 # ONNX Runtime CPU binaries from the npm tarball), TypeScript build, the default model and, with
 # --test, the test data. Idempotent: each step is skipped when its result is already present.
 #
-#   scripts/setup.sh           set up to run the daemon
-#   scripts/setup.sh --test    also fetch the test data
+#   scripts/setup.sh            set up to run the daemon (with the demo video, ~96 MB download once)
+#   scripts/setup.sh --test     also everything the test suite needs
+#   scripts/setup.sh --no-demo  skip the demo video (installs that use a real camera)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 WITH_TEST=0
+WITH_DEMO=1
 for arg in "$@"; do
   case "$arg" in
     --test) WITH_TEST=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --no-demo) WITH_DEMO=0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "setup: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -87,8 +90,9 @@ else
   node bin/lookout.js model build ssdlite_mobilenet_v2_coco
 fi
 
-if [ "$WITH_TEST" -eq 1 ]; then
-  step "test data"
+if [ "$WITH_TEST" -eq 1 ] || [ "$WITH_DEMO" -eq 1 ]; then
+  # The demo video (vtest.avi) and the test images come from Debian's opencv-doc package.
+  step "demo video and test data"
   bash scripts/fetch-testdata.sh
 fi
 STEP="done"
