@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { CameraConfig } from './config';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+export const DEMO_VIDEO = path.join(REPO_ROOT, '.cache', 'testdata', 'vtest.avi');
+
+// V4L2 nodes that are not cameras: Pi codec/ISP nodes, metadata nodes.
+const NOT_A_CAMERA = /codec|isp|rpivid|pispbe|hevc|embedded|metadata|decoder|encoder/i;
+
+export interface DefaultCameraChoice {
+  camera: CameraConfig;
+  why: string;
+}
+
+/** With no config file: the first V4L2 capture device, else the demo video. */
+export function chooseDefaultCamera(sysfs = '/sys/class/video4linux', demoVideo = DEMO_VIDEO): DefaultCameraChoice | { error: string } {
+  let nodes: string[] = [];
+  try {
+    nodes = fs
+      .readdirSync(sysfs)
+      .filter((n) => /^video\d+$/.test(n))
+      .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
+  } catch {
+    // no V4L2 on this machine
+  }
+  for (const node of nodes) {
+    let name = '';
+    try {
+      name = fs.readFileSync(path.join(sysfs, node, 'name'), 'utf8').trim();
+    } catch {
+      // unnamed: still try it
+    }
+    let index = 0;
+    try {
+      index = Number(fs.readFileSync(path.join(sysfs, node, 'index'), 'utf8').trim());
+    } catch {
+      // older kernels: assume the capture node
+    }
+    if (NOT_A_CAMERA.test(name) || index !== 0 || !fs.existsSync(`/dev/${node}`)) continue;
+    return {
+      camera: { name: 'camera0', source: { type: 'v4l2', device: `/dev/${node}` } },
+      why: `found V4L2 camera /dev/${node}${name ? ` (${name})` : ''}`,
+    };
+  }
+  if (fs.existsSync(demoVideo)) {
+    return {
+      camera: { name: 'demo', source: { type: 'file', path: demoVideo, loop: true, realtime: true } },
+      why: `no V4L2 camera found; playing the demo video ${demoVideo} in a loop`,
+    };
+  }
+  return { error: `no V4L2 camera found and no demo video at ${demoVideo}: run scripts/setup.sh, or configure cameras in a config file` };
+}
+
+/** True when something accepts TCP connections at host:port within the timeout. */
+export function tcpAnswers(host: string, port: number, timeoutMs = 700): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
