@@ -1,0 +1,188 @@
+import { EventEmitter } from 'node:events';
+import { type Logger, silentLogger } from '../log';
+import { Schedule } from './schedule';
+
+/** Time source and timer, injectable so tests can drive the controller through days in milliseconds. */
+export interface ScheduleClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Real time. Timers are unref'd: a pending schedule check never keeps the process alive by itself. */
+export const systemClock: ScheduleClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export type OverrideMode = 'on' | 'off' | 'auto';
+
+/** What the controller decided; published retained by the daemon (JSON-serializable). */
+export interface ScheduleState {
+  /** Detection should run. */
+  active: boolean;
+  /** `auto` follows the windows; `on`/`off` is a manual override. */
+  mode: OverrideMode;
+  /** Why `active` has its value: the windows, or an override. */
+  reason: 'window' | 'override';
+  /** Next window edge (when an override also ends), or null when the windows never change. */
+  nextChange: Date | null;
+}
+
+export interface ScheduleControllerOptions {
+  schedule: Schedule;
+  /** Default: the real clock. */
+  clock?: ScheduleClock;
+  logger?: Logger;
+  /**
+   * Longest wait between two evaluations (ms). Bounds the damage of a wall-clock jump (NTP sync on a
+   * Pi without RTC) and keeps each timer far below setTimeout's 2^31-1 ms limit. Default 60000.
+   */
+  recheckMs?: number;
+}
+
+export interface ScheduleControllerEvents {
+  change: [state: ScheduleState];
+}
+
+/**
+ * Drives one camera's detection on/off from its schedule, with a manual override that holds until
+ * the next window edge and then returns to `auto`.
+ *
+ * It computes the next edge itself and holds a single timer (re-armed at least every `recheckMs`)
+ * instead of using node-schedule: node-schedule reads the real clock and cannot be driven by a test
+ * clock, has no sunrise/sunset rules, and would need one job per edge per window; here a window
+ * change is one computation and time zones/DST are handled by `Schedule`.
+ *
+ * @example
+ * const ctl = new ScheduleController({ schedule, logger: log.child({ component: 'schedule', camera }) });
+ * ctl.on('change', (s) => (s.active ? resumeDetection() : pauseDetection()));
+ * const initial = ctl.start();           // current state; 'change' fires on every later change
+ * ctl.override('off');                   // MQTT command; holds until the next window edge
+ * ctl.setSchedule(newSchedule);          // config reload
+ * ctl.stop();
+ */
+export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
+  private schedule: Schedule;
+  private readonly clock: ScheduleClock;
+  private readonly log: Logger;
+  private readonly recheckMs: number;
+  private timer: unknown = undefined;
+  private running = false;
+  private overrideMode: 'on' | 'off' | undefined;
+  /** The override ends at this instant (the window edge after it was set); null = never. */
+  private overrideUntil: number | null = null;
+  private current: ScheduleState;
+
+  constructor(options: ScheduleControllerOptions) {
+    super();
+    this.schedule = options.schedule;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silentLogger;
+    this.recheckMs = Math.min(Math.max(options.recheckMs ?? 60_000, 1), 2 ** 31 - 1);
+    this.current = this.compute(this.clock.now());
+  }
+
+  /** The state as of the last evaluation. */
+  get state(): ScheduleState {
+    return { ...this.current };
+  }
+
+  get active(): boolean {
+    return this.current.active;
+  }
+
+  /** Evaluates now, arms the timer and returns the current state (no 'change' for it). */
+  start(): ScheduleState {
+    this.running = true;
+    this.current = this.compute(this.clock.now());
+    this.arm();
+    this.log.info({ ...this.current }, 'schedule started');
+    return this.state;
+  }
+
+  stop(): void {
+    this.running = false;
+    this.disarm();
+  }
+
+  /**
+   * `on`/`off` forces detection until the next window edge, then the windows rule again; `auto`
+   * cancels an override now. Emits 'change' if the state changes; returns the new state.
+   */
+  override(mode: OverrideMode): ScheduleState {
+    const now = this.clock.now();
+    if (mode === 'auto') {
+      this.overrideMode = undefined;
+      this.overrideUntil = null;
+    } else {
+      this.overrideMode = mode;
+      this.overrideUntil = this.schedule.nextChange(now)?.getTime() ?? null;
+    }
+    this.log.info({ mode, until: this.overrideUntil === null ? null : new Date(this.overrideUntil) }, 'schedule override');
+    this.evaluate();
+    return this.state;
+  }
+
+  /** Swaps in a reloaded schedule; a running override now ends at the new schedule's next edge. */
+  setSchedule(schedule: Schedule): ScheduleState {
+    this.schedule = schedule;
+    if (this.overrideMode) this.overrideUntil = schedule.nextChange(this.clock.now())?.getTime() ?? null;
+    this.evaluate();
+    return this.state;
+  }
+
+  private compute(now: number): ScheduleState {
+    if (this.overrideMode && this.overrideUntil !== null && now >= this.overrideUntil) {
+      this.log.info({ mode: this.overrideMode }, 'schedule override ended at window edge');
+      this.overrideMode = undefined;
+      this.overrideUntil = null;
+    }
+    const nextChange = this.schedule.nextChange(now);
+    if (this.overrideMode) {
+      return { active: this.overrideMode === 'on', mode: this.overrideMode, reason: 'override', nextChange };
+    }
+    return { active: this.schedule.isActive(now), mode: 'auto', reason: 'window', nextChange };
+  }
+
+  private evaluate(): void {
+    const before = this.current;
+    this.current = this.compute(this.clock.now());
+    if (this.running) this.arm();
+    const s = this.current;
+    if (s.active === before.active && s.mode === before.mode && s.reason === before.reason) return;
+    this.log.info({ ...s }, s.active ? 'schedule: detection active' : 'schedule: detection paused');
+    try {
+      this.emit('change', this.state);
+    } catch (err) {
+      this.log.error({ err }, 'schedule change listener threw');
+    }
+  }
+
+  private arm(): void {
+    this.disarm();
+    const now = this.clock.now();
+    const edges = [this.current.nextChange?.getTime(), this.overrideUntil ?? undefined].filter(
+      (t): t is number => t !== undefined,
+    );
+    const delay = Math.max(0, Math.min(this.recheckMs, ...edges.map((t) => t - now)));
+    this.timer = this.clock.setTimeout(() => this.tick(), delay);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (!this.running) return;
+    try {
+      this.evaluate();
+    } catch (err) {
+      this.log.error({ err }, 'schedule evaluation failed; retrying');
+      if (this.running && this.timer === undefined) this.timer = this.clock.setTimeout(() => this.tick(), this.recheckMs);
+    }
+  }
+}
