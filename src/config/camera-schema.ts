@@ -58,7 +58,8 @@ export interface CameraObjectsConfig {
 }
 
 export interface ScheduleWindowConfig {
-  days?: string[];
+  /** Weekdays: [mon, tue], "mon-fri"; default every day. */
+  days?: string[] | string;
   from: string;
   to: string;
 }
@@ -179,7 +180,7 @@ export const cameraSchema: JSONSchemaType<CameraConfig> = {
         additionalProperties: false,
         required: ['from', 'to'],
         properties: {
-          days: { type: 'array', items: { type: 'string' }, nullable: true },
+          days: { type: ['array', 'string'], items: { type: 'string' }, nullable: true } as never,
           from: { type: 'string' },
           to: { type: 'string' },
         },

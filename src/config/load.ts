@@ -8,6 +8,7 @@ import { configSchema, type LookoutConfig } from './schema';
 import { cameraSchema, type CameraConfig } from './camera-schema';
 import { ConfigError } from './errors';
 import { redactConfig } from './redact';
+import { validateSchedule } from '../schedule';
 
 export interface LoadOptions {
   /** Config file (YAML or JSON). Absent: embedded defaults plus environment. */
@@ -163,6 +164,17 @@ function crossChecks(c: LookoutConfig): string[] {
     }
   }
   if (c.mqtt.tls.cert && !c.mqtt.tls.key) problems.push('mqtt.tls.key: required when mqtt.tls.cert is set');
+  const location = c.schedule.latitude !== null && c.schedule.longitude !== null ? { lat: c.schedule.latitude, lon: c.schedule.longitude } : undefined;
+  c.cameras.forEach((camera, index) => {
+    if (!camera.schedule) return;
+    const scheduleProblems = validateSchedule(camera.schedule, {
+      timezone: c.schedule.timezone || undefined,
+      location,
+      path: `cameras[${index}].schedule`,
+    });
+    // A bad time zone is reported once, under schedule.timezone, above.
+    problems.push(...scheduleProblems.filter((p) => !p.startsWith('timezone:')));
+  });
   return problems;
 }
 
