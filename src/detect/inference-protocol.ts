@@ -1,0 +1,88 @@
+/**
+ * Messages between the main thread and the inference worker. Types only: the worker imports this
+ * file with `import type`, so it stays a single self-contained module (see inference-session.ts).
+ */
+
+export type TensorDtype = 'uint8' | 'float32';
+
+/** Session options as the worker hands them to onnxruntime-node. */
+export interface WorkerSessionOptions {
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  executionMode?: 'sequential' | 'parallel';
+  /** Flattened by the binding to `a.b.c` session config keys; values must be strings. */
+  extra?: Record<string, unknown>;
+}
+
+export interface LoadRequest {
+  type: 'load';
+  ortPath: string;
+  modelPath: string;
+  /** Tried in order; the first that creates a session wins. */
+  providers: string[];
+  sessionOptions: WorkerSessionOptions;
+  /** ORT's own log level for its native stderr output. */
+  ortLogLevel: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
+  /** The warm-up feed; dims already concrete. */
+  warmup: { name: string; dtype: TensorDtype; dims: number[] };
+}
+
+export interface ValueMeta {
+  name: string;
+  isTensor: boolean;
+  type?: string;
+  /** Numbers for fixed dims, strings for symbolic ones. */
+  shape?: Array<number | string>;
+}
+
+export interface ProviderAttempt {
+  ep: string;
+  error: string;
+}
+
+export interface LoadedReply {
+  type: 'loaded';
+  ep: string;
+  attempts: ProviderAttempt[];
+  inputs: ValueMeta[];
+  outputs: ValueMeta[];
+  /** Real dims of each output in the warm-up run. */
+  warmupOutputs: Array<{ name: string; type: string; dims: number[] }>;
+  loadMs: number;
+  warmupMs: number;
+}
+
+export interface RunRequest {
+  type: 'run';
+  id: number;
+  name: string;
+  dtype: TensorDtype;
+  dims: number[];
+  /** Transferred, not copied. */
+  data: ArrayBuffer;
+}
+
+export interface WireTensor {
+  type: string;
+  dims: number[];
+  data: Float32Array | Int32Array | Uint8Array | BigInt64Array | Float64Array;
+}
+
+export interface ResultReply {
+  type: 'result';
+  id: number;
+  outputs: Record<string, WireTensor>;
+  /** session.run() wall time inside the worker. */
+  ms: number;
+}
+
+export interface ErrorReply {
+  type: 'error';
+  /** Absent for load errors. */
+  id?: number;
+  message: string;
+}
+
+export type WorkerRequest = LoadRequest | RunRequest | { type: 'close' };
+export type WorkerReply = LoadedReply | ResultReply | ErrorReply;

@@ -1,0 +1,311 @@
+/**
+ * One ONNX Runtime session in its own worker thread, shared by every camera that uses the model.
+ * At most one run is in flight per session (ORT would serialize them anyway, and a queue here keeps
+ * ordering and crash handling simple). A crashed worker fails the runs it held; the next run starts
+ * a fresh one.
+ *
+ * How the worker file is found, from both TypeScript sources and the built dist/: a compiled
+ * `inference-worker.js` next to this file (dist/, `node bin/lookout.js`) is started directly. From
+ * sources (ts-jest, which does not transform inside workers, and ts-node is not a dependency) the
+ * worker's .ts is transpiled with the `typescript` package (a devDependency, present wherever .ts
+ * sources run) and started with `eval: true`. The worker imports nothing but node built-ins and
+ * onnxruntime-node (by absolute path), so one file suffices, and tests never run a stale dist/.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { type Logger, silentLogger } from '../log';
+import { planExecutionProviders, type SupportedBackend } from './execution-providers';
+import type {
+  LoadRequest,
+  LoadedReply,
+  ResultReply,
+  TensorDtype,
+  WireTensor,
+  WorkerReply,
+  WorkerSessionOptions,
+} from './inference-protocol';
+
+export interface SessionOptions {
+  /** Execution providers, best first, or 'auto' (default: the best of tensorrt, cuda, cpu available). */
+  executionProviders?: string[] | 'auto';
+  /** Threads for one operator. Default: os.availableParallelism(). */
+  intraOpThreads?: number;
+  /** Threads across operators (only with executionMode 'parallel'). Default: ORT's choice. */
+  interOpThreads?: number;
+  /**
+   * Intra-op threads spin while waiting for work: lower latency, more CPU and heat. Turn off on
+   * battery or thermally limited boards. Default true (ORT's default).
+   */
+  allowSpinning?: boolean;
+  /** Graph optimization level. Default 'all'. */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** ORT's native log level (its own stderr output). Default 'error'. */
+  ortLogLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
+}
+
+export interface InputSpec {
+  name: string;
+  dtype: TensorDtype;
+  dims: number[];
+}
+
+export interface SessionInfo {
+  /** The EP actually running the model. */
+  ep: string;
+  loadMs: number;
+  warmupMs: number;
+  intraOpThreads: number;
+  interOpThreads?: number;
+  allowSpinning: boolean;
+  graphOptimizationLevel: string;
+  loaded: LoadedReply;
+}
+
+export interface RunOutput {
+  outputs: Record<string, WireTensor>;
+  /** session.run() time inside the worker. */
+  inferenceMs: number;
+}
+
+interface Pending {
+  data: ArrayBuffer;
+  resolve: (r: RunOutput) => void;
+  reject: (e: Error) => void;
+}
+
+function ortRoot(): string {
+  return path.dirname(require.resolve('onnxruntime-node/package.json'));
+}
+
+function supportedBackends(): SupportedBackend[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as { listSupportedBackends?: () => SupportedBackend[] };
+  return ort.listSupportedBackends ? ort.listSupportedBackends() : [{ name: 'cpu', bundled: true }];
+}
+
+function spawnWorker(): Worker {
+  const compiled = path.join(__dirname, 'inference-worker.js');
+  if (__filename.endsWith('.js') && fs.existsSync(compiled)) return new Worker(compiled);
+  const source = path.join(__dirname, 'inference-worker.ts');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('typescript') as typeof import('typescript');
+  const js = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
+    fileName: source,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  }).outputText;
+  return new Worker(js, { eval: true });
+}
+
+export class WorkerSession {
+  private worker: Worker | undefined;
+  private starting: Promise<SessionInfo> | undefined;
+  private queue: Pending[] = [];
+  private inFlight: (Pending & { id: number }) | undefined;
+  private nextId = 1;
+  private closed = false;
+  private ready = false;
+  private lastInfo: SessionInfo | undefined;
+  private readonly plan: ReturnType<typeof planExecutionProviders>;
+
+  /** Throws UnknownEpError for an EP name ORT does not know. */
+  constructor(
+    private readonly modelPath: string,
+    private readonly input: InputSpec,
+    private readonly options: SessionOptions = {},
+    private readonly logger: Logger = silentLogger,
+  ) {
+    this.plan = planExecutionProviders(options.executionProviders, supportedBackends(), ortRoot());
+  }
+
+  get info(): SessionInfo | undefined {
+    return this.lastInfo;
+  }
+
+  /** Starts the worker, loads the model and runs the warm-up; resolves once ready. */
+  start(): Promise<SessionInfo> {
+    if (this.closed) return Promise.reject(new Error(`inference session for ${this.modelPath} is closed`));
+    this.starting ??= this.startWorker().catch((e: Error) => {
+      this.starting = undefined;
+      throw e;
+    });
+    return this.starting;
+  }
+
+  private startWorker(): Promise<SessionInfo> {
+    for (const s of this.plan.skipped) {
+      if (this.plan.auto) this.logger.debug({ ep: s.ep, reason: s.reason }, 'execution provider not available');
+      else this.logger.warn({ ep: s.ep, reason: s.reason }, `execution provider ${s.ep} not available: ${s.reason}; trying the next`);
+    }
+    const o = this.options;
+    const intraOpThreads = o.intraOpThreads ?? os.availableParallelism();
+    const allowSpinning = o.allowSpinning ?? true;
+    const graphOptimizationLevel = o.graphOptimizationLevel ?? 'all';
+    const sessionOptions: WorkerSessionOptions = {
+      intraOpNumThreads: intraOpThreads,
+      graphOptimizationLevel,
+      extra: { session: { intra_op: { allow_spinning: allowSpinning ? '1' : '0' } } },
+    };
+    if (o.interOpThreads !== undefined) {
+      sessionOptions.interOpNumThreads = o.interOpThreads;
+      sessionOptions.executionMode = 'parallel';
+    }
+    this.ready = false;
+    const worker = spawnWorker();
+    this.worker = worker;
+    const req: LoadRequest = {
+      type: 'load',
+      ortPath: require.resolve('onnxruntime-node'),
+      modelPath: this.modelPath,
+      providers: this.plan.providers,
+      sessionOptions,
+      ortLogLevel: o.ortLogLevel ?? 'error',
+      warmup: this.input,
+    };
+    return new Promise<SessionInfo>((resolve, reject) => {
+      let loaded = false;
+      const fail = (e: Error): void => {
+        if (this.worker === worker) this.worker = undefined;
+        void worker.terminate();
+        reject(e);
+      };
+      worker.on('message', (m: WorkerReply) => {
+        if (!loaded) {
+          if (m.type === 'loaded') {
+            loaded = true;
+            for (const a of m.attempts) {
+              this.logger.warn({ ep: a.ep, reason: a.error }, `execution provider ${a.ep} failed to load the model; falling back: ${a.error}`);
+            }
+            if (m.ep !== this.plan.providers[0] || this.plan.skipped.length > 0) {
+              const why = [...this.plan.skipped.map((s) => `${s.ep}: ${s.reason}`), ...m.attempts.map((a) => `${a.ep}: ${a.error}`)];
+              if (!this.plan.auto || m.attempts.length > 0) this.logger.warn({ ep: m.ep, why }, `running on ${m.ep}`);
+            }
+            const info: SessionInfo = {
+              ep: m.ep,
+              loadMs: m.loadMs,
+              warmupMs: m.warmupMs,
+              intraOpThreads,
+              interOpThreads: o.interOpThreads,
+              allowSpinning,
+              graphOptimizationLevel,
+              loaded: m,
+            };
+            this.lastInfo = info;
+            this.ready = true;
+            if (!this.inFlight && this.queue.length === 0) worker.unref();
+            this.logger.info(
+              { model: this.modelPath, ep: m.ep, load_ms: round(m.loadMs), warmup_ms: round(m.warmupMs), threads: intraOpThreads },
+              'inference session ready',
+            );
+            resolve(info);
+          } else if (m.type === 'error') {
+            fail(new Error(`loading model ${this.modelPath}: ${m.message}`));
+          }
+          return;
+        }
+        this.onReply(m);
+      });
+      worker.on('error', (e) => {
+        if (!loaded) fail(new Error(`inference worker for ${this.modelPath} failed while loading: ${e.message}`));
+        else this.onCrash(worker, `crashed: ${e.message}`);
+      });
+      worker.on('exit', (code) => {
+        if (!loaded) fail(new Error(`inference worker for ${this.modelPath} exited with code ${code} while loading`));
+        else this.onCrash(worker, `exited with code ${code}`);
+      });
+      worker.postMessage(req);
+    });
+  }
+
+  private onReply(m: WorkerReply): void {
+    const p = this.inFlight;
+    if (!p || (m.type !== 'result' && m.type !== 'error') || m.id !== p.id) return;
+    this.inFlight = undefined;
+    if (m.type === 'result') p.resolve({ outputs: (m as ResultReply).outputs, inferenceMs: m.ms });
+    else p.reject(new Error(`inference on ${this.modelPath} failed: ${m.message}`));
+    this.pump();
+  }
+
+  private onCrash(worker: Worker, what: string): void {
+    if (this.worker !== worker) return; // an old worker we already replaced or closed
+    this.worker = undefined;
+    this.starting = undefined;
+    this.ready = false;
+    if (this.closed) return;
+    const err = new Error(`inference worker for ${this.modelPath} ${what}; it restarts on the next frame`);
+    this.logger.error({ model: this.modelPath }, err.message);
+    const failed = [...(this.inFlight ? [this.inFlight] : []), ...this.queue];
+    this.inFlight = undefined;
+    this.queue = [];
+    for (const p of failed) p.reject(err);
+  }
+
+  /**
+   * Runs the model on one input whose bytes are handed over (the ArrayBuffer is detached). Queued
+   * behind a run in flight; restarts a crashed worker first.
+   */
+  run(data: ArrayBuffer): Promise<RunOutput> {
+    if (this.closed) return Promise.reject(new Error(`inference session for ${this.modelPath} is closed`));
+    return new Promise<RunOutput>((resolve, reject) => {
+      this.queue.push({ data, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.queue.length === 0 || this.closed) {
+      if (!this.inFlight && this.queue.length === 0) this.worker?.unref();
+      return;
+    }
+    if (!this.worker || !this.ready) {
+      const restart = this.start();
+      restart.then(
+        () => this.pump(),
+        (e: Error) => {
+          const failed = this.queue;
+          this.queue = [];
+          for (const p of failed) p.reject(e);
+        },
+      );
+      return;
+    }
+    const next = this.queue.shift()!;
+    const id = this.nextId++;
+    this.inFlight = { ...next, id };
+    const w = this.worker;
+    w.ref(); // a run in flight keeps the process alive; an idle session does not
+    w.postMessage(
+      { type: 'run', id, name: this.input.name, dtype: this.input.dtype, dims: this.input.dims, data: next.data },
+      [next.data],
+    );
+  }
+
+  /** Fails queued runs, disposes the session and ends the worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new Error(`inference session for ${this.modelPath} closed`);
+    for (const p of [...(this.inFlight ? [this.inFlight] : []), ...this.queue]) p.reject(err);
+    this.inFlight = undefined;
+    this.queue = [];
+    await this.starting?.catch(() => undefined);
+    const w = this.worker;
+    this.worker = undefined;
+    if (!w) return;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.postMessage({ type: 'close' });
+    const timer = setTimeout(() => void w.terminate(), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** For tests of crash handling: kills the worker as a native crash would. */
+  async killWorkerForTest(): Promise<void> {
+    await this.worker?.terminate();
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

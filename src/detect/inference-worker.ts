@@ -1,0 +1,133 @@
+/**
+ * worker_threads entry that owns one ONNX Runtime session. onnxruntime-node's run() computes
+ * synchronously on the calling thread, so it lives here and the daemon's event loop stays free.
+ *
+ * Keep this file self-contained: it may import node built-ins and types only. From TypeScript
+ * sources (ts-jest) it is transpiled and evaluated as one string (see inference-session.ts), where a
+ * relative import of another .ts module could not be resolved.
+ */
+import { parentPort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type * as Ort from 'onnxruntime-node';
+import type {
+  LoadRequest,
+  LoadedReply,
+  ProviderAttempt,
+  RunRequest,
+  ValueMeta,
+  WireTensor,
+  WorkerReply,
+  WorkerRequest,
+} from './inference-protocol';
+
+let ort: typeof Ort | undefined;
+let session: Ort.InferenceSession | undefined;
+
+function message(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+}
+
+function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  try {
+    parentPort!.postMessage(reply, transfer);
+  } catch {
+    // An ArrayBuffer the binding owns may refuse to detach; copying is the safe fallback.
+    parentPort!.postMessage(reply);
+  }
+}
+
+function makeInput(dtype: string, data: ArrayBuffer): Uint8Array | Float32Array {
+  return dtype === 'float32' ? new Float32Array(data) : new Uint8Array(data);
+}
+
+async function load(req: LoadRequest): Promise<void> {
+  const t0 = performance.now();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  ort = require(req.ortPath) as typeof Ort;
+  ort.env.logLevel = req.ortLogLevel;
+  const attempts: ProviderAttempt[] = [];
+  let ep: string | undefined;
+  for (const candidate of req.providers) {
+    try {
+      session = await ort.InferenceSession.create(req.modelPath, {
+        ...req.sessionOptions,
+        executionProviders: [candidate],
+      });
+      ep = candidate;
+      break;
+    } catch (e) {
+      attempts.push({ ep: candidate, error: message(e) });
+    }
+  }
+  if (!session || !ep) {
+    post({
+      type: 'error',
+      message: `no execution provider could load ${req.modelPath}: ${attempts.map((a) => `${a.ep}: ${a.error}`).join('; ')}`,
+    });
+    return;
+  }
+  const loadMs = performance.now() - t0;
+  const meta = (s: Ort.InferenceSession, io: 'inputMetadata' | 'outputMetadata'): ValueMeta[] =>
+    (s[io] as ReadonlyArray<Ort.InferenceSession.ValueMetadata>).map((m) =>
+      m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false },
+    );
+  const inputs = meta(session, 'inputMetadata');
+  const outputs = meta(session, 'outputMetadata');
+  const size = req.warmup.dims.reduce((a, b) => a * b, 1);
+  const bytes = new ArrayBuffer(size * (req.warmup.dtype === 'float32' ? 4 : 1));
+  const t1 = performance.now();
+  let result: Ort.InferenceSession.ReturnType;
+  try {
+    result = await session.run({
+      [req.warmup.name]: new ort.Tensor(req.warmup.dtype, makeInput(req.warmup.dtype, bytes), req.warmup.dims),
+    });
+  } catch (e) {
+    post({ type: 'error', message: `warm-up run of ${req.modelPath} on ${ep} failed: ${message(e)}` });
+    return;
+  }
+  const warmupMs = performance.now() - t1;
+  const reply: LoadedReply = {
+    type: 'loaded',
+    ep,
+    attempts,
+    inputs,
+    outputs,
+    warmupOutputs: Object.entries(result).map(([name, t]) => ({ name, type: t.type, dims: [...t.dims] })),
+    loadMs,
+    warmupMs,
+  };
+  post(reply);
+}
+
+async function run(req: RunRequest): Promise<void> {
+  if (!session || !ort) {
+    post({ type: 'error', id: req.id, message: 'inference worker has no session (load failed or not done)' });
+    return;
+  }
+  try {
+    const t0 = performance.now();
+    const result = await session.run({ [req.name]: new ort.Tensor(req.dtype, makeInput(req.dtype, req.data), req.dims) });
+    const ms = performance.now() - t0;
+    const outputs: Record<string, WireTensor> = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, t] of Object.entries(result)) {
+      const data = t.data as WireTensor['data'];
+      outputs[name] = { type: t.type, dims: [...t.dims], data };
+      const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      if (whole && data.buffer instanceof ArrayBuffer && !transfer.includes(data.buffer)) transfer.push(data.buffer);
+    }
+    post({ type: 'result', id: req.id, outputs, ms }, transfer);
+  } catch (e) {
+    post({ type: 'error', id: req.id, message: message(e) });
+  }
+}
+
+parentPort!.on('message', (req: WorkerRequest) => {
+  if (req.type === 'load') void load(req);
+  else if (req.type === 'run') void run(req);
+  else if (req.type === 'close') {
+    const s = session;
+    session = undefined;
+    void (s ? s.release() : Promise.resolve()).finally(() => parentPort!.close());
+  }
+});
