@@ -74,6 +74,9 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
   /** The override ends at this instant (the window edge after it was set); null = never. */
   private overrideUntil: number | null = null;
   private current: ScheduleState;
+  private cache:
+    | { schedule: Schedule; from: number; until: number; active: boolean; nextChange: Date | null }
+    | undefined;
 
   constructor(options: ScheduleControllerOptions) {
     super();
@@ -139,11 +142,26 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
       this.overrideMode = undefined;
       this.overrideUntil = null;
     }
-    const nextChange = this.schedule.nextChange(now);
+    const { active, nextChange } = this.windowState(now);
     if (this.overrideMode) {
       return { active: this.overrideMode === 'on', mode: this.overrideMode, reason: 'override', nextChange };
     }
-    return { active: this.schedule.isActive(now), mode: 'auto', reason: 'window', nextChange };
+    return { active, mode: 'auto', reason: 'window', nextChange };
+  }
+
+  /**
+   * The windows' verdict at `now`. Between the instant it was computed and its next edge it cannot
+   * change, so the minutely re-checks cost nothing unless the clock left that span (jump, edge).
+   */
+  private windowState(now: number): { active: boolean; nextChange: Date | null } {
+    const c = this.cache;
+    if (c && c.schedule === this.schedule && now >= c.from && now < c.until) return c;
+    const active = this.schedule.isActive(now);
+    const nextChange = this.schedule.nextChange(now);
+    // "No change in sight" is only known for the days looked at (seasons move polar sun windows).
+    const until = nextChange?.getTime() ?? now + 86_400_000;
+    this.cache = { schedule: this.schedule, from: now, until, active, nextChange };
+    return this.cache;
   }
 
   private evaluate(): void {
@@ -153,10 +171,13 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
     const s = this.current;
     if (s.active === before.active && s.mode === before.mode && s.reason === before.reason) return;
     this.log.info({ ...s }, s.active ? 'schedule: detection active' : 'schedule: detection paused');
-    try {
-      this.emit('change', this.state);
-    } catch (err) {
-      this.log.error({ err }, 'schedule change listener threw');
+    // Each listener on its own: one that throws must not keep the others from pausing detection.
+    for (const listener of this.rawListeners('change')) {
+      try {
+        listener(this.state);
+      } catch (err) {
+        this.log.error({ err }, 'schedule change listener threw');
+      }
     }
   }
 

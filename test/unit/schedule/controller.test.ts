@@ -1,0 +1,183 @@
+import * as SunCalc from 'suncalc';
+import { Schedule, ScheduleController, type ScheduleState } from '../../../src/schedule';
+import { ManualClock } from './manual-clock';
+
+const t = (iso: string) => Date.parse(iso);
+
+/** Controller over a manual clock, recording each change as [ISO time, active, mode]. */
+function setup(schedule: Schedule, startIso: string) {
+  const clock = new ManualClock(t(startIso));
+  const ctl = new ScheduleController({ schedule, clock });
+  const changes: Array<[string, boolean, string]> = [];
+  const states: ScheduleState[] = [];
+  ctl.on('change', (s) => {
+    changes.push([new Date(clock.now()).toISOString(), s.active, s.mode]);
+    states.push(s);
+  });
+  return { clock, ctl, changes, states };
+}
+
+// Weekday evenings into the next morning, Berlin time (November: UTC+1). 2026-11-23 is a Monday.
+const workNights = Schedule.parse([{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '18:00', to: '07:30' }], {
+  timezone: 'Europe/Berlin',
+});
+
+describe('ScheduleController', () => {
+  test('detection pauses and resumes at window edges across midnight and the weekend', () => {
+    const { clock, ctl, changes } = setup(workNights, '2026-11-23T11:00:00Z');
+    expect(ctl.start()).toEqual({
+      active: false,
+      mode: 'auto',
+      reason: 'window',
+      nextChange: new Date('2026-11-23T17:00:00Z'),
+    });
+    clock.advanceTo(t('2026-12-01T00:00:00Z'));
+    expect(changes).toEqual([
+      ['2026-11-23T17:00:00.000Z', true, 'auto'],
+      ['2026-11-24T06:30:00.000Z', false, 'auto'],
+      ['2026-11-24T17:00:00.000Z', true, 'auto'],
+      ['2026-11-25T06:30:00.000Z', false, 'auto'],
+      ['2026-11-25T17:00:00.000Z', true, 'auto'],
+      ['2026-11-26T06:30:00.000Z', false, 'auto'],
+      ['2026-11-26T17:00:00.000Z', true, 'auto'],
+      ['2026-11-27T06:30:00.000Z', false, 'auto'],
+      ['2026-11-27T17:00:00.000Z', true, 'auto'], // Friday evening …
+      ['2026-11-28T06:30:00.000Z', false, 'auto'], // … into Saturday morning, then a quiet weekend
+      ['2026-11-30T17:00:00.000Z', true, 'auto'],
+    ]);
+    expect(clock.maxDelay).toBeLessThanOrEqual(60_000);
+    ctl.stop();
+    expect(clock.pending).toBe(0);
+  });
+
+  test('a change carries the next edge', () => {
+    const { clock, ctl, states } = setup(workNights, '2026-11-23T11:00:00Z');
+    ctl.start();
+    clock.advanceTo(t('2026-11-23T17:00:00Z'));
+    expect(states).toEqual([
+      { active: true, mode: 'auto', reason: 'window', nextChange: new Date('2026-11-24T06:30:00Z') },
+    ]);
+    ctl.stop();
+  });
+
+  test('an override holds until the next window edge, then the windows rule again', () => {
+    const { clock, ctl, changes, states } = setup(workNights, '2026-11-23T11:00:00Z');
+    ctl.start();
+    expect(ctl.override('on')).toMatchObject({ active: true, mode: 'on', reason: 'override' });
+    clock.advanceTo(t('2026-11-23T16:59:00Z'));
+    expect(ctl.active).toBe(true);
+    clock.advanceTo(t('2026-11-24T07:00:00Z'));
+    expect(changes).toEqual([
+      ['2026-11-23T11:00:00.000Z', true, 'on'],
+      ['2026-11-23T17:00:00.000Z', true, 'auto'], // the window opened: override over, still active
+      ['2026-11-24T06:30:00.000Z', false, 'auto'],
+    ]);
+    expect(states[1].reason).toBe('window');
+
+    // Off during the evening window: paused until the window closes in the morning, then auto.
+    clock.advanceTo(t('2026-11-24T19:00:00Z'));
+    changes.length = 0;
+    ctl.override('off');
+    clock.advanceTo(t('2026-11-25T18:00:00Z'));
+    expect(changes).toEqual([
+      ['2026-11-24T19:00:00.000Z', false, 'off'],
+      ['2026-11-25T06:30:00.000Z', false, 'auto'],
+      ['2026-11-25T17:00:00.000Z', true, 'auto'],
+    ]);
+    ctl.stop();
+  });
+
+  test('override auto cancels at once', () => {
+    const { ctl, changes } = setup(workNights, '2026-11-23T11:00:00Z');
+    ctl.start();
+    ctl.override('on');
+    expect(ctl.override('auto')).toMatchObject({ active: false, mode: 'auto', reason: 'window' });
+    expect(changes.map((c) => c[2])).toEqual(['on', 'auto']);
+    ctl.stop();
+  });
+
+  test('with no windows an override holds until cancelled', () => {
+    const { clock, ctl, changes } = setup(Schedule.always('UTC'), '2026-11-23T11:00:00Z');
+    expect(ctl.start().active).toBe(true);
+    ctl.override('off');
+    clock.advance(30 * 86_400_000);
+    expect(ctl.state).toMatchObject({ active: false, mode: 'off', nextChange: null });
+    ctl.override('auto');
+    expect(changes).toEqual([
+      ['2026-11-23T11:00:00.000Z', false, 'off'],
+      ['2026-12-23T11:00:00.000Z', true, 'auto'],
+    ]);
+    ctl.stop();
+  });
+
+  test('a wall-clock jump is noticed within a minute', () => {
+    const { clock, ctl, changes } = setup(workNights, '2026-11-23T11:00:00Z');
+    ctl.start();
+    clock.jumpTo(t('2026-11-23T20:00:00Z')); // NTP sync after boot: hours pass at once
+    clock.advance(60_000);
+    expect(changes).toHaveLength(1);
+    expect(changes[0][1]).toBe(true);
+    expect(t(changes[0][0])).toBeLessThanOrEqual(t('2026-11-23T20:01:00Z'));
+    ctl.stop();
+  });
+
+  test('timers stay below the setTimeout limit far from any edge', () => {
+    const yearly = Schedule.parse([{ days: ['sun'], from: '00:00', to: '00:01' }], { timezone: 'UTC' });
+    const { clock, ctl } = setup(yearly, '2026-11-23T11:00:00Z');
+    ctl.start();
+    clock.advance(3 * 86_400_000);
+    expect(clock.maxDelay).toBeLessThanOrEqual(60_000);
+    expect(clock.pending).toBe(1);
+    ctl.stop();
+  });
+
+  test('a throwing listener does not stop the schedule', () => {
+    const { clock, ctl, changes } = setup(workNights, '2026-11-23T11:00:00Z');
+    ctl.prependListener('change', () => {
+      throw new Error('listener bug');
+    });
+    ctl.start();
+    clock.advanceTo(t('2026-11-24T12:00:00Z'));
+    expect(changes.map((c) => c[1])).toEqual([true, false]);
+    ctl.stop();
+  });
+
+  test('setSchedule applies a reloaded schedule at once', () => {
+    const { ctl, changes } = setup(workNights, '2026-11-23T11:00:00Z');
+    ctl.start();
+    const state = ctl.setSchedule(Schedule.parse([{ from: '11:00', to: '13:00' }], { timezone: 'Europe/Berlin' }));
+    expect(state).toMatchObject({ active: true, nextChange: new Date('2026-11-23T12:00:00Z') });
+    expect(changes).toEqual([['2026-11-23T11:00:00.000Z', true, 'auto']]);
+    ctl.stop();
+  });
+
+  test('through the spring-forward night, and on sun-relative edges', () => {
+    const night = Schedule.parse([{ from: '22:00', to: '06:00' }], { timezone: 'Europe/Berlin' });
+    const dst = setup(night, '2026-03-28T12:00:00Z');
+    dst.ctl.start();
+    dst.clock.advanceTo(t('2026-03-29T12:00:00Z'));
+    expect(dst.changes).toEqual([
+      ['2026-03-28T21:00:00.000Z', true, 'auto'], // 22:00 CET
+      ['2026-03-29T04:00:00.000Z', false, 'auto'], // 06:00 CEST, one hour of night fewer
+    ]);
+    dst.ctl.stop();
+
+    const location = { lat: 52.52, lon: 13.405 };
+    const dusk = Schedule.parse([{ from: 'sunset', to: '23:00' }], { timezone: 'Europe/Berlin', location });
+    const sun = setup(dusk, '2026-06-21T12:00:00Z');
+    sun.ctl.start();
+    sun.clock.advanceTo(t('2026-06-22T00:00:00Z'));
+    const sunset = SunCalc.getTimes(new Date('2026-06-21T10:00:00Z'), location.lat, location.lon).sunset as Date;
+    expect(sun.changes).toEqual([
+      [sunset.toISOString(), true, 'auto'],
+      ['2026-06-21T21:00:00.000Z', false, 'auto'],
+    ]);
+    sun.ctl.stop();
+  });
+
+  test('the real clock works and leaves no timer that holds the process', () => {
+    const ctl = new ScheduleController({ schedule: Schedule.always() });
+    expect(ctl.start()).toMatchObject({ active: true, mode: 'auto', nextChange: null });
+    ctl.stop();
+  });
+});
