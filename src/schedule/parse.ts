@@ -34,7 +34,7 @@ export interface ScheduleEntryConfig {
 }
 
 export interface ScheduleParseOptions {
-  /** IANA zone the wall-clock times are in, e.g. "Europe/Berlin". Default: the system zone. */
+  /** IANA zone the wall-clock times are in, e.g. "Europe/Berlin". Default (also for ""): the system zone. */
   timezone?: string;
   /** Needed only when an edge is relative to sunrise or sunset. */
   location?: GeoLocation;
@@ -166,7 +166,7 @@ export function parseSchedule(entries: unknown, options: ScheduleParseOptions = 
 function parse(entries: unknown, options: ScheduleParseOptions): { errors: string[]; parsed?: ParsedSchedule } {
   const path = options.path ?? 'schedule';
   const errors: string[] = [];
-  const timeZone = options.timezone ?? systemTimeZone();
+  const timeZone = options.timezone || systemTimeZone();
   if (!isValidTimeZone(timeZone)) errors.push(`timezone: '${timeZone}' is not an IANA time zone name (e.g. Europe/Berlin)`);
   const location = checkLocation(options.location, errors);
   const hasLocation = options.location !== undefined && options.location !== null;

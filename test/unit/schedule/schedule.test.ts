@@ -75,6 +75,12 @@ describe('schedule parsing', () => {
     expect(p.windows[1]).toMatchObject({ days: [2, 3], to: { kind: 'clock', minute: 1440 } });
   });
 
+  test('an empty time zone means the system zone', () => {
+    expect(parseSchedule([{ from: '08:00', to: '09:00' }], { timezone: '' }).timeZone).toBe(
+      Intl.DateTimeFormat().resolvedOptions().timeZone,
+    );
+  });
+
   test('no windows means always active, never changing', () => {
     for (const s of [Schedule.always('UTC'), Schedule.parse([], { timezone: 'UTC' })]) {
       expect(s.isAlways).toBe(true);
