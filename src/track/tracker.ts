@@ -93,8 +93,7 @@ export class Tracker {
    * than the previous frame's is treated as equal to it, so a clock step never runs time backwards.
    */
   update(frameTs: number, detections: readonly TrackerInput[]): TrackFrameResult {
-    const ts = Math.max(frameTs, this.lastTs);
-    this.lastTs = ts;
+    const ts = this.advanceTo(frameTs);
     const events: TrackEvent[] = [];
     const out: TrackedDetection[] = detections.map((d) => ({ ...d, confirmed: false, best_improved: false }));
 
@@ -156,8 +155,7 @@ export class Tracker {
    * tracks get fresh ids.
    */
   endAll(ts: number): TrackFrameResult {
-    const at = Math.max(ts, this.lastTs);
-    this.lastTs = at;
+    const at = this.advanceTo(ts);
     const events = this.tracks
       .filter((t) => t.confirmed)
       .sort((a, b) => a.id - b.id)
@@ -196,6 +194,13 @@ export class Tracker {
     const byZone: Record<string, Record<string, number>> = {};
     for (const [z, m] of zoneLabels) byZone[z] = Object.fromEntries(m);
     return { byLabel, byZone };
+  }
+
+  /** Time only moves forward here; a non-finite timestamp (a bug upstream) counts as "no time passed". */
+  private advanceTo(ts: number): number {
+    const next = Number.isFinite(ts) ? Math.max(ts, this.lastTs) : Number.isFinite(this.lastTs) ? this.lastTs : 0;
+    this.lastTs = next;
+    return next;
   }
 
   private countsResult(): { counts: TrackCounts; countsChanged: boolean } {
