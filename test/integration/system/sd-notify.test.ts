@@ -41,7 +41,8 @@ describe('sd_notify against a real unix datagram socket', () => {
     expect(notifier.watchdogIntervalMs).toBe(100);
 
     // The clock is real; the frame source is simulated by calls a capture loop would make.
-    const progress = new PipelineProgress({ frameStallMs: 300, inferenceStuckMs: 10_000 });
+    // The stall limit is ten ping periods, so a busy machine delaying a frame does not stall it early.
+    const progress = new PipelineProgress({ frameStallMs: 1000, inferenceStuckMs: 10_000 });
     progress.cameraActive('front');
     const frames = setInterval(() => progress.frameCaptured('front'), 20);
     const pinger = new WatchdogPinger({ notifier, progress: () => progress.check() });
@@ -53,8 +54,10 @@ describe('sd_notify against a real unix datagram socket', () => {
     await sock.waitFor((m) => m.some((x) => x.includes('STATUS=front 9.8 fps')));
 
     // Stall the source: pings stop, and the reason shows in STATUS=.
+    const stalls = (m: string[]): number => m.filter((x) => x.startsWith('STATUS=stalled: no frame from any active camera (front)')).length;
+    const stallsBefore = stalls(sock.messages);
     clearInterval(frames);
-    await sock.waitFor((m) => m.some((x) => x.startsWith('STATUS=stalled: no frame from any active camera (front)')));
+    await sock.waitFor((m) => stalls(m) > stallsBefore);
     expect(pinger.state).toBe('stalled');
     const pingsAtStall = count(sock, 'WATCHDOG=1');
     // Several ping periods pass (bounded by message count, not time: other notifications keep flowing).
