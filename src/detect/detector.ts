@@ -108,9 +108,10 @@ export class Detector {
       throw e;
     }
     const problems = modelContradictions(manifest, s.loaded);
-    if (problems.length) {
+    if (problems.length || s.loaded.warmupError) {
       await session.close();
-      throw new ModelMismatchError(modelPath, manifestPath, problems);
+      if (problems.length) throw new ModelMismatchError(modelPath, manifestPath, problems);
+      throw new Error(`${s.loaded.warmupError} (manifest ${manifestPath})`);
     }
     const info: DetectorInfo = {
       model: manifest.name,
@@ -126,14 +127,14 @@ export class Detector {
   }
 
   /** Detects objects in a packed BGR frame. */
-  detect(frame: BgrFrame, filters?: FilterOptions): Promise<DetectResult> {
+  async detect(frame: BgrFrame, filters?: FilterOptions): Promise<DetectResult> {
     const t0 = performance.now();
     const pre = preprocessFrame(frame, this.manifest.input);
     return this.finish(pre, performance.now() - t0, filters);
   }
 
   /** Detects objects in a BGR Mat (CV_8UC3), e.g. straight from VideoCapture.read(). */
-  detectMat(mat: Mat, filters?: FilterOptions): Promise<DetectResult> {
+  async detectMat(mat: Mat, filters?: FilterOptions): Promise<DetectResult> {
     const t0 = performance.now();
     const pre = preprocessMat(mat, this.manifest.input);
     return this.finish(pre, performance.now() - t0, filters);

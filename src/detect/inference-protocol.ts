@@ -49,6 +49,8 @@ export interface LoadedReply {
   outputs: ValueMeta[];
   /** Real dims of each output in the warm-up run. */
   warmupOutputs: Array<{ name: string; type: string; dims: number[] }>;
+  /** Set when the warm-up run failed (the session is then unusable). */
+  warmupError?: string;
   loadMs: number;
   warmupMs: number;
 }

@@ -259,7 +259,9 @@ export class WorkerSession {
       return;
     }
     if (!this.worker || !this.ready) {
-      const restart = this.start();
+      const restart = this.start().then((info) => {
+        if (info.loaded.warmupError) throw new Error(info.loaded.warmupError);
+      });
       restart.then(
         () => this.pump(),
         (e: Error) => {

@@ -76,26 +76,20 @@ async function load(req: LoadRequest): Promise<void> {
   const size = req.warmup.dims.reduce((a, b) => a * b, 1);
   const bytes = new ArrayBuffer(size * (req.warmup.dtype === 'float32' ? 4 : 1));
   const t1 = performance.now();
-  let result: Ort.InferenceSession.ReturnType;
+  // A failed warm-up is reported, not fatal here: the main thread first names any contradiction
+  // between manifest and model metadata, which explains the failure better than ORT's message.
+  let warmupOutputs: LoadedReply['warmupOutputs'] = [];
+  let warmupError: string | undefined;
   try {
-    result = await session.run({
+    const result = await session.run({
       [req.warmup.name]: new ort.Tensor(req.warmup.dtype, makeInput(req.warmup.dtype, bytes), req.warmup.dims),
     });
+    warmupOutputs = Object.entries(result).map(([name, t]) => ({ name, type: t.type, dims: [...t.dims] }));
   } catch (e) {
-    post({ type: 'error', message: `warm-up run of ${req.modelPath} on ${ep} failed: ${message(e)}` });
-    return;
+    warmupError = `warm-up run of ${req.modelPath} on ${ep} failed: ${message(e)}`;
   }
   const warmupMs = performance.now() - t1;
-  const reply: LoadedReply = {
-    type: 'loaded',
-    ep,
-    attempts,
-    inputs,
-    outputs,
-    warmupOutputs: Object.entries(result).map(([name, t]) => ({ name, type: t.type, dims: [...t.dims] })),
-    loadMs,
-    warmupMs,
-  };
+  const reply: LoadedReply = { type: 'loaded', ep, attempts, inputs, outputs, warmupOutputs, warmupError, loadMs, warmupMs };
   post(reply);
 }
 

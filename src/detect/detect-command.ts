@@ -1,0 +1,206 @@
+/**
+ * `lookout detect <image|video|folder>...`: runs the detector over files and prints what it finds,
+ * one JSON line per image or video frame with --json, a readable line otherwise, and optionally
+ * writes annotated JPEGs. A file that cannot be read is reported by name and skipped; the exit
+ * status then says something failed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Logger, silentLogger } from '../log';
+import { cvError, loadCv, type Mat } from '../cv';
+import { annotate } from './annotate';
+import { DEFAULT_MODEL, Detector, type DetectResult } from './detector';
+import type { Detection } from './types';
+
+export interface DetectCommandOptions {
+  /** Image files, video files or folders (a folder's images and videos, not recursive). */
+  inputs: string[];
+  /** Model name or .onnx/.json path. Default ssdlite_mobilenet_v2_coco. */
+  model?: string;
+  /** Where model names are looked up. Default: the repo's models/. */
+  modelsDir?: string;
+  /** Minimum score. Default 0.5. */
+  minScore?: number;
+  /** One JSON line per image/frame on stdout. */
+  json?: boolean;
+  /** Folder for annotated JPEGs (created if missing). */
+  annotate?: string;
+  /** Intra-op threads. Default: all cores. */
+  threads?: number;
+  /** Videos: detect every n-th frame. Default 1. */
+  every?: number;
+  /** Execution providers. Default 'auto'. */
+  executionProviders?: string[] | 'auto';
+  /** Where result lines go. Default process.stdout. */
+  out?: (line: string) => void;
+  /** Where problems go. Default process.stderr. */
+  err?: (line: string) => void;
+}
+
+/** Exit statuses (sysexits, as src/cli.ts uses). */
+export const DETECT_EXIT = { OK: 0, DATA: 65, NO_INPUT: 66, SOFTWARE: 70, CONFIG: 78 } as const;
+
+const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff', '.ppm', '.pgm', '.pbm', '.jp2']);
+const VIDEO_EXT = new Set(['.avi', '.mp4', '.mkv', '.mov', '.webm', '.m4v', '.mpg', '.mpeg', '.h264', '.ts', '.mjpeg']);
+
+export interface DetectLine {
+  file: string;
+  frame: number;
+  width: number;
+  height: number;
+  detections: Detection[];
+  timing: { preprocess_ms: number; inference_ms: number; postprocess_ms: number };
+}
+
+class InputError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Expands folders into their image and video files (sorted); plain files pass through as given. */
+export function expandInputs(inputs: string[]): { files: string[]; problems: InputError[] } {
+  const files: string[] = [];
+  const problems: InputError[] = [];
+  for (const input of inputs) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(input);
+    } catch (e) {
+      problems.push(new InputError(`${input}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, DETECT_EXIT.NO_INPUT));
+      continue;
+    }
+    if (st.isDirectory()) {
+      const inDir = fs
+        .readdirSync(input)
+        .filter((n) => IMAGE_EXT.has(path.extname(n).toLowerCase()) || VIDEO_EXT.has(path.extname(n).toLowerCase()))
+        .sort()
+        .map((n) => path.join(input, n));
+      if (inDir.length === 0) problems.push(new InputError(`${input}: folder holds no image or video files`, DETECT_EXIT.NO_INPUT));
+      files.push(...inDir);
+    } else {
+      files.push(input);
+    }
+  }
+  return { files, problems };
+}
+
+function summary(line: DetectLine): string {
+  const found = line.detections.length
+    ? line.detections.map((d) => `${d.label} ${d.score.toFixed(2)} [${d.box.map((v) => v.toFixed(3)).join(', ')}]`).join('; ')
+    : 'nothing';
+  const where = line.frame > 0 || VIDEO_EXT.has(path.extname(line.file).toLowerCase()) ? `${line.file}#${line.frame}` : line.file;
+  const t = line.timing;
+  return `${where} (${line.width}×${line.height}): ${found}  [pre ${t.preprocess_ms} ms, infer ${t.inference_ms} ms, post ${t.postprocess_ms} ms]`;
+}
+
+export async function runDetectCommand(options: DetectCommandOptions, logger: Logger = silentLogger): Promise<number> {
+  const out = options.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const err = options.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const every = Math.max(1, Math.floor(options.every ?? 1));
+  const minScore = options.minScore ?? 0.5;
+  if (!(minScore >= 0 && minScore <= 1)) {
+    err(`lookout detect: --min-score must be between 0 and 1 (got ${options.minScore})`);
+    return 64;
+  }
+  const { files, problems } = expandInputs(options.inputs);
+  for (const p of problems) err(`lookout detect: ${p.message}`);
+  if (files.length === 0) return problems[0]?.status ?? DETECT_EXIT.NO_INPUT;
+
+  let detector: Detector;
+  try {
+    detector = await Detector.load(
+      {
+        model: options.model ?? DEFAULT_MODEL,
+        modelsDir: options.modelsDir,
+        intraOpThreads: options.threads,
+        executionProviders: options.executionProviders,
+        scoreThreshold: Math.min(0.3, minScore),
+        filters: { minScore },
+      },
+      logger,
+    );
+  } catch (e) {
+    const msg = (e as Error).message;
+    err(`lookout detect: ${msg}`);
+    return /is missing|no model manifest/.test(msg) ? DETECT_EXIT.NO_INPUT : DETECT_EXIT.CONFIG;
+  }
+  if (options.annotate) fs.mkdirSync(options.annotate, { recursive: true });
+  let status: number = problems[0]?.status ?? DETECT_EXIT.OK;
+  const emit = async (file: string, frameNo: number, mat: Mat): Promise<void> => {
+    const r: DetectResult = await detector.detectMat(mat);
+    const line: DetectLine = {
+      file,
+      frame: frameNo,
+      width: mat.cols,
+      height: mat.rows,
+      detections: r.detections,
+      timing: { preprocess_ms: r.preprocess_ms, inference_ms: r.inference_ms, postprocess_ms: r.postprocess_ms },
+    };
+    out(options.json ? JSON.stringify(line) : summary(line));
+    if (options.annotate) {
+      const base = path.basename(file, path.extname(file));
+      const name = VIDEO_EXT.has(path.extname(file).toLowerCase()) ? `${base}-${String(frameNo).padStart(6, '0')}.jpg` : `${base}.jpg`;
+      const target = path.join(options.annotate, name);
+      try {
+        loadCv().imwrite(target, annotate(mat, r.detections));
+      } catch (e) {
+        throw cvError(e, `writing annotated image ${target}`);
+      }
+    }
+  };
+  try {
+    for (const file of files) {
+      try {
+        if (VIDEO_EXT.has(path.extname(file).toLowerCase())) await detectVideo(file, every, emit);
+        else await emit(file, 0, readImage(file));
+      } catch (e) {
+        const st = e instanceof InputError ? e.status : DETECT_EXIT.DATA;
+        err(`lookout detect: ${(e as Error).message}`);
+        if (status === DETECT_EXIT.OK) status = st;
+      }
+    }
+  } finally {
+    await detector.close();
+  }
+  return status;
+}
+
+function readImage(file: string): Mat {
+  if (!fs.existsSync(file)) throw new InputError(`${file}: no such file`, DETECT_EXIT.NO_INPUT);
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw new InputError(`${file}: not readable (permissions)`, DETECT_EXIT.NO_INPUT);
+  }
+  try {
+    return loadCv().imread(file);
+  } catch {
+    throw new InputError(`${file}: not an image OpenCV can decode`, DETECT_EXIT.DATA);
+  }
+}
+
+async function detectVideo(file: string, every: number, emit: (file: string, frame: number, mat: Mat) => Promise<void>): Promise<void> {
+  const cv = loadCv();
+  let cap: InstanceType<typeof cv.VideoCapture>;
+  try {
+    cap = new cv.VideoCapture(file);
+  } catch {
+    throw new InputError(`${file}: not a video OpenCV can open`, DETECT_EXIT.DATA);
+  }
+  try {
+    let frameNo = 0;
+    for (;;) {
+      const mat = cap.read();
+      if (mat.empty) break;
+      frameNo++;
+      if ((frameNo - 1) % every === 0) await emit(file, frameNo, mat);
+    }
+    if (frameNo === 0) throw new InputError(`${file}: video holds no frames OpenCV can decode`, DETECT_EXIT.DATA);
+  } finally {
+    cap.release();
+  }
+}
