@@ -427,7 +427,7 @@ export class MqttLink {
     const filters = [this.topics.set(), this.topics.cameraSetFilter()];
     if (this.discoveryEnabled) filters.push(`${this.discoveryPrefix}/status`);
     client.subscribe(filters, { qos: 1 }, (err) => {
-      if (err && !this.stopping) this.log.error({ err: err.message, filters }, 'MQTT subscribe failed: commands will not arrive');
+      if (err && !this.stopping && this.connected) this.log.error({ err: err.message, filters }, 'MQTT subscribe failed: commands will not arrive');
     });
     this.sendDirect(this.topics.availability(), Buffer.from('online'), 1, true);
     this.retained.set(this.topics.availability(), { payload: Buffer.from('online'), qos: 1 });
@@ -530,17 +530,16 @@ export class MqttLink {
     }
     const camera = this.topics.parseSetTopic(topic);
     if (camera === null) return;
-    void this.handleCommand(camera, payload, retained);
+    void this.handleCommand(topic, camera, payload, retained);
   }
 
-  private async handleCommand(camera: string | undefined, payload: Buffer, retained: boolean): Promise<void> {
+  private async handleCommand(setTopic: string, camera: string | undefined, payload: Buffer, retained: boolean): Promise<void> {
     this.n.commands_received++;
     const parsed = parseCommand({ camera, payload, retained }, this.cameras);
-    const resultTopic = (): string => this.topics.setResult(parsed.ok || !camera || this.cameras.has(camera) ? camera : undefined);
     let result: CommandResultPayload;
     if (!parsed.ok) {
       this.n.commands_refused++;
-      this.log.warn({ camera, error: parsed.error }, 'MQTT command refused');
+      this.log.warn({ topic: setTopic, error: parsed.error }, 'MQTT command refused');
       result = { v: 1, ok: false, error: parsed.error };
       if (parsed.id !== undefined) result.id = parsed.id;
     } else {
@@ -552,7 +551,7 @@ export class MqttLink {
         try {
           answer = await this.commandHandler(request);
         } catch (e) {
-          answer = { ok: false, error: `command failed: ${(e as Error).message ?? String(e)}` };
+          answer = { ok: false, error: `command failed: ${e instanceof Error ? e.message : String(e)}` };
         }
       }
       if (!answer.ok) this.n.commands_refused++;
@@ -563,14 +562,8 @@ export class MqttLink {
       if (request.id !== undefined) result.id = request.id;
     }
     if (camera !== undefined && this.cameras.has(camera)) result.camera = camera;
-    // An unknown camera's name may not even be a valid topic level for a result: answer on base/set/result.
-    let topic: string;
-    try {
-      topic = resultTopic();
-    } catch {
-      topic = this.topics.setResult();
-    }
-    this.publishKind('setResult', () => topic, result);
+    // Answered next to where it was asked (the set topic came from the broker, so it is a valid name).
+    this.publishKind('setResult', () => `${setTopic}/result`, result);
   }
 
   // --- plumbing -------------------------------------------------------------------------------------
