@@ -11,8 +11,8 @@ const BGR_APPSINK = 'videoconvert ! video/x-raw,format=BGR ! appsink drop=true m
 export function fpsFraction(fps: number): string {
   if (!(fps > 0) || !Number.isFinite(fps)) throw new Error(`frame rate must be a positive number, got ${fps}`);
   for (const den of [1, 2, 3, 4, 5, 6, 8, 10, 1001, 100, 1000]) {
-    const num = fps * den;
-    if (Math.abs(num - Math.round(num)) < 0.05) return `${Math.round(num)}/${den}`;
+    const num = Math.round(fps * den);
+    if (num > 0 && Math.abs(num / den - fps) < fps * 1e-4) return `${num}/${den}`;
   }
   return `${Math.round(fps * 1000)}/1000`;
 }
