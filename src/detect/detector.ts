@@ -170,8 +170,8 @@ export class Detector {
     return this.session.close();
   }
 
-  /** For crash-handling tests: kills the worker as a native crash would. */
-  killWorkerForTest(): Promise<void> {
-    return this.session.killWorkerForTest();
+  /** For crash-handling tests: the worker dies of an uncaught error. */
+  crashWorkerForTest(): void {
+    this.session.crashWorkerForTest();
   }
 }

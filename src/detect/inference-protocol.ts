@@ -86,5 +86,11 @@ export interface ErrorReply {
   message: string;
 }
 
-export type WorkerRequest = LoadRequest | RunRequest | { type: 'close' };
+/**
+ * `crash` makes the worker throw an uncaught error, as a bug or a native failure would: the only
+ * safe way to test crash handling, because `worker.terminate()` while ORT's native run() is in
+ * progress aborts the whole process (onnxruntime-node 1.30: "terminate called after throwing an
+ * instance of 'Napi::Error'").
+ */
+export type WorkerRequest = LoadRequest | RunRequest | { type: 'close' } | { type: 'crash' };
 export type WorkerReply = LoadedReply | ResultReply | ErrorReply;

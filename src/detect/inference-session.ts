@@ -295,16 +295,18 @@ export class WorkerSession {
     const w = this.worker;
     this.worker = undefined;
     if (!w) return;
+    // Never terminate() a worker whose native run() may be in progress: onnxruntime-node 1.30 then
+    // aborts the whole process. The close message queues behind a run, so the worker ends once its
+    // run is done.
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.ref();
     w.postMessage({ type: 'close' });
-    const timer = setTimeout(() => void w.terminate(), 2000);
     await exited;
-    clearTimeout(timer);
   }
 
-  /** For tests of crash handling: kills the worker as a native crash would. */
-  async killWorkerForTest(): Promise<void> {
-    await this.worker?.terminate();
+  /** For tests of crash handling: makes the worker die of an uncaught error. */
+  crashWorkerForTest(): void {
+    this.worker?.postMessage({ type: 'crash' });
   }
 }
 

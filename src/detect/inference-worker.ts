@@ -123,5 +123,9 @@ parentPort!.on('message', (req: WorkerRequest) => {
     const s = session;
     session = undefined;
     void (s ? s.release() : Promise.resolve()).finally(() => parentPort!.close());
+  } else if (req.type === 'crash') {
+    setImmediate(() => {
+      throw new Error('crash requested by the main thread (test)');
+    });
   }
 });
