@@ -424,10 +424,17 @@ export class MqttLink {
     );
     this.everConnected = true;
     // Subscriptions are made on every connect: a broker restarted without persistence forgot them.
-    const filters = [this.topics.set(), this.topics.cameraSetFilter()];
-    if (this.discoveryEnabled) filters.push(`${this.discoveryPrefix}/status`);
-    client.subscribe(filters, { qos: 1 }, (err) => {
-      if (err && !this.stopping && this.connected) this.log.error({ err: err.message, filters }, 'MQTT subscribe failed: commands will not arrive');
+    // rap (MQTT 5 "retain as published"): a command published with the retain flag shows it even when
+    // it arrives live, so it is refused then too, not only when the broker replays it at subscribe.
+    const filters: Record<string, { qos: 1; rap?: boolean }> = {
+      [this.topics.set()]: { qos: 1, rap: true },
+      [this.topics.cameraSetFilter()]: { qos: 1, rap: true },
+    };
+    if (this.discoveryEnabled) filters[`${this.discoveryPrefix}/status`] = { qos: 1 };
+    client.subscribe(filters, (err) => {
+      if (err && !this.stopping && this.connected) {
+        this.log.error({ err: err.message, filters: Object.keys(filters) }, 'MQTT subscribe failed: commands will not arrive');
+      }
     });
     this.sendDirect(this.topics.availability(), Buffer.from('online'), 1, true);
     this.retained.set(this.topics.availability(), { payload: Buffer.from('online'), qos: 1 });
