@@ -157,6 +157,7 @@ export class MqttLink {
   private takeover = false;
   private kickedByTakeover = false;
   private lastProblem: string | null = null;
+  private lastProblemLoggedAt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private inflight = 0;
   private pumpScheduled = false;
@@ -503,7 +504,8 @@ export class MqttLink {
     let message: string;
     let level: 'error' | 'warn' = 'error';
     if (typeof err.code === 'number' && AUTH_CODES.has(err.code)) {
-      message = `MQTT broker refused the connection: ${err.message} (check mqtt username and password)`;
+      const reason = err.message.replace(/^Connection refused: /, '');
+      message = `MQTT broker refused the connection: ${reason} (reason code ${err.code}; check mqtt username and password)`;
     } else if (typeof err.code === 'string' && TLS_CODES.test(err.code)) {
       message = `MQTT TLS handshake failed: ${err.message} [${err.code}] (check tls.ca and the broker certificate; verification stays on)`;
     } else if (err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENOTFOUND' || err.code === 'ETIMEDOUT') {
@@ -512,10 +514,12 @@ export class MqttLink {
     } else {
       message = `MQTT client error: ${err.message}`;
     }
-    // Said once per kind of problem; repeats while retrying go to debug.
-    if (message !== this.lastProblem) {
-      this.log[level]({ url: redactUrl(this.options.url), code: err.code }, message);
+    // Said once per kind of problem (and again every 10 minutes while it lasts); repeats go to debug.
+    const now = Date.now();
+    if (message !== this.lastProblem || now - this.lastProblemLoggedAt > 600_000) {
+      this.log[level]({ url: redactUrl(this.options.url), code: err.code, attempts: this.backoff.attempts }, message);
       this.lastProblem = message;
+      this.lastProblemLoggedAt = now;
     } else {
       this.log.debug({ code: err.code, attempts: this.backoff.attempts }, message);
     }
