@@ -47,7 +47,10 @@ export interface MqttTlsOptions {
 export interface MqttLinkOptions {
   /** Broker URL: mqtt://, mqtts://, ws:// or wss:// (e.g. mqtt://127.0.0.1:1883). */
   url: string;
-  /** 5 (default) or 4 (MQTT 3.1.1, e.g. for the embedded aedes broker). */
+  /**
+   * 5 (default) or 4 (MQTT 3.1.1, e.g. for the embedded aedes broker). With 5, a broker that refuses
+   * version 5 is retried with 3.1.1 (logged as WARN).
+   */
   protocolVersion?: 4 | 5;
   username?: string;
   /** The password itself (the config layer resolves files and environment variables). */
@@ -158,6 +161,9 @@ export class MqttLink {
   private kickedByTakeover = false;
   private lastProblem: string | null = null;
   private lastProblemLoggedAt = 0;
+  private fallbackTo311 = false;
+  /** The broker's Receive Maximum (MQTT 5 CONNACK): QoS 1 messages it takes unacknowledged at once. */
+  private brokerReceiveMax = Infinity;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private inflight = 0;
   private pumpScheduled = false;
@@ -192,7 +198,7 @@ export class MqttLink {
   }
 
   private get protocolVersion(): 4 | 5 {
-    return this.options.protocolVersion ?? 5;
+    return this.fallbackTo311 ? 4 : (this.options.protocolVersion ?? 5);
   }
   private get discoveryPrefix(): string {
     return this.options.discovery?.prefix ?? 'homeassistant';
@@ -215,7 +221,10 @@ export class MqttLink {
     );
     const client = connect(this.options.url, clientOptions);
     this.client = client;
-    client.on('connect', (connack) => this.onConnect(connack.sessionPresent === true));
+    client.on('connect', (connack) => {
+      this.brokerReceiveMax = connack.properties?.receiveMaximum ?? Infinity;
+      this.onConnect(connack.sessionPresent === true);
+    });
     client.on('close', () => this.onClose());
     client.on('error', (err) => this.onError(err));
     client.on('disconnect', (packet) => this.onServerDisconnect(packet.reasonCode ?? 0, packet.properties?.reasonString));
@@ -427,9 +436,10 @@ export class MqttLink {
     // Subscriptions are made on every connect: a broker restarted without persistence forgot them.
     // rap (MQTT 5 "retain as published"): a command published with the retain flag shows it even when
     // it arrives live, so it is refused then too, not only when the broker replays it at subscribe.
+    const rap = this.protocolVersion === 5;
     const filters: Record<string, { qos: 1; rap?: boolean }> = {
-      [this.topics.set()]: { qos: 1, rap: true },
-      [this.topics.cameraSetFilter()]: { qos: 1, rap: true },
+      [this.topics.set()]: { qos: 1, rap },
+      [this.topics.cameraSetFilter()]: { qos: 1, rap },
     };
     if (this.discoveryEnabled) filters[`${this.discoveryPrefix}/status`] = { qos: 1 };
     client.subscribe(filters, (err) => {
@@ -503,6 +513,15 @@ export class MqttLink {
     if (this.stopping) return;
     let message: string;
     let level: 'error' | 'warn' = 'error';
+    if ((err.code === 1 || err.code === 132) && this.protocolVersion === 5 && this.client) {
+      // e.g. aedes: speaks 3.1.1 only. Same session semantics there (clean=false), no message expiry.
+      this.fallbackTo311 = true;
+      this.client.options.protocolVersion = 4;
+      delete this.client.options.properties;
+      this.backoff.reset();
+      this.log.warn({ url: redactUrl(this.options.url) }, 'MQTT broker does not speak MQTT 5: using MQTT 3.1.1 (set protocolVersion 4 to skip this)');
+      return;
+    }
     if (typeof err.code === 'number' && AUTH_CODES.has(err.code)) {
       const reason = err.message.replace(/^Connection refused: /, '');
       message = `MQTT broker refused the connection: ${reason} (reason code ${err.code}; check mqtt username and password)`;
@@ -614,7 +633,7 @@ export class MqttLink {
 
   private refuse(key: string, message: string): false {
     this.n.refused_invalid++;
-    if (!this.refusedTopics.has(key)) {
+    if (!this.refusedTopics.has(key) && this.refusedTopics.size < 1000) {
       this.refusedTopics.add(key);
       this.log.error(message);
     }
@@ -674,7 +693,7 @@ export class MqttLink {
   /** Hands queued QoS 1 messages to mqtt.js, in order, at most maxInflight at a time. */
   private pump(): void {
     const client = this.client;
-    const maxInflight = this.options.maxInflight ?? 20;
+    const maxInflight = Math.min(this.options.maxInflight ?? 20, this.brokerReceiveMax);
     while (client && this.connected && this.inflight < maxInflight) {
       const now = Date.now();
       const message = this.queue.shift(now);

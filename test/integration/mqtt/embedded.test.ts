@@ -25,6 +25,21 @@ describe('embedded broker', () => {
     }
   });
 
+  it('a link left at MQTT 5 falls back to 3.1.1 with a WARN line', async () => {
+    const log = captureLogger();
+    const broker = await startEmbeddedBroker({ port: 0 }, log.logger);
+    const link = new MqttLink({ url: broker.url, deviceId: 'embedded5', discovery: { enabled: false } }, log.logger);
+    try {
+      await link.start();
+      expect(await link.whenConnected(10_000)).toBe(true);
+      expect(log.lines.some((l) => l.level === 40 && /does not speak MQTT 5/.test(l.msg))).toBe(true);
+      expect(log.lines.filter((l) => l.level >= 50)).toEqual([]);
+    } finally {
+      await link.stop();
+      await broker.close();
+    }
+  });
+
   it('says clearly when the port is taken', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
