@@ -277,10 +277,12 @@ export class WorkerSession {
     this.inFlight = { ...next, id };
     const w = this.worker;
     w.ref(); // a run in flight keeps the process alive; an idle session does not
-    w.postMessage(
-      { type: 'run', id, name: this.input.name, dtype: this.input.dtype, dims: this.input.dims, data: next.data },
-      [next.data],
-    );
+    const msg = { type: 'run', id, name: this.input.name, dtype: this.input.dtype, dims: this.input.dims, data: next.data };
+    try {
+      w.postMessage(msg, [next.data]);
+    } catch {
+      w.postMessage(msg); // a buffer that cannot be detached is copied instead
+    }
   }
 
   /** Fails queued runs, disposes the session and ends the worker. */

@@ -41,6 +41,12 @@ export function letterboxLayout(
 }
 
 function bytesOf(buffers: Buffer[]): ArrayBuffer {
+  // getData() copies the Mat into a Buffer of its own (not from Node's pool): hand its ArrayBuffer
+  // over as is, saving a second copy of the frame.
+  if (buffers.length === 1) {
+    const b = buffers[0];
+    if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
+  }
   const total = buffers.reduce((n, b) => n + b.length, 0);
   const out = new Uint8Array(new ArrayBuffer(total));
   let at = 0;
