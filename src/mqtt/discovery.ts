@@ -51,7 +51,6 @@ export function buildDiscovery(topics: Topics, options: DiscoveryOptions, camera
     out.set(`${options.prefix}/${component}/${node}/${objectId}/config`, {
       ...config,
       unique_id: uniqueId,
-      object_id: uniqueId,
       ...common,
     });
   };
