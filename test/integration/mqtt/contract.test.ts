@@ -113,6 +113,10 @@ describe('MQTT contract against a real Mosquitto', () => {
     // Delivery flags of the contract.
     const one = (t: string): Received => sub.on(t)[0]!;
     expect(one(`${base}/front/events`).qos).toBe(1);
+    // Events carry their remaining age as MQTT 5 message expiry (default max age 10 min); state does not.
+    expect(one(`${base}/front/events`).properties?.messageExpiryInterval).toBeGreaterThan(500);
+    expect(one(`${base}/front/events`).properties?.messageExpiryInterval).toBeLessThanOrEqual(600);
+    expect(one(`${base}/front/status`).properties?.messageExpiryInterval).toBeUndefined();
     expect(one(`${base}/front/detections`).qos).toBe(0);
     expect(one(`${base}/front/status`).qos).toBe(1);
     expect(sub.json<{ seq: number }>(`${base}/front/events`).map((e) => e.seq)).toEqual([1, 2, 3]);

@@ -30,6 +30,8 @@ export interface Received {
   payload: Buffer;
   retain: boolean;
   qos: number;
+  /** MQTT 5 properties, e.g. messageExpiryInterval. */
+  properties?: { messageExpiryInterval?: number };
 }
 
 /** A plain mqtt.js client (not the link) that records every message on its subscriptions. */
@@ -37,7 +39,7 @@ export class Subscriber {
   readonly messages: Received[] = [];
   private constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
-      this.messages.push({ topic, payload, retain: packet.retain, qos: packet.qos });
+      this.messages.push({ topic, payload, retain: packet.retain, qos: packet.qos, properties: packet.properties });
     });
     client.on('error', () => undefined);
   }

@@ -117,6 +117,24 @@ describe('MQTT link across a broker SIGKILL and restart', () => {
     expect(sub!.json<{ seq: number }>(`${base}/front/events`).map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 16));
   });
 
+  it('drops queued events older than the max age instead of delivering them late', async () => {
+    await proxy.down();
+    const aging = new MqttLink(
+      { url: `mqtt://127.0.0.1:${proxy.port}`, deviceId: 'aging', queueMaxAgeMs: 2000, backoff: { minMs: 100, maxMs: 200 }, discovery: { enabled: false } },
+      captureLogger().logger,
+    );
+    links.push(aging);
+    const base = aging.topics.base;
+    await aging.start();
+    for (let n = 1; n <= 3; n++) aging.publishEvent('front', event(n));
+    await new Promise((r) => setTimeout(r, 2500)); // let the first three grow older than the max age
+    for (let n = 4; n <= 5; n++) aging.publishEvent('front', event(n));
+    await proxy.up();
+    await waitUntil('the fresh events', () => sub!.json(`${base}/front/events`).length >= 2);
+    expect(sub!.json<{ seq: number }>(`${base}/front/events`).map((e) => e.seq)).toEqual([4, 5]);
+    expect(aging.counters().dropped_expired).toBe(3);
+  });
+
   it('the last will publishes offline when the process running the link dies', async () => {
     const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'link-child.js'), broker.url, 'willtest'], {
       stdio: ['ignore', 'pipe', 'pipe'],
