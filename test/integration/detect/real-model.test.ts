@@ -27,7 +27,14 @@ function requireFiles(): void {
 }
 
 async function loadOracle(): Promise<tf.GraphModel> {
-  await tf.setBackend('cpu');
+  // tfjs greets Node users with an advert for tfjs-node on console.warn; keep the test output clean.
+  const warn = console.warn;
+  console.warn = () => undefined;
+  try {
+    await tf.setBackend('cpu');
+  } finally {
+    console.warn = warn;
+  }
   const mj = JSON.parse(fs.readFileSync(path.join(ORACLE_DIR, 'model.json'), 'utf8')) as {
     modelTopology: object;
     weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
