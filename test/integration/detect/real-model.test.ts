@@ -27,27 +27,28 @@ function requireFiles(): void {
 }
 
 async function loadOracle(): Promise<tf.GraphModel> {
-  // tfjs greets Node users with an advert for tfjs-node on console.warn; keep the test output clean.
-  const warn = console.warn;
-  console.warn = () => undefined;
-  try {
-    await tf.setBackend('cpu');
-  } finally {
-    console.warn = warn;
-  }
+  await tf.setBackend('cpu');
   const mj = JSON.parse(fs.readFileSync(path.join(ORACLE_DIR, 'model.json'), 'utf8')) as {
     modelTopology: object;
     weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
   };
   const shards = mj.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(ORACLE_DIR, p))));
   const all = Buffer.concat(shards);
-  return tf.loadGraphModel(
-    tf.io.fromMemory({
-      modelTopology: mj.modelTopology,
-      weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
-      weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-    }),
-  );
+  // tfjs's CPU backend greets Node users (on its first tensor) with an advert for tfjs-node on
+  // console.warn; keep the test output clean.
+  const warn = console.warn;
+  console.warn = () => undefined;
+  try {
+    return await tf.loadGraphModel(
+      tf.io.fromMemory({
+        modelTopology: mj.modelTopology,
+        weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
+        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+      }),
+    );
+  } finally {
+    console.warn = warn;
+  }
 }
 
 /** The oracle's detections: top class per anchor, per-class NMS (IoU 0.5) by tfjs, boxes clamped. */
