@@ -134,10 +134,6 @@ export class WorkerSession {
   }
 
   private startWorker(): Promise<SessionInfo> {
-    for (const s of this.plan.skipped) {
-      if (this.plan.auto) this.logger.debug({ ep: s.ep, reason: s.reason }, 'execution provider not available');
-      else this.logger.warn({ ep: s.ep, reason: s.reason }, `execution provider ${s.ep} not available: ${s.reason}; trying the next`);
-    }
     const o = this.options;
     const intraOpThreads = o.intraOpThreads ?? os.availableParallelism();
     const allowSpinning = o.allowSpinning ?? true;
@@ -174,12 +170,14 @@ export class WorkerSession {
         if (!loaded) {
           if (m.type === 'loaded') {
             loaded = true;
-            for (const a of m.attempts) {
-              this.logger.warn({ ep: a.ep, reason: a.error }, `execution provider ${a.ep} failed to load the model; falling back: ${a.error}`);
-            }
-            if (m.ep !== this.plan.providers[0] || this.plan.skipped.length > 0) {
-              const why = [...this.plan.skipped.map((s) => `${s.ep}: ${s.reason}`), ...m.attempts.map((a) => `${a.ep}: ${a.error}`)];
-              if (!this.plan.auto || m.attempts.length > 0) this.logger.warn({ ep: m.ep, why }, `running on ${m.ep}`);
+            const passedOver = [...this.plan.skipped.map((s) => ({ ep: s.ep, reason: s.reason })), ...m.attempts.map((a) => ({ ep: a.ep, reason: a.error }))];
+            if (passedOver.length > 0) {
+              // One line that says why: a warning when an EP the user asked for (or one that
+              // looked installed) failed; info when 'auto' merely found no GPU libraries.
+              const why = passedOver.map((p) => `${p.ep}: ${p.reason}`).join('; ');
+              const msg = `execution provider ${m.ep} runs ${path.basename(this.modelPath)}; passed over ${why}`;
+              if (!this.plan.auto || m.attempts.length > 0) this.logger.warn({ ep: m.ep, passed_over: passedOver }, msg);
+              else this.logger.info({ ep: m.ep, passed_over: passedOver }, msg);
             }
             const info: SessionInfo = {
               ep: m.ep,
