@@ -117,6 +117,7 @@ type Val = ConstVal | SymVal | DynVal;
 /** Physical axis of each NHWC logical axis when a value is held as NCHW. */
 const NCHW_OF_NHWC = [0, 2, 3, 1];
 const INT64_MAX = 2 ** 62; // any value ≥ every dim; ONNX Slice clamps
+const INT64_MIN = -(2 ** 63);
 
 /** Converts a loaded TF.js graph to ONNX model bytes. */
 export function convertTfjsGraph(graph: TfjsGraph, options: ConvertOptions): ConvertResult {
@@ -140,6 +141,8 @@ class Converter {
   run(): ConvertResult {
     const opset = this.opts.opset ?? 13;
     if (opset < 13) throw new Error(`opset ${opset} is not supported (need ≥ 13)`);
+    // Output names are reserved so no internal tensor takes them before the outputs are renamed.
+    for (const o of this.opts.outputs) this.b.reserveName(o.name);
     const inputSpecs = this.bindInputs();
     this.countConsumers();
     const outSpecs: ValueSpec[] = [];
@@ -788,8 +791,8 @@ class Converter {
     }
     let cur = this.nhwc(x);
     if (onnxAxes.length) {
-      // A negative end of -1 would mean "last element" in ONNX; clamp to before-the-start instead.
-      const safeEnds = ends.map((e, i) => (steps[i] < 0 && e < 0 ? -INT64_MAX : e));
+      // A negative end would count from the back in ONNX; INT64_MIN is its "before the start".
+      const safeEnds = ends.map((e, i) => (steps[i] < 0 && e < 0 ? INT64_MIN : e));
       cur = this.b.addNode('Slice', name, [cur, this.int64(starts), this.int64(safeEnds), this.int64(onnxAxes), this.int64(steps)]).outputs[0];
     }
     let shape = outShape;

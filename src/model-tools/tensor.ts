@@ -7,8 +7,8 @@ export type DType = 'float32' | 'int32' | 'uint8' | 'int64' | 'bool';
 export interface Tensor {
   dtype: DType;
   shape: number[];
-  /** Row-major values. int64 and bool are held as numbers too (values here are small). */
-  data: Float32Array | Int32Array;
+  /** Row-major values. int64 is held as float64 (exact to 2^53, plus the ±2^63 sentinels ONNX Slice uses). */
+  data: Float32Array | Int32Array | Float64Array;
 }
 
 export function size(shape: readonly number[]): number {
@@ -22,7 +22,7 @@ export function makeTensor(dtype: DType, shape: number[], values: ArrayLike<numb
   if (values.length !== n) {
     throw new Error(`tensor of shape [${shape.join(',')}] needs ${n} values, got ${values.length}`);
   }
-  const data = dtype === 'float32' ? Float32Array.from(values) : Int32Array.from(values);
+  const data = dtype === 'float32' ? Float32Array.from(values) : dtype === 'int64' ? Float64Array.from(values) : Int32Array.from(values);
   return { dtype, shape: [...shape], data };
 }
 

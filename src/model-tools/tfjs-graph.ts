@@ -33,7 +33,7 @@ export interface WeightSpec {
 }
 
 export interface TfjsModelJson {
-  modelTopology: { node: TfNode[] };
+  modelTopology: { node: TfNode[]; versions?: unknown; library?: unknown };
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
 }
 
