@@ -60,7 +60,7 @@ describe('lookout detect', () => {
     expect(r.status).toBe(0);
     expect(r.out).toHaveLength(1);
     expect(r.out[0]).toMatch(/fruits\.jpg \(\d+×\d+\): orange 0\.9\d \[/);
-    expect(r.out[0]).not.toMatch(/0\.5\d/); // the weaker second orange is under 0.9
+    expect(r.out[0].match(/orange/g)).toHaveLength(1); // the weaker second orange (0.57) is under 0.9
   });
 
   it('runs over a video, every n-th frame', async () => {
