@@ -9,7 +9,9 @@ import { type TfAttrValue, type TfNode, type TfjsModelJson, loadGraph } from '..
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
-tf.setBackend('cpu');
+// Prod mode silences tfjs' "install tfjs-node" banner; the pure-JS CPU backend is the point here.
+tf.enableProdMode();
+void tf.setBackend('cpu');
 
 export const attr = {
   s: (v: string): TfAttrValue => ({ s: Array.from(Buffer.from(v, 'utf8')) }),
@@ -112,7 +114,7 @@ export class TinyGraph {
     for (const [k, v] of Object.entries(feeds)) {
       inputs[k] = v.dtype === 'uint8' ? tf.tensor(Int32Array.from(v.data), v.shape, 'int32') : tf.tensor(v.data, v.shape, v.dtype);
     }
-    const res = (await model.executeAsync(inputs, outputs)) as tf.Tensor | tf.Tensor[];
+    const res = model.execute(inputs, outputs);
     const list = Array.isArray(res) ? res : [res];
     const out = list.map((t) => ({ dtype: 'float32' as const, shape: t.shape, data: Float32Array.from(t.dataSync()) }));
     list.forEach((t) => t.dispose());
