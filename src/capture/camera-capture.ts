@@ -13,6 +13,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { type Logger, silentLogger } from '../log';
@@ -258,7 +259,7 @@ export class CameraCapture extends EventEmitter {
     if (this.started || this.stopping) return;
     this.started = true;
     this.setState('starting');
-    void this.attempt();
+    this.attemptSafely();
   }
 
   /**
@@ -281,7 +282,7 @@ export class CameraCapture extends EventEmitter {
         if (!(await this.waitExit(s, this.o.stopGraceMs))) {
           s.child.kill('SIGKILL');
           if (!(await this.waitExit(s, KILL_WAIT_MS))) {
-            this.log.warn({ camera: this.o.camera, pid: s.child.pid }, 'capture process did not exit after SIGKILL; abandoning it');
+            this.log.warn({ camera: this.o.camera, child_pid: s.child.pid }, 'capture process did not exit after SIGKILL; abandoning it');
           }
         }
       }
@@ -317,6 +318,15 @@ export class CameraCapture extends EventEmitter {
 
   // ---- open attempts and retry ----
 
+  /** attempt() with a last-resort catch: a bug in a retry path must not become an unhandled rejection. */
+  private attemptSafely(): void {
+    this.attempt().catch((e: unknown) => {
+      if (this.stopping) return;
+      this.log.error({ camera: this.o.camera, err: e }, 'unexpected error while opening the source');
+      this.failAndRetry('error', `internal error while opening: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
   private async attempt(): Promise<void> {
     if (this.stopping) return;
     let prepared: PreparedOpen;
@@ -344,14 +354,28 @@ export class CameraCapture extends EventEmitter {
     const delay = this.backoff.next();
     this.setState(state, reason, delay);
     this.retryTimer = setTimeout(() => this.retryNow(), delay);
-    if (watchPath) this.watchForPresence(watchPath);
+    if (watchPath) {
+      this.watchForPresence(watchPath, true);
+    } else {
+      const p = this.sourcePath();
+      // One stat of a local path: whether it is missing right now decides what "reappears" means.
+      if (p) this.watchForPresence(p, !fs.existsSync(p));
+    }
+  }
+
+  /** The file or device path of the source, whose reappearance is worth an immediate retry. */
+  private sourcePath(): string | undefined {
+    const s = this.o.source;
+    if (s.kind === 'file' || s.kind === 'images') return s.path;
+    if (s.kind === 'v4l2') return typeof s.device === 'number' || /^\d+$/.test(s.device) ? `/dev/video${Number(s.device)}` : s.device;
+    return undefined;
   }
 
   private retryNow(): void {
     this.clearRetry();
     if (this.stopping) return;
     this.reconnects++;
-    void this.attempt();
+    this.attemptSafely();
   }
 
   private clearRetry(): void {
@@ -361,9 +385,13 @@ export class CameraCapture extends EventEmitter {
     this.presenceTimer = undefined;
   }
 
-  /** A missing device node or file that reappears is retried at once instead of after the backoff. */
-  private watchForPresence(p: string): void {
+  /**
+   * A device node or file that was missing and reappears is retried at once instead of after the
+   * backoff (a replugged camera, a restored file). Present all along: the backoff decides.
+   */
+  private watchForPresence(p: string, missingNow: boolean): void {
     let checking = false;
+    let seenMissing = missingNow;
     this.presenceTimer = setInterval(() => {
       if (checking) return;
       checking = true;
@@ -371,11 +399,13 @@ export class CameraCapture extends EventEmitter {
         .stat(p)
         .then(
           () => {
-            if (!this.presenceTimer) return;
+            if (!this.presenceTimer || !seenMissing) return;
             this.log.info({ camera: this.o.camera, path: p }, 'source reappeared; reopening now');
             this.retryNow();
           },
-          () => undefined,
+          () => {
+            seenMissing = true;
+          },
         )
         .finally(() => {
           checking = false;
@@ -443,7 +473,7 @@ export class CameraCapture extends EventEmitter {
     this.sendToChild(s, { t: 'start', plan: prepared.plan });
     const tick = Math.max(20, Math.min(250, Math.floor(this.o.readTimeoutMs / 4)));
     s.timers.push(setInterval(() => this.watchdog(s), tick));
-    this.log.debug({ camera: this.o.camera, pid: child.pid, session: s.id }, 'capture process started');
+    this.log.debug({ camera: this.o.camera, child_pid: child.pid, session: s.id }, 'capture process started');
     this.pump();
   }
 
@@ -491,7 +521,7 @@ export class CameraCapture extends EventEmitter {
     s.timers.push(
       setTimeout(() => {
         if (s.exited) return;
-        this.log.warn({ camera: this.o.camera, pid: s.child.pid }, 'capture process did not exit after SIGKILL; abandoning it');
+        this.log.warn({ camera: this.o.camera, child_pid: s.child.pid }, 'capture process did not exit after SIGKILL; abandoning it');
         this.onExit(s, null, 'SIGKILL');
       }, KILL_WAIT_MS),
     );
@@ -580,18 +610,29 @@ export class CameraCapture extends EventEmitter {
     for (const t of s.timers) clearTimeout(t);
     s.timers = [];
     if (this.stopping) return; // stop() finalizes
-    // stderr may still be arriving: give it a moment so the reason includes GStreamer's words.
+    // stderr (GStreamer's words for the reason) and the last frame may still be in their pipes:
+    // read them to the end, but not forever (a grandchild may hold a pipe open).
+    const pipes = [s.child.stderr, s.child.stdio[4] as Readable | null | undefined].filter(
+      (p): p is Readable => !!p && !p.readableEnded && !p.destroyed,
+    );
+    let pending = pipes.length;
+    let done = false;
     const finish = (): void => {
-      void this.endSession(s, code, signal);
-    };
-    if (s.child.stderr && !s.child.stderr.readableEnded) {
-      const t = setTimeout(finish, 300);
-      s.child.stderr.once('end', () => {
-        clearTimeout(t);
-        finish();
+      if (done) return;
+      done = true;
+      clearTimeout(t);
+      this.endSession(s, code, signal).catch((e: unknown) => {
+        if (this.stopping) return;
+        this.log.error({ camera: this.o.camera, err: e }, 'unexpected error after the capture process ended');
+        this.failAndRetry('error', `internal error: ${e instanceof Error ? e.message : String(e)}`);
       });
-    } else {
-      finish();
+    };
+    const t = setTimeout(finish, 1000);
+    if (pending === 0) finish();
+    for (const p of pipes) {
+      p.once('close', () => {
+        if (--pending === 0) finish();
+      });
     }
   }
 

@@ -22,6 +22,7 @@
  * Missing 'alive' messages (this event loop blocked in a synchronous call) or a read that has been
  * running too long make the daemon kill this process.
  */
+const fs = require('node:fs');
 const net = require('node:net');
 
 const FRAME_MAGIC = 0x31464b4c; // 'LKF1' as u32 LE
@@ -214,6 +215,7 @@ function restartMedia() {
     return;
   }
   releaseCapture();
+  if (!fs.existsSync(plan.open.target)) throw new Error(`the file is gone: ${plan.open.target}`);
   cap = new cv.VideoCapture(plan.open.target, cv[plan.open.api]);
   st.frameCount = cap.get(cv.CAP_PROP_FRAME_COUNT);
 }
@@ -318,7 +320,9 @@ async function run() {
   send({ t: 'opened', ...info });
   for (;;) {
     if (st.stopping) break;
-    if (plan.delivery === 'lossless' && st.wants === 0) {
+    // Lossless: read one frame ahead and hold it until asked, so decoding overlaps the hand-over;
+    // never read over a frame that has not been sent.
+    if (plan.delivery === 'lossless' && st.newest) {
       await waitForWant();
       continue;
     }
