@@ -292,6 +292,22 @@ export class MqttLink {
   }
 
   /**
+   * Clears the retained state of a camera that was removed from the config (status, counts, snapshot):
+   * an empty retained message on each of its topics, so consumers do not see a ghost camera.
+   */
+  forgetCamera(camera: string): number {
+    const prefix = `${this.topics.base}/${camera}/`;
+    let cleared = 0;
+    for (const topic of [...this.retained.keys()]) {
+      if (!topic.startsWith(prefix)) continue;
+      this.retained.delete(topic);
+      this.enqueue(topic, Buffer.alloc(0), true);
+      cleared++;
+    }
+    return cleared;
+  }
+
+  /**
    * The Home Assistant entities to announce. Publishes new or changed configs (retained) and clears
    * entities that are gone with an empty retained message. Call again whenever cameras or tracked
    * labels change.

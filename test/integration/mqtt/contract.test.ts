@@ -136,6 +136,18 @@ describe('MQTT contract against a real Mosquitto', () => {
     } finally {
       await late.close();
     }
+    // A camera removed from the config leaves no retained ghost behind.
+    link.setCount('back', 'cat', 2);
+    await waitUntil('back count', () => sub.on(`${base}/back/cat`).length > 0);
+    expect(link.forgetCamera('back')).toBe(2);
+    await waitUntil('cleared', () => sub.on(`${base}/back/status`).some((m) => m.payload.length === 0) && sub.on(`${base}/back/cat`).some((m) => m.payload.length === 0));
+    const after = await Subscriber.connect(broker.url, [`${base}/back/#`, `${base}/front/status`]);
+    try {
+      await waitUntil('front status still retained', () => after.on(`${base}/front/status`).length > 0);
+      expect(after.messages.filter((m) => m.topic.startsWith(`${base}/back/`))).toEqual([]);
+    } finally {
+      await after.close();
+    }
   });
 
   it('refuses to publish to topics that would break the tree', () => {
