@@ -133,6 +133,19 @@ async function originalFiles(model: BuildableModel, opts: BuildOptions, cacheDir
   return cached;
 }
 
+/**
+ * Folder holding the verified original files of a buildable model (fetched into the cache if
+ * needed). The oracle tests run the original graph from here.
+ */
+export async function ensureOriginalFiles(
+  name: string,
+  opts: Pick<BuildOptions, 'cacheDir' | 'force' | 'sourceDir' | 'npm'> = {},
+  logger: Logger = silentLogger,
+): Promise<string> {
+  const { cacheDir } = dirs(opts);
+  return originalFiles(buildableModel(name), opts, cacheDir, logger);
+}
+
 /** Builds a known model into the models folder; throws with a clear message on any problem. */
 export async function buildModel(name: string, opts: BuildOptions = {}, logger: Logger = silentLogger): Promise<BuildResult> {
   const model = buildableModel(name);

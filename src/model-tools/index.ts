@@ -7,7 +7,7 @@ import type { Logger } from '../log';
 import { type BuildOptions, buildModel, verifyModel } from './build';
 import { formatModelInfo, modelInfo } from './info';
 
-export { buildModel, verifyModel, verifySourceFiles } from './build';
+export { buildModel, ensureOriginalFiles, verifyModel, verifySourceFiles } from './build';
 export type { BuildOptions, BuildResult, VerifyResult } from './build';
 export { convertTfjsGraph, convGeometry } from './convert';
 export type { ConvertOptions, ConvertResult, InputBinding, OutputBinding } from './convert';
