@@ -7,7 +7,7 @@
 export interface BackoffOptions {
   /** First delay in ms (default 1000). */
   initialMs?: number;
-  /** Longest delay in ms (default 30000). */
+  /** Longest delay in ms (default 30000, or initialMs if that is longer). */
   maxMs?: number;
   /** Growth per failed attempt (default 2). */
   factor?: number;
@@ -25,7 +25,10 @@ export class Backoff {
     options: BackoffOptions = {},
     private readonly random: () => number = Math.random,
   ) {
-    this.o = { ...DEFAULT_BACKOFF, ...options };
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as BackoffOptions;
+    const initialMs = given.initialMs ?? DEFAULT_BACKOFF.initialMs;
+    // A long initial delay alone raises the default maximum with it.
+    this.o = { ...DEFAULT_BACKOFF, maxMs: Math.max(DEFAULT_BACKOFF.maxMs, initialMs), ...given };
     if (!(this.o.initialMs > 0) || !(this.o.maxMs >= this.o.initialMs) || !(this.o.factor >= 1)) {
       throw new Error(
         `backoff needs initialMs > 0, maxMs ≥ initialMs, factor ≥ 1 (got ${this.o.initialMs}, ${this.o.maxMs}, ${this.o.factor})`,

@@ -130,6 +130,7 @@ interface Session {
   child: ChildProcess;
   prepared: PreparedOpen;
   spawnedAt: number;
+  lastCheckAt: number;
   lastAliveAt: number;
   readingMs: number;
   readingReportedAt: number;
@@ -435,6 +436,7 @@ export class CameraCapture extends EventEmitter {
       child,
       prepared,
       spawnedAt: now,
+      lastCheckAt: now,
       lastAliveAt: now,
       readingMs: -1,
       readingReportedAt: now,
@@ -472,7 +474,7 @@ export class CameraCapture extends EventEmitter {
     child.on('exit', (code, signal) => this.onExit(s, code, signal));
     this.sendToChild(s, { t: 'start', plan: prepared.plan });
     const tick = Math.max(20, Math.min(250, Math.floor(this.o.readTimeoutMs / 4)));
-    s.timers.push(setInterval(() => this.watchdog(s), tick));
+    s.timers.push(setInterval(() => this.watchdog(s, tick), tick));
     this.log.debug({ camera: this.o.camera, child_pid: child.pid, session: s.id }, 'capture process started');
     this.pump();
   }
@@ -486,9 +488,14 @@ export class CameraCapture extends EventEmitter {
     }
   }
 
-  private watchdog(s: Session): void {
+  private watchdog(s: Session, tick: number): void {
     if (s.exited || s.outcome || this.stopping) return;
     const now = Date.now();
+    const late = now - s.lastCheckAt > Math.max(1000, 4 * tick);
+    s.lastCheckAt = now;
+    // This process itself was blocked: the capture process's reports are still queued, unread.
+    // Judge it on the next tick, after they have been read.
+    if (late) return;
     if (!s.streaming) {
       if (now - s.spawnedAt > this.o.openTimeoutMs) {
         this.stall(s, `no frame within ${this.o.openTimeoutMs} ms of opening (open or first read hung)`);

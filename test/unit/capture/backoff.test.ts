@@ -21,6 +21,13 @@ test('other growth factors', () => {
   expect([b.next(), b.next(), b.next(), b.next()]).toEqual([100, 300, 900, 1000]);
 });
 
+test('a long initial delay alone raises the default maximum; unset keys keep their defaults', () => {
+  const b = new Backoff({ initialMs: 60000, jitter: 0 });
+  expect([b.next(), b.next()]).toEqual([60000, 60000]);
+  const c = new Backoff({ initialMs: undefined, maxMs: undefined, jitter: 0 });
+  expect([c.next(), c.next()]).toEqual([1000, 2000]);
+});
+
 test('nonsense settings are refused', () => {
   expect(() => new Backoff({ initialMs: 0 })).toThrow(/initialMs > 0/);
   expect(() => new Backoff({ initialMs: 5000, maxMs: 1000 })).toThrow(/maxMs ≥ initialMs/);
