@@ -150,9 +150,9 @@ export async function ensureOriginalFiles(
 export async function buildModel(name: string, opts: BuildOptions = {}, logger: Logger = silentLogger): Promise<BuildResult> {
   const model = buildableModel(name);
   const { modelsDir, cacheDir } = dirs(opts);
+  await ensureWritableDir(modelsDir, 'models folder');
   const manifest = await readManifest(modelsDir, name);
   const target = path.join(modelsDir, manifest.file);
-  await ensureWritableDir(modelsDir, 'models folder');
   if (!opts.force && existsSync(target) && (await sha256File(target)) === manifest.sha256) {
     logger.info({ path: target }, 'model present and verified; nothing to do (use --force to rebuild)');
     const st = await fs.stat(target);

@@ -327,7 +327,7 @@ export function formatModelInfo(info: ModelInfo, layers = false): string {
   lines.push(`parameters: ${info.parameters.toLocaleString('en-US')} (${human(info.parameters)})`);
   const unknown = info.layers.filter((l) => l.macs === undefined).length;
   lines.push(
-    `MACs:       ${info.macs.toLocaleString('en-US')} (${human(info.macs)}) multiply-accumulates per image in ${info.layers.length} Conv/Gemm/MatMul layers` +
+    `MACs:       ${info.macs.toLocaleString('en-US')} (${(info.macs / 1e9).toFixed(3)} G) multiply-accumulates per image in ${info.layers.length} Conv/Gemm/MatMul layers` +
       (unknown ? ` (${unknown} with unknown shapes not counted)` : ''),
   );
   if (layers) {
