@@ -5,7 +5,7 @@ const common = {
   testEnvironment: '<rootDir>/test/support/outer-realm-environment.js',
   // Type checking is `tsc --noEmit` in `npm test`; ts-jest only transpiles (isolatedModules in tsconfig).
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'json', 'node'],
 };
 module.exports = {
   projects: [

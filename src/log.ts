@@ -18,20 +18,24 @@ function journaldStream(): DestinationStream {
   };
 }
 
-function destination(format: 'auto' | 'json' | 'pretty'): DestinationStream | undefined {
-  if (process.env.JOURNAL_STREAM) return journaldStream();
-  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+function destination(format: 'auto' | 'json' | 'pretty', toStderr: boolean): DestinationStream | undefined {
+  if (process.env.JOURNAL_STREAM && !toStderr) return journaldStream();
+  const tty = toStderr ? process.stderr.isTTY : process.stdout.isTTY;
+  const pretty = format === 'pretty' || (format === 'auto' && tty === true);
   if (pretty) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pinoPretty = require('pino-pretty') as (o: object) => DestinationStream;
-    return pinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
+    return pinoPretty({ colorize: tty === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true, destination: toStderr ? 2 : 1 });
   }
-  return undefined; // pino's default: JSON lines on stdout
+  // pino's default is JSON lines on stdout; tools that print results there log to stderr instead.
+  return toStderr ? pino.destination({ dest: 2, sync: true }) : undefined;
 }
 
 export interface LogOptions {
   level?: LogLevel;
   format?: 'auto' | 'json' | 'pretty';
+  /** Log to stderr: for commands whose stdout is their result (detect --json, bench). */
+  stderr?: boolean;
 }
 
 /** The process logger. Parts receive `logger.child({ component })`, never create their own. */
@@ -44,7 +48,7 @@ export function createLogger(options: LogOptions = {}): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label, number) => ({ level: number, lvl: label }) },
     },
-    destination(options.format ?? 'auto'),
+    destination(options.format ?? 'auto', options.stderr === true),
   );
 }
 
