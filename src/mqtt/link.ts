@@ -19,6 +19,7 @@ import { BoundedQueue, type QueuedMessage } from './queue';
 import {
   schemaProblems,
   type CommandResultPayload,
+  type ConfigStatePayload,
   type DetectionsPayload,
   type EventPayload,
   type SchemaName,
@@ -286,6 +287,10 @@ export class MqttLink {
     const payload: StatsPayload = { ...stats };
     if (payload.mqtt === undefined) payload.mqtt = { ...this.counters() };
     return this.publishKind('stats', () => this.topics.stats(), payload);
+  }
+  /** Retained state of the applied configuration (hash, last reload's problems). */
+  setConfigState(state: Omit<ConfigStatePayload, 'v'>): boolean {
+    return this.publishKind('config', () => this.topics.config(), { v: 1, ...state });
   }
   publishSnapshot(camera: string, jpeg: Buffer): boolean {
     return this.publishKind('snapshot', () => this.topics.snapshot(camera), jpeg);
@@ -671,8 +676,10 @@ export class MqttLink {
       this.n.dropped_offline_qos0++;
       return false;
     }
-    // Per-frame data that the socket cannot take now is stale by the time it could.
-    if ((client.stream as { writableNeedDrain?: boolean } | undefined)?.writableNeedDrain) {
+    // Per-frame data that the socket cannot take now is stale by the time it could. The bound is far
+    // above the socket's high-water mark (16 KiB): one snapshot JPEG or the burst of retained state at
+    // connect fills that, and must not cost the frames published right after it.
+    if (((client.stream as { writableLength?: number } | undefined)?.writableLength ?? 0) > QOS0_BACKLOG_BYTES) {
       this.n.dropped_backpressure_qos0++;
       return false;
     }
@@ -756,11 +763,14 @@ export class MqttLink {
   }
 }
 
+const QOS0_BACKLOG_BYTES = 1024 * 1024;
+
 const SCHEMA_OF: Partial<Record<TopicKind, SchemaName>> = {
   detections: 'detections',
   timing: 'timing',
   events: 'event',
   status: 'status',
   stats: 'stats',
+  config: 'config',
   setResult: 'command-result',
 };

@@ -162,6 +162,24 @@ export const statsSchema = {
   },
 } as const;
 
+export const configStateSchema = {
+  $schema: DRAFT,
+  title: 'lookout applied configuration (base/config), retained; updated at start and on every reload attempt',
+  type: 'object',
+  additionalProperties: false,
+  required: ['v', 'ok', 'hash', 'applied_at', 'file', 'problems', 'restart_needed'],
+  properties: {
+    v: version,
+    ok: { type: 'boolean', description: 'false: the last reload was refused and the config named by hash keeps running' },
+    hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'sha256 of the running config, secrets redacted' },
+    applied_at: { ...epochMs, description: 'when the running config was applied' },
+    file: { type: ['string', 'null'], description: 'config file, null for embedded defaults' },
+    problems: { type: 'array', items: { type: 'string' }, description: 'why the last reload was refused, as key.path: reason' },
+    restart_needed: { type: 'array', items: { type: 'string' }, description: 'changed sections that apply only after a restart' },
+    attempted_at: { ...epochMs, description: 'when the last reload was attempted' },
+  },
+} as const;
+
 export const commandSchema = {
   $schema: DRAFT,
   title: 'lookout command (base/set, base/<camera>/set); at most 16 KiB of JSON',
@@ -210,6 +228,7 @@ export type StatsPayload = FromSchema<typeof statsSchema>;
 export type CameraStats = StatsPayload['cameras'][string];
 export type Command = Omit<FromSchema<typeof commandSchema>, 'id'>;
 export type CommandResultPayload = FromSchema<typeof commandResultSchema>;
+export type ConfigStatePayload = FromSchema<typeof configStateSchema>;
 
 /** Every schema by the name of its file in src/mqtt/schemas (`<name>.schema.json`). */
 export const schemas = {
@@ -220,6 +239,7 @@ export const schemas = {
   stats: statsSchema,
   command: commandSchema,
   'command-result': commandResultSchema,
+  config: configStateSchema,
 } as const;
 export type SchemaName = keyof typeof schemas;
 
@@ -237,6 +257,7 @@ export const validators = {
   stats: compile<StatsPayload>(statsSchema),
   command: compile<FromSchema<typeof commandSchema>>(commandSchema),
   'command-result': compile<CommandResultPayload>(commandResultSchema),
+  config: compile<ConfigStatePayload>(configStateSchema),
 } as const;
 
 /** `instancePath message` for each error, joined; for logs and command answers. */

@@ -2,6 +2,7 @@
 // link publishes is built here; nothing else concatenates topic strings.
 import type {
   CommandResultPayload,
+  ConfigStatePayload,
   DetectionsPayload,
   EventPayload,
   StatsPayload,
@@ -12,7 +13,7 @@ import type {
 /** Levels under `base/<camera>/` that carry fixed meanings, so no label or zone may take them. */
 export const RESERVED_CAMERA_LEVELS = ['detections', 'timing', 'events', 'snapshot', 'status', 'set'] as const;
 /** Levels directly under `base/` that no camera may take. */
-export const RESERVED_BASE_LEVELS = ['availability', 'stats', 'set'] as const;
+export const RESERVED_BASE_LEVELS = ['availability', 'stats', 'set', 'config'] as const;
 
 const MAX_LEVEL_BYTES = 128;
 
@@ -100,6 +101,9 @@ export class Topics {
   stats(): string {
     return `${this.base}/stats`;
   }
+  config(): string {
+    return `${this.base}/config`;
+  }
   set(camera?: string): string {
     return camera === undefined ? `${this.base}/set` : `${this.camera(camera)}/set`;
   }
@@ -165,6 +169,7 @@ export interface TopicPayloads {
   status: StatusPayload;
   stats: StatsPayload;
   setResult: CommandResultPayload;
+  config: ConfigStatePayload;
 }
 export type TopicKind = keyof TopicPayloads;
 
@@ -179,4 +184,5 @@ export const TOPIC_DELIVERY: Record<TopicKind, { qos: 0 | 1; retain: boolean }> 
   status: { qos: 1, retain: true },
   stats: { qos: 0, retain: true },
   setResult: { qos: 1, retain: false },
+  config: { qos: 1, retain: true },
 };

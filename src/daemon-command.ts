@@ -1,0 +1,134 @@
+/**
+ * `lookout run`: config (with zero-setup defaults), broker choice, signals, exit status. The daemon
+ * itself is in daemon.ts; this is the process around it.
+ */
+import { loadConfig, ConfigError, EX_CONFIG, type LoadedConfig } from './config';
+import { Daemon } from './daemon';
+import { createLogger, type LogLevel, type Logger } from './log';
+import { startEmbeddedBroker, redactUrl, type EmbeddedBroker } from './mqtt';
+import { SystemdNotifier } from './system/sd-notify';
+import { chooseDefaultCamera, tcpAnswers } from './zero-setup';
+
+export interface DaemonCommandOptions {
+  configFile?: string;
+  overrides: string[];
+  logLevel?: LogLevel;
+}
+
+/** After SIGTERM the process is gone within this, whatever hangs (systemd waits 90 s, users less). */
+const SHUTDOWN_DEADLINE_MS = 4500;
+
+/** The config, with the zero-setup camera when no file names any; `why` says what was chosen. */
+function loadWithDefaults(options: DaemonCommandOptions): { loaded: LoadedConfig; why?: string } {
+  const loaded = loadConfig({ file: options.configFile, overrides: options.overrides });
+  if (!loaded.file && loaded.config.cameras.length === 0) {
+    const choice = chooseDefaultCamera();
+    if ('error' in choice) throw new ConfigError([`cameras: ${choice.error}`]);
+    loaded.config.cameras = [choice.camera];
+    return { loaded, why: choice.why };
+  }
+  return { loaded };
+}
+
+interface BrokerChoice {
+  url: string;
+  protocolVersion?: 4 | 5;
+  embedded?: EmbeddedBroker;
+}
+
+async function chooseBroker(loaded: LoadedConfig, log: Logger): Promise<BrokerChoice> {
+  const m = loaded.config.mqtt;
+  if (m.embedded.mode === 'on' || (!m.url && m.embedded.mode === 'auto')) {
+    if (m.embedded.mode === 'auto' && (await tcpAnswers('127.0.0.1', 1883))) {
+      log.info('mqtt.url is empty and a broker answers on localhost:1883: using it');
+      return { url: 'mqtt://127.0.0.1:1883' };
+    }
+    try {
+      const embedded = await startEmbeddedBroker({ host: m.embedded.host, port: m.embedded.port }, log.child({ component: 'broker' }));
+      log.info({ url: embedded.url }, `started the embedded MQTT broker (${m.embedded.mode === 'on' ? 'mqtt.embedded.mode: on' : 'no broker answered on localhost:1883'}); watch with: mosquitto_sub -h ${m.embedded.host} -p ${embedded.port} -t 'lookout/#' -v`);
+      return { url: embedded.url, protocolVersion: 4, embedded };
+    } catch (e) {
+      log.error({ host: m.embedded.host, port: m.embedded.port, err: (e as Error).message }, 'embedded MQTT broker cannot start (mqtt.embedded); trying localhost:1883');
+      return { url: 'mqtt://127.0.0.1:1883' };
+    }
+  }
+  const url = m.url || 'mqtt://127.0.0.1:1883';
+  log.info({ url: redactUrl(url) }, 'MQTT broker');
+  return { url };
+}
+
+export async function runDaemonCommand(options: DaemonCommandOptions): Promise<number> {
+  let loaded: LoadedConfig;
+  let why: string | undefined;
+  try {
+    ({ loaded, why } = loadWithDefaults(options));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.problems.join('\n')}\n`);
+      return EX_CONFIG;
+    }
+    throw e;
+  }
+  const log = createLogger({ level: options.logLevel ?? (loaded.config.log.level as LogLevel), format: loaded.config.log.format as 'auto' | 'json' | 'pretty' });
+  if (why) log.info({ cameras: loaded.config.cameras }, `no cameras configured: ${why}`);
+  log.info({ file: loaded.file ?? null, hash: loaded.hash, device: loaded.config.device.id }, loaded.file ? 'config loaded' : 'no config file: embedded defaults');
+
+  const broker = await chooseBroker(loaded, log);
+  const notifier = new SystemdNotifier(log.child({ component: 'systemd' }));
+  const daemon = new Daemon({
+    loaded,
+    logger: log,
+    reloadConfig: () => loadWithDefaults(options).loaded,
+    mqttUrl: broker.url,
+    ...(broker.protocolVersion ? { protocolVersion: broker.protocolVersion } : {}),
+    notifier,
+  });
+
+  let exitCode = 0;
+  let stopRequested: (signal: string) => void = () => undefined;
+  const stopped = new Promise<string>((resolve) => (stopRequested = resolve));
+  let stopping = false;
+  const onStopSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.info({ signal }, 'already shutting down');
+      return;
+    }
+    stopping = true;
+    setTimeout(() => {
+      log.error({ deadline_ms: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting now');
+      process.exit(exitCode);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    stopRequested(signal);
+  };
+  const onHup = () => {
+    if (stopping) return;
+    log.info('SIGHUP: reloading the config');
+    void daemon.reload('SIGHUP');
+  };
+  const onRejection = (reason: unknown) => {
+    log.error({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled promise rejection (a bug); the daemon goes on');
+  };
+  process.on('SIGTERM', onStopSignal);
+  process.on('SIGINT', onStopSignal);
+  process.on('SIGHUP', onHup);
+  process.on('unhandledRejection', onRejection);
+
+  try {
+    await daemon.start();
+  } catch (e) {
+    log.fatal({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'cannot start');
+    exitCode = e instanceof ConfigError ? EX_CONFIG : 70;
+    stopping = true;
+    stopRequested('start failed');
+  }
+  // A signal during start is honoured once start is done: the parts exist to be stopped.
+  const signal = await stopped;
+  await daemon.stop(signal);
+  await broker.embedded?.close().catch(() => undefined);
+  await notifier.flush().catch(() => undefined);
+  process.off('SIGHUP', onHup);
+  process.off('unhandledRejection', onRejection);
+  // Whatever a library left open (a socket in TIME_WAIT, a timer) must not keep a stopped daemon alive.
+  setTimeout(() => process.exit(exitCode), 300).unref();
+  return exitCode;
+}

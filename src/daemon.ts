@@ -1,0 +1,855 @@
+/**
+ * The daemon: wires capture → detect → track → publish and runs their lifecycle (start, live reload,
+ * shutdown). Parts never reach into each other; everything passes through here.
+ */
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import type { CameraStatusChange, CaptureState } from './capture';
+import { ConfigError, type LoadedConfig, type LookoutConfig } from './config';
+import { loadCv } from './cv';
+import { Detector, type DetectorInfo } from './detect';
+import { LookoutMetrics } from './http/metrics';
+import { MetricsServer } from './http/server';
+import type { Logger } from './log';
+import {
+  MqttLink,
+  type CameraState,
+  type CommandResult,
+  type CommandRequest,
+  type DetectionsPayload,
+  type StatsPayload,
+  type TimingPayload,
+} from './mqtt';
+import { cameraSettings, lowestMinScore, type CameraSettings } from './pipeline/camera-settings';
+import { CameraRuntime, type FrameOutcome, type TracksEnded } from './pipeline/camera-runtime';
+import { FairGate } from './pipeline/fair-gate';
+import { detectionsPayload, eventInput, timingPayload } from './pipeline/payloads';
+import { RateMeter, RollingSamples } from './pipeline/rolling';
+import { Schedule, ScheduleController, type ScheduleState } from './schedule';
+import { BestFrames } from './snapshots/best-frames';
+import { encodeSnapshot } from './snapshots/encode';
+import { SnapshotStore } from './snapshots/store';
+import { AdaptiveLoadController, loadSample, type CameraLoad } from './system/adaptive-load';
+import { HostStats } from './system/host-stats';
+import { PipelineProgress } from './system/progress';
+import type { SystemdNotifier } from './system/sd-notify';
+import { WatchdogPinger } from './system/watchdog';
+import type { TrackFrameResult } from './track';
+import { version } from './version';
+
+export interface DaemonOptions {
+  loaded: LoadedConfig;
+  logger: Logger;
+  /** Reads the config again (SIGHUP, MQTT reload); throws ConfigError when the new one is bad. */
+  reloadConfig?: () => LoadedConfig;
+  /** Broker URL chosen at startup (zero-setup may pick the embedded broker); default mqtt.url. */
+  mqttUrl?: string;
+  /** 4 for the embedded broker (MQTT 3.1.1 only); default mqtt.protocol_version. */
+  protocolVersion?: 4 | 5;
+  notifier?: SystemdNotifier;
+  /** How long after start READY=1 is sent even if no camera streams yet. Default 30 s. */
+  readyBoundMs?: number;
+}
+
+/** What one processed frame published: the bench and tests listen for these. */
+export interface ProcessedFrame {
+  camera: string;
+  timing: TimingPayload;
+  detections: DetectionsPayload;
+}
+
+export interface ReloadOutcome {
+  ok: boolean;
+  problems: string[];
+  restartNeeded: string[];
+  changed: boolean;
+}
+
+interface LoadedModel {
+  detector: Detector;
+  gate: FairGate;
+}
+
+interface CameraFigures {
+  inference: RollingSamples;
+  detectRate: RateMeter;
+  captureRate: RateMeter;
+  /** Inference ms summed since the last load tick (adaptive load's busy ratio). */
+  busyMs: number;
+  state: CameraState;
+  reason: string | null;
+  since: number;
+  captureState: CaptureState;
+  scheduleActive: boolean;
+  adaptiveReason: string | null;
+}
+
+const STATUS_OF_CAPTURE: Record<CaptureState, CameraState> = {
+  starting: 'starting',
+  streaming: 'streaming',
+  stalled: 'reconnecting',
+  reconnecting: 'reconnecting',
+  error: 'error',
+  ended: 'stopped',
+  stopped: 'stopped',
+};
+
+/** Sections that a reload cannot apply to a running daemon. */
+const RESTART_SECTIONS = ['device', 'mqtt', 'http', 'homeassistant', 'state_dir'] as const;
+const LOAD_TICK_MS = 5000;
+const MIN_SCORE_FLOOR = 0.1;
+
+export class Daemon extends EventEmitter {
+  private loaded: LoadedConfig;
+  private readonly log: Logger;
+  private readonly link: MqttLink;
+  private readonly metrics = new LookoutMetrics();
+  private server: MetricsServer | null = null;
+  private readonly models = new Map<string, LoadedModel>();
+  private readonly modelErrors = new Map<string, string>();
+  private readonly runtimes = new Map<string, CameraRuntime>();
+  private readonly schedules = new Map<string, ScheduleController>();
+  private readonly figures = new Map<string, CameraFigures>();
+  private readonly bestFrames = new Map<string, BestFrames>();
+  private readonly progress = new PipelineProgress();
+  private pinger: WatchdogPinger | null = null;
+  private hostStats: HostStats;
+  private adaptive: AdaptiveLoadController | null = null;
+  private snapshots: SnapshotStore;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private loadTimer: NodeJS.Timeout | null = null;
+  private readyTimer: NodeJS.Timeout | null = null;
+  private readySent = false;
+  private appliedAt = Date.now();
+  private lastLoadTick = performance.now();
+  private stopping: Promise<void> | null = null;
+  private reloading: Promise<ReloadOutcome> | null = null;
+
+  constructor(private readonly options: DaemonOptions) {
+    super();
+    this.loaded = options.loaded;
+    this.log = options.logger;
+    const c = this.config;
+    this.link = new MqttLink(
+      {
+        url: options.mqttUrl ?? (c.mqtt.url || 'mqtt://localhost:1883'),
+        protocolVersion: options.protocolVersion ?? (c.mqtt.protocol_version === 4 ? 4 : 5),
+        ...(c.mqtt.username ? { username: c.mqtt.username } : {}),
+        ...(c.mqtt.password ? { password: c.mqtt.password } : {}),
+        ...(c.mqtt.tls.ca || c.mqtt.tls.cert || c.mqtt.tls.key || !c.mqtt.tls.reject_unauthorized
+          ? {
+              tls: {
+                ...(c.mqtt.tls.ca ? { ca: c.mqtt.tls.ca } : {}),
+                ...(c.mqtt.tls.cert ? { cert: c.mqtt.tls.cert } : {}),
+                ...(c.mqtt.tls.key ? { key: c.mqtt.tls.key } : {}),
+                ...(c.mqtt.tls.key_passphrase ? { passphrase: c.mqtt.tls.key_passphrase } : {}),
+                rejectUnauthorized: c.mqtt.tls.reject_unauthorized,
+              },
+            }
+          : {}),
+        deviceId: c.device.id,
+        clientId: c.mqtt.client_id,
+        baseTopic: c.mqtt.base_topic,
+        keepaliveS: c.mqtt.keepalive_s,
+        sessionExpiryS: c.mqtt.session_expiry_s,
+        backoff: { minMs: c.mqtt.reconnect.initial_ms, maxMs: c.mqtt.reconnect.max_ms },
+        queueMaxMessages: c.mqtt.queue.max_messages,
+        queueMaxAgeMs: c.mqtt.queue.max_age_s * 1000,
+        cameras: this.enabledCameras(c).map((cam) => cam.name),
+        discovery: { enabled: c.homeassistant.discovery, prefix: c.homeassistant.prefix, deviceName: c.device.name },
+        version: version(),
+        stopTimeoutMs: 2000,
+      },
+      this.log.child({ component: 'mqtt' }),
+    );
+    this.hostStats = this.newHostStats(c);
+    this.snapshots = this.newSnapshotStore(c);
+  }
+
+  get config(): LookoutConfig {
+    return this.loaded.config;
+  }
+
+  get detectorInfos(): DetectorInfo[] {
+    return [...this.models.values()].map((m) => m.detector.info);
+  }
+
+  get baseTopic(): string {
+    return this.link.topics.base;
+  }
+
+  /** Loads the models, starts the MQTT link, the cameras, stats, HTTP and the watchdog. */
+  async start(): Promise<void> {
+    const c = this.config;
+    // OpenCV's own thread pool would fight the inference threads for the cores; its work on the
+    // main thread (resize, colour conversion of one frame) is small.
+    const cv = loadCv() as unknown as { setNumThreads?: (n: number) => void };
+    cv.setNumThreads?.(1);
+    this.options.notifier?.status('loading model');
+    const settings = this.enabledCameras(c).map((cam) => cameraSettings(cam, c));
+    await this.loadModels(settings);
+
+    this.link.onCommand((request) => this.onCommand(request));
+    this.link.setDiscovery(settings.map((s) => ({ name: s.name, labels: s.trackedLabels, snapshot: s.snapshots })));
+    await this.link.start();
+    this.publishConfigState([], []);
+    for (const cam of c.cameras.filter((x) => x.enabled === false)) {
+      this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: Date.now() });
+    }
+
+    for (const s of settings) this.startCamera(s);
+
+    if (c.http.enabled) await this.startHttp();
+    this.startTimers();
+    this.startWatchdog();
+    const readyBound = this.options.readyBoundMs ?? 30_000;
+    this.readyTimer = setTimeout(() => this.sendReady('no camera streams yet; ready anyway'), readyBound);
+    this.readyTimer.unref();
+    if (settings.length === 0) this.sendReady('no cameras enabled');
+    this.log.info(
+      { cameras: settings.map((s) => s.name), models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), base_topic: this.baseTopic },
+      'lookout running',
+    );
+  }
+
+  /** Re-reads the config: live changes apply now, bad configs are refused, the running one stays. */
+  reload(trigger: string): Promise<ReloadOutcome> {
+    if (this.stopping) return Promise.resolve({ ok: false, problems: ['shutting down'], restartNeeded: [], changed: false });
+    // Two reloads at once would race on the cameras; the second waits for the first.
+    const run = (this.reloading ?? Promise.resolve()).then(() => this.doReload(trigger));
+    this.reloading = run.finally(() => {
+      if (this.reloading === run) this.reloading = null;
+    }) as Promise<ReloadOutcome>;
+    return run;
+  }
+
+  /** Stops everything in order: cameras (frame in flight finished, tracks ended), MQTT flushed, models closed. */
+  stop(reason = 'stop requested'): Promise<void> {
+    if (!this.stopping) this.stopping = this.doStop(reason);
+    return this.stopping;
+  }
+
+  // --- cameras -----------------------------------------------------------------------------------
+
+  private enabledCameras(c: LookoutConfig) {
+    return c.cameras.filter((cam) => cam.enabled !== false);
+  }
+
+  private detectorOptions(c: LookoutConfig, model: string, floor: number) {
+    const d = c.detector;
+    return {
+      model,
+      modelsDir: d.models_dir,
+      executionProviders: d.execution_providers,
+      ...(d.threads > 0 ? { intraOpThreads: d.threads } : {}),
+      ...(d.inter_op_threads > 0 ? { interOpThreads: d.inter_op_threads } : {}),
+      allowSpinning: d.spinning,
+      graphOptimizationLevel: d.graph_optimization as 'disabled' | 'basic' | 'extended' | 'all',
+      scoreThreshold: floor,
+      nms: { iouThreshold: d.nms.iou_threshold, maxDetections: d.nms.max_detections, classAgnostic: d.nms.class_agnostic },
+    };
+  }
+
+  /** One session per distinct model; a model that fails to load fails only its cameras. */
+  private async loadModels(settings: CameraSettings[]): Promise<void> {
+    const c = this.config;
+    const floor = Math.min(MIN_SCORE_FLOOR, lowestMinScore(settings));
+    const wanted = [...new Set(settings.map((s) => s.model))].filter((m) => !this.models.has(m));
+    for (const model of wanted) {
+      try {
+        const detector = await Detector.load(this.detectorOptions(c, model, floor), this.log.child({ component: 'detect', model }));
+        this.models.set(model, { detector, gate: new FairGate() });
+        this.modelErrors.delete(model);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        this.modelErrors.set(model, why);
+        this.log.error({ model, err: why }, 'model failed to load; cameras using it stay off, the others run');
+      }
+    }
+  }
+
+  private startCamera(s: CameraSettings): void {
+    const log = this.log.child({ component: 'camera', camera: s.name });
+    this.figures.set(s.name, {
+      inference: new RollingSamples(256),
+      detectRate: new RateMeter(10_000),
+      captureRate: new RateMeter(10_000),
+      busyMs: 0,
+      state: 'starting',
+      reason: null,
+      since: Date.now(),
+      captureState: 'starting',
+      scheduleActive: true,
+      adaptiveReason: null,
+    });
+    const model = this.models.get(s.model);
+    if (!model) {
+      const why = this.modelErrors.get(s.model) ?? `model ${s.model} is not loaded`;
+      this.setCameraState(s.name, 'error', `model ${s.model}: ${why}`);
+      return;
+    }
+    this.bestFrames.set(s.name, new BestFrames());
+    const runtime = new CameraRuntime(s, model.detector, model.gate, {
+      onFrame: (o) => this.onFrame(o),
+      onTracksEnded: (e) => this.onTracksEnded(e),
+      onStatus: (change) => this.onCaptureStatus(change),
+      onEnded: (camera) => this.emit('camera-ended', camera),
+      onInferenceStart: (camera) => this.progress.inferenceStarted(camera),
+      onInferenceEnd: (token) => this.progress.inferenceFinished(token),
+    }, log);
+    this.runtimes.set(s.name, runtime);
+    this.startSchedule(s.name, runtime);
+    runtime.start();
+    if (runtime.isActive) this.progress.cameraActive(s.name);
+    this.setCameraState(s.name, 'starting', null);
+  }
+
+  private startSchedule(camera: string, runtime: CameraRuntime): void {
+    const cam = this.config.cameras.find((x) => x.name === camera);
+    if (!cam?.schedule || cam.schedule.length === 0) return;
+    const schedule = this.parseSchedule(camera, cam.schedule);
+    const ctl = new ScheduleController({ schedule, logger: this.log.child({ component: 'schedule', camera }) });
+    ctl.on('change', (state) => this.onScheduleChange(camera, state));
+    this.schedules.set(camera, ctl);
+    const initial = ctl.start();
+    if (!initial.active) this.onScheduleChange(camera, initial);
+    void runtime;
+  }
+
+  private parseSchedule(camera: string, entries: unknown): Schedule {
+    const c = this.config.schedule;
+    const index = this.config.cameras.findIndex((x) => x.name === camera);
+    return Schedule.parse(entries, {
+      ...(c.timezone ? { timezone: c.timezone } : {}),
+      ...(c.latitude !== null && c.longitude !== null ? { location: { lat: c.latitude, lon: c.longitude } } : {}),
+      path: `cameras[${index}].schedule`,
+    });
+  }
+
+  private onScheduleChange(camera: string, state: ScheduleState): void {
+    const runtime = this.runtimes.get(camera);
+    const fig = this.figures.get(camera);
+    if (!runtime || !fig) return;
+    fig.scheduleActive = state.active;
+    runtime.setActive(state.active, 'schedule');
+    if (runtime.isActive) this.progress.cameraActive(camera);
+    else this.progress.cameraInactive(camera);
+    const next = state.nextChange ? ` until ${state.nextChange.toISOString()}` : '';
+    const why = state.reason === 'override' ? `schedule override ${state.mode}` : 'schedule window';
+    this.log.info({ active: state.active, mode: state.mode, next_change: state.nextChange }, state.active ? 'detection resumes' : 'detection paused');
+    if (state.active) this.setCameraState(camera, STATUS_OF_CAPTURE[fig.captureState], `${why}: active${next}`);
+    else this.setCameraState(camera, 'paused', `${why}: inactive${next}`);
+  }
+
+  private onCaptureStatus(change: CameraStatusChange): void {
+    const fig = this.figures.get(change.camera);
+    if (!fig) return;
+    fig.captureState = change.state;
+    this.metrics.cameraStreaming(change.camera, change.state === 'streaming');
+    const runtime = this.runtimes.get(change.camera);
+    if (runtime && !runtime.isActive && change.state === 'stopped') return; // closed on purpose while paused
+    if (fig.state === 'paused' || fig.state === 'disabled') return;
+    let reason = change.reason ?? null;
+    if (change.state === 'ended') reason = reason ?? 'end of the file or folder';
+    if (change.retryInMs !== undefined) reason = `${reason ?? change.state}; retrying in ${Math.round(change.retryInMs / 1000)} s`;
+    if (change.state === 'streaming' && fig.adaptiveReason) reason = fig.adaptiveReason;
+    this.setCameraState(change.camera, STATUS_OF_CAPTURE[change.state], reason);
+    if (change.state === 'streaming') this.sendReady(`camera ${change.camera} streaming`);
+  }
+
+  private setCameraState(camera: string, state: CameraState, reason: string | null): void {
+    const fig = this.figures.get(camera);
+    const since = fig && fig.state === state && fig.reason === reason ? fig.since : Date.now();
+    if (fig) Object.assign(fig, { state, reason, since });
+    this.link.setStatus(camera, { state, reason: reason ? reason.slice(0, 1024) : null, since });
+  }
+
+  // --- per frame ---------------------------------------------------------------------------------
+
+  private onFrame(o: FrameOutcome): void {
+    const started = performance.now();
+    const fig = this.figures.get(o.camera);
+    const now = Date.now();
+    this.progress.frameCaptured(o.camera);
+    if (fig) {
+      fig.inference.add(o.result.inference_ms);
+      fig.detectRate.mark(now);
+      fig.busyMs += o.result.preprocess_ms + o.result.roundtrip_ms + o.result.postprocess_ms;
+    }
+    const detections = detectionsPayload(o);
+    this.link.publishDetections(o.camera, detections);
+    this.keepBestFrames(o);
+    this.publishTracking(o.camera, o.tracked);
+    const endedAt = performance.now();
+    const timing = timingPayload(o, {
+      publishMs: endedAt - started,
+      endedAt,
+      endedAtEpoch: Date.now(),
+      fps: fig ? fig.detectRate.rate(now) : 0,
+    });
+    this.link.publishTiming(o.camera, timing);
+    this.metrics.frame(o.camera, timing, this.runtimes.get(o.camera)?.captureStats?.dropped ?? 0);
+    this.options.notifier && this.maybeStatus();
+    if (this.listenerCount('frame') > 0) this.emit('frame', { camera: o.camera, timing, detections } satisfies ProcessedFrame);
+  }
+
+  private onTracksEnded(e: TracksEnded): void {
+    this.publishTracking(e.camera, e.tracked);
+    this.bestFrames.get(e.camera)?.clear();
+  }
+
+  private keepBestFrames(o: FrameOutcome): void {
+    const best = this.bestFrames.get(o.camera);
+    const runtime = this.runtimes.get(o.camera);
+    if (!best || !runtime?.current.snapshots) return;
+    const plain = o.result.detections;
+    for (const d of o.tracked.detections) {
+      if (d.track_id !== undefined && d.best_improved) best.offer(d.track_id, d.score, o.frame, plain);
+    }
+  }
+
+  /** Events (with snapshots of the track's best frame on start and end) and changed counts. */
+  private publishTracking(camera: string, tracked: TrackFrameResult): void {
+    const best = this.bestFrames.get(camera);
+    for (const ev of tracked.events) {
+      let snapshot = false;
+      if (best && ev.type !== 'update') {
+        const b = best.get(ev.track_id);
+        if (b && !b.published) {
+          snapshot = this.snapshot(camera, ev.track_id, b.frame, b.detections);
+          b.published = true;
+        }
+        if (ev.type === 'end') best.forget(ev.track_id);
+      }
+      this.link.publishEvent(camera, eventInput(ev, snapshot));
+      this.metrics.event(camera, ev.type, ev.label);
+    }
+    if (tracked.countsChanged) {
+      for (const [label, n] of Object.entries(tracked.counts.byLabel)) this.link.setCount(camera, label, n);
+      for (const [zone, labels] of Object.entries(tracked.counts.byZone)) {
+        for (const [label, n] of Object.entries(labels)) this.link.setCount(camera, label, n, zone);
+      }
+    }
+  }
+
+  /** Saves and publishes a JPEG; a failing disk or encoder costs the snapshot, never the event. */
+  private snapshot(camera: string, trackId: number, frame: FrameOutcome['frame'], detections: FrameOutcome['result']['detections']): boolean {
+    const c = this.config.snapshots;
+    let jpeg: Buffer;
+    try {
+      jpeg = encodeSnapshot(frame, detections, { annotate: c.annotate, quality: c.quality });
+    } catch (e) {
+      this.log.warn({ camera, err: (e as Error).message }, 'snapshot encoding failed');
+      return false;
+    }
+    this.snapshots.save(camera, trackId, frame.ts, jpeg);
+    if (c.publish) this.link.publishSnapshot(camera, jpeg);
+    return c.publish;
+  }
+
+  // --- commands ------------------------------------------------------------------------------------
+
+  private async onCommand(request: CommandRequest): Promise<CommandResult> {
+    const { command } = request;
+    const targets = request.camera !== undefined ? [request.camera] : [...this.runtimes.keys()];
+    const details: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries({ min_score: command.min_score, ...(command.min_scores ?? {}) })) {
+      if (value !== undefined && value < MIN_SCORE_FLOOR) {
+        return { ok: false, error: `${key === 'min_score' ? 'min_score' : `min_scores.${key}`} ${value} is below ${MIN_SCORE_FLOOR}, the lowest score the detector passes on` };
+      }
+    }
+    if (request.camera !== undefined && !this.runtimes.has(request.camera)) {
+      return { ok: false, error: `camera ${request.camera} is not running (${this.modelErrors.size > 0 ? 'its model may have failed to load' : 'disabled or unknown'})` };
+    }
+    if (command.reload) {
+      const r = await this.reload('mqtt command');
+      if (!r.ok) return { ok: false, error: `config refused: ${r.problems.join('; ')}`, details: { problems: r.problems } };
+      details.reload = { changed: r.changed, restart_needed: r.restartNeeded, hash: this.loaded.hash };
+    }
+    for (const name of targets) {
+      const runtime = this.runtimes.get(name);
+      if (!runtime) continue;
+      if (command.min_score !== undefined || command.min_scores !== undefined) {
+        const f = runtime.current.filters;
+        runtime.setFilters({
+          ...(command.min_score !== undefined ? { minScore: command.min_score } : {}),
+          ...(command.min_scores !== undefined ? { minScoreByLabel: { ...f.minScoreByLabel, ...command.min_scores } } : {}),
+        });
+        details.min_score = runtime.current.filters.minScore;
+        details.min_scores = runtime.current.filters.minScoreByLabel;
+      }
+      if (command.detect !== undefined) {
+        runtime.setActive(command.detect, 'command');
+        const fig = this.figures.get(name);
+        if (command.detect && fig) {
+          if (fig.scheduleActive) this.progress.cameraActive(name);
+          this.setCameraState(name, fig.scheduleActive ? STATUS_OF_CAPTURE[fig.captureState] : 'paused', 'detection enabled by command');
+        } else {
+          this.progress.cameraInactive(name);
+          this.setCameraState(name, 'paused', 'detection disabled by command');
+        }
+        details.detect = command.detect;
+      }
+      if (command.schedule_override !== undefined) {
+        const ctl = this.schedules.get(name);
+        if (ctl) details.schedule = ctl.override(command.schedule_override);
+        else if (request.camera !== undefined) return { ok: false, error: `camera ${name} has no schedule to override` };
+      }
+      if (command.snapshot) {
+        const latest = runtime.latest;
+        if (!latest) {
+          if (request.camera !== undefined) return { ok: false, error: `camera ${name} has no frame yet` };
+          continue;
+        }
+        const sent = this.snapshot(name, 0, latest.frame, latest.detections);
+        details.snapshot = sent;
+      }
+    }
+    this.log.info({ camera: request.camera ?? null, command, id: request.id }, 'command applied');
+    return { ok: true, details };
+  }
+
+  // --- reload -----------------------------------------------------------------------------------------
+
+  private async doReload(trigger: string): Promise<ReloadOutcome> {
+    const notifier = this.options.notifier;
+    if (!this.options.reloadConfig) {
+      return { ok: false, problems: ['this daemon was started without a config source to reload'], restartNeeded: [], changed: false };
+    }
+    notifier?.reloading(`reloading config (${trigger})`);
+    let next: LoadedConfig;
+    try {
+      next = this.options.reloadConfig();
+    } catch (e) {
+      const problems = e instanceof ConfigError ? e.problems : [e instanceof Error ? e.message : String(e)];
+      this.log.error({ trigger, problems, file: this.loaded.file ?? null }, 'new config refused; the running config stays');
+      this.publishConfigState(problems, [], Date.now());
+      notifier?.ready('config refused; running config unchanged');
+      return { ok: false, problems, restartNeeded: [], changed: false };
+    }
+    const prev = this.loaded.config;
+    const restartNeeded = RESTART_SECTIONS.filter((k) => JSON.stringify(prev[k]) !== JSON.stringify(next.config[k])).map(String);
+    if (restartNeeded.length > 0) {
+      this.log.warn({ sections: restartNeeded }, 'these changed sections apply only after a restart; running with the old values');
+    }
+    // Sections that need a restart keep their running values, so what runs is what `config` says.
+    const merged: LookoutConfig = { ...next.config };
+    for (const k of RESTART_SECTIONS) (merged as unknown as Record<string, unknown>)[k] = prev[k];
+    const changed = next.hash !== this.loaded.hash;
+    this.loaded = { ...next, config: merged };
+    if (changed) {
+      this.appliedAt = Date.now();
+      await this.applyConfig(prev, merged);
+    }
+    this.publishConfigState([], restartNeeded, Date.now());
+    this.log.info({ trigger, hash: next.hash, changed, file: next.file ?? null }, changed ? 'config reloaded' : 'config unchanged');
+    notifier?.ready(changed ? 'config reloaded' : 'config unchanged');
+    return { ok: true, problems: [], restartNeeded, changed };
+  }
+
+  private async applyConfig(prev: LookoutConfig, c: LookoutConfig): Promise<void> {
+    this.log.level = c.log.level;
+    this.snapshots = this.newSnapshotStore(c);
+    this.hostStats = this.newHostStats(c);
+    this.adaptive = c.adaptive.enabled ? (this.adaptive ?? this.newAdaptive(c)) : null;
+    if (!this.adaptive) for (const r of this.runtimes.values()) r.setFpsCap(r.current.maxFps);
+    const settings = this.enabledCameras(c).map((cam) => cameraSettings(cam, c));
+    const wanted = new Set(settings.map((s) => s.name));
+
+    // The detector section changed: every model is reloaded (the new sessions first, then the swap).
+    if (JSON.stringify(prev.detector) !== JSON.stringify(c.detector)) {
+      const old = [...this.models.entries()];
+      for (const name of [...this.runtimes.keys()]) await this.stopCamera(name, false);
+      this.models.clear();
+      for (const [, m] of old) await m.detector.close().catch(() => undefined);
+    }
+    for (const name of [...this.runtimes.keys()]) {
+      if (!wanted.has(name)) {
+        await this.stopCamera(name, true);
+        this.link.forgetCamera(name);
+        this.log.info({ camera: name }, 'camera removed');
+      }
+    }
+    await this.loadModels(settings);
+    for (const s of settings) {
+      const runtime = this.runtimes.get(s.name);
+      if (runtime && runtime.current.captureKey === s.captureKey && runtime.current.model === s.model) {
+        runtime.applySettings(s);
+        const ctl = this.schedules.get(s.name);
+        const cam = c.cameras.find((x) => x.name === s.name);
+        if (ctl && cam?.schedule && cam.schedule.length > 0) ctl.setSchedule(this.parseSchedule(s.name, cam.schedule));
+        else if (ctl || (cam?.schedule && cam.schedule.length > 0)) {
+          ctl?.stop();
+          this.schedules.delete(s.name);
+          runtime.setActive(true, 'schedule');
+          this.startSchedule(s.name, runtime);
+        }
+        continue;
+      }
+      if (runtime) {
+        this.log.info({ camera: s.name }, 'source or model changed: restarting this camera');
+        await this.stopCamera(s.name, false);
+      } else {
+        this.log.info({ camera: s.name }, 'camera added');
+      }
+      this.startCamera(s);
+    }
+    for (const cam of c.cameras.filter((x) => x.enabled === false)) {
+      this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: Date.now() });
+    }
+    // Models no camera uses any more are closed.
+    const used = new Set(settings.map((s) => s.model));
+    for (const [name, m] of [...this.models.entries()]) {
+      if (!used.has(name)) {
+        this.models.delete(name);
+        await m.detector.close().catch(() => undefined);
+      }
+    }
+    this.link.setCameras([...this.runtimes.keys()]);
+    this.link.setDiscovery(settings.map((s) => ({ name: s.name, labels: s.trackedLabels, snapshot: s.snapshots })));
+    if (this.statsTimer) {
+      clearInterval(this.statsTimer);
+      this.statsTimer = setInterval(() => void this.publishStats(), c.stats.interval_s * 1000);
+      this.statsTimer.unref();
+    }
+  }
+
+  private async stopCamera(name: string, removed: boolean): Promise<void> {
+    const runtime = this.runtimes.get(name);
+    this.schedules.get(name)?.stop();
+    this.schedules.delete(name);
+    this.progress.cameraInactive(name);
+    if (runtime) {
+      this.runtimes.delete(name);
+      await runtime.stop();
+    }
+    this.bestFrames.delete(name);
+    if (removed) {
+      this.figures.delete(name);
+      for (const m of this.models.values()) m.gate.forget(name);
+    }
+  }
+
+  private publishConfigState(problems: string[], restartNeeded: string[], attemptedAt?: number): void {
+    this.link.setConfigState({
+      ok: problems.length === 0,
+      hash: this.loaded.hash,
+      applied_at: this.appliedAt,
+      file: this.loaded.file ?? null,
+      problems,
+      restart_needed: restartNeeded,
+      ...(attemptedAt !== undefined ? { attempted_at: attemptedAt } : {}),
+    });
+  }
+
+  // --- stats, health, watchdog ----------------------------------------------------------------------
+
+  private newHostStats(c: LookoutConfig): HostStats {
+    return new HostStats({
+      thermalBasePath: c.adaptive.thermal_glob,
+      ...(c.adaptive.throttled_path ? { throttledPath: c.adaptive.throttled_path } : {}),
+      logger: this.log.child({ component: 'host' }),
+    });
+  }
+
+  private newSnapshotStore(c: LookoutConfig): SnapshotStore {
+    return new SnapshotStore(
+      {
+        dir: path.join(c.state_dir, 'snapshots'),
+        maxFiles: c.snapshots.max_files,
+        maxAgeMs: c.snapshots.max_age_days * 86_400_000,
+        maxBytes: c.snapshots.max_mb * 1024 * 1024,
+      },
+      this.log.child({ component: 'snapshots' }),
+    );
+  }
+
+  private newAdaptive(c: LookoutConfig): AdaptiveLoadController {
+    return new AdaptiveLoadController({ minFps: c.adaptive.min_fps, tempHighC: c.adaptive.temp_high_c, tempOkC: c.adaptive.temp_ok_c });
+  }
+
+  private startTimers(): void {
+    const c = this.config;
+    this.statsTimer = setInterval(() => void this.publishStats(), c.stats.interval_s * 1000);
+    this.statsTimer.unref();
+    this.adaptive = c.adaptive.enabled ? this.newAdaptive(c) : null;
+    this.lastLoadTick = performance.now();
+    this.loadTimer = setInterval(() => void this.loadTick(), LOAD_TICK_MS);
+    this.loadTimer.unref();
+    void this.publishStats();
+  }
+
+  /** Adaptive load: caps each camera's detection FPS from board temperature, throttling and inference saturation. */
+  private async loadTick(): Promise<void> {
+    const now = performance.now();
+    const elapsed = Math.max(1, now - this.lastLoadTick);
+    this.lastLoadTick = now;
+    const cameras: Record<string, CameraLoad> = {};
+    for (const [name, runtime] of this.runtimes) {
+      const fig = this.figures.get(name);
+      if (!fig) continue;
+      cameras[name] = {
+        target_fps: runtime.current.maxFps,
+        achieved_fps: fig.detectRate.rate(Date.now()),
+        inference_busy_ratio: Math.min(1, fig.busyMs / elapsed),
+      };
+      fig.busyMs = 0;
+    }
+    if (!this.adaptive || this.stopping) return;
+    let host;
+    try {
+      host = await this.hostStats.read();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'cannot read host figures; adaptive load skips this tick');
+      return;
+    }
+    const decision = this.adaptive.update(loadSample(host, cameras));
+    for (const [name, cap] of Object.entries(decision.cameras)) {
+      const runtime = this.runtimes.get(name);
+      const fig = this.figures.get(name);
+      if (!runtime || !fig) continue;
+      runtime.setFpsCap(cap.fps_cap);
+      if (!cap.changed) continue;
+      fig.adaptiveReason = cap.pressure === 'none' ? null : `adaptive load: ${cap.reason}; detection capped at ${cap.fps_cap} fps`;
+      this.log.info({ camera: name, fps_cap: cap.fps_cap, pressure: cap.pressure, reason: cap.reason }, 'detection FPS cap changed');
+      if (fig.state === 'streaming') this.setCameraState(name, 'streaming', fig.adaptiveReason);
+    }
+  }
+
+  private async publishStats(): Promise<void> {
+    if (this.stopping) return;
+    let host;
+    try {
+      host = await this.hostStats.read();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'cannot read host figures');
+      return;
+    }
+    const now = Date.now();
+    const cameras: StatsPayload['cameras'] = {};
+    for (const [name, fig] of this.figures) {
+      const runtime = this.runtimes.get(name);
+      const cs = runtime?.captureStats;
+      if (cs && cs.lastFrameAt !== undefined) fig.captureRate.mark(cs.lastFrameAt);
+      const p = (q: number) => {
+        const v = fig.inference.percentile(q);
+        return v === null ? null : Math.round(v * 100) / 100;
+      };
+      cameras[name] = {
+        fps: Math.round(this.captureFps(name) * 100) / 100,
+        detect_fps: Math.round(fig.detectRate.rate(now) * 100) / 100,
+        inference_p50_ms: p(50),
+        inference_p95_ms: p(95),
+        dropped: cs?.dropped ?? 0,
+        status: fig.state,
+        ...(runtime ? { fps_cap: Math.round(runtime.fpsCapNow * 10) / 10 } : {}),
+        ...(fig.adaptiveReason ? { adaptive: fig.adaptiveReason } : {}),
+        ...(fig.reason ? { reason: fig.reason } : {}),
+      };
+    }
+    const eps = [...new Set(this.detectorInfos.map((i) => i.ep))];
+    const stats: StatsPayload = {
+      v: 1,
+      ts: now,
+      uptime_s: Math.round(host.process_uptime_s),
+      cameras,
+      ep: eps.join(',') || 'none',
+      cpu_temp_c: host.cpu_temp_c,
+      load: host.load_avg.map((x) => Math.round(x * 100) / 100),
+      rss_mb: Math.round((host.rss_bytes / 1048576) * 10) / 10,
+      ...(host.throttled ? { throttled: host.throttled.throttled_now || host.throttled.under_voltage_now || host.throttled.freq_capped_now } : {}),
+      models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })),
+      version: version(),
+      host: os.hostname(),
+    };
+    this.link.publishStats(stats);
+    this.metrics.mqtt(this.link.counters().connected);
+  }
+
+  /** Frames captured per second, from the capture counters between two stats ticks. */
+  private readonly lastCaptured = new Map<string, { n: number; at: number }>();
+  private captureFps(camera: string): number {
+    const cs = this.runtimes.get(camera)?.captureStats;
+    if (!cs) return 0;
+    const now = performance.now();
+    const prev = this.lastCaptured.get(camera);
+    this.lastCaptured.set(camera, { n: cs.captured, at: now });
+    if (!prev || now <= prev.at || cs.captured < prev.n) return 0;
+    return ((cs.captured - prev.n) * 1000) / (now - prev.at);
+  }
+
+  private lastStatusAt = 0;
+  /** STATUS= for `systemctl status`, at most every 5 s. */
+  private maybeStatus(): void {
+    const now = Date.now();
+    if (now - this.lastStatusAt < 5000) return;
+    this.lastStatusAt = now;
+    const parts = [...this.figures.entries()].map(([name, f]) => {
+      const p50 = f.inference.percentile(50);
+      return `${name} ${f.detectRate.rate(now).toFixed(1)} fps${p50 !== null ? `, inference ${p50.toFixed(1)} ms` : ''}`;
+    });
+    this.options.notifier?.status(parts.join('; '));
+  }
+
+  private sendReady(why: string): void {
+    if (this.readySent || this.stopping) return;
+    this.readySent = true;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.log.info({ why }, 'ready');
+    this.options.notifier?.ready(why);
+  }
+
+  private startWatchdog(): void {
+    const notifier = this.options.notifier;
+    if (!notifier?.watchdogIntervalMs) return;
+    this.pinger = new WatchdogPinger({ notifier, progress: () => this.progress.check(), logger: this.log.child({ component: 'watchdog' }) });
+    this.pinger.start();
+  }
+
+  private async startHttp(): Promise<void> {
+    const c = this.config.http;
+    this.server = new MetricsServer({ host: c.host, port: c.port }, this.metrics, () => this.health(), this.log.child({ component: 'http' }));
+    try {
+      const port = await this.server.start();
+      this.log.info({ url: `http://${c.host}:${port}/metrics` }, 'metrics and health on HTTP');
+    } catch (e) {
+      this.log.error({ host: c.host, port: c.port, err: (e as Error).message }, 'HTTP metrics server cannot listen; running without it (http.port)');
+      this.server = null;
+    }
+  }
+
+  private health() {
+    const verdict = this.progress.check();
+    const cameras = Object.fromEntries([...this.figures].map(([name, f]) => [name, { state: f.state, reason: f.reason }]));
+    return { ok: verdict.ok, ...(verdict.ok ? {} : { reason: verdict.reason }), mqtt_connected: this.link.counters().connected, cameras };
+  }
+
+  // --- shutdown ------------------------------------------------------------------------------------------
+
+  private async doStop(reason: string): Promise<void> {
+    this.log.info({ reason }, 'shutting down');
+    this.options.notifier?.stopping(`shutting down: ${reason}`);
+    for (const t of [this.statsTimer, this.loadTimer]) if (t) clearInterval(t);
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.pinger?.stop();
+    for (const ctl of this.schedules.values()) ctl.stop();
+    // Cameras stop together: each finishes its frame in flight and ends its tracks (end events).
+    await Promise.all(
+      [...this.runtimes.entries()].map(async ([name, runtime]) => {
+        try {
+          await runtime.stop();
+        } catch (e) {
+          this.log.warn({ camera: name, err: (e as Error).message }, 'camera did not stop cleanly');
+        }
+        this.link.setStatus(name, { state: 'stopped', reason: `daemon stopped: ${reason}`, since: Date.now() });
+      }),
+    );
+    this.runtimes.clear();
+    await this.link.stop();
+    await Promise.all([...this.models.values()].map((m) => m.detector.close().catch(() => undefined)));
+    this.models.clear();
+    await this.server?.stop().catch(() => undefined);
+    this.log.info('stopped');
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * One camera's loop: take the newest frame, wait for the model's turn, detect, name zones, track.
+ * Each processed frame is handed to the daemon as a FrameOutcome; the daemon publishes it. The
+ * runtime never touches MQTT, so the data flows one way: capture → detect → track → (daemon) publish.
+ */
+import { EventEmitter } from 'node:events';
+import { CameraCapture, CaptureClosedError, type CameraStatusChange, type Frame } from '../capture';
+import type { Detection, Detector, DetectResult, FilterOptions } from '../detect';
+import type { Logger } from '../log';
+import { Tracker, type TrackFrameResult } from '../track';
+import type { CameraSettings } from './camera-settings';
+import type { FairGate } from './fair-gate';
+import { assignZones } from './zones';
+
+/** What the daemon needs to publish one processed frame. */
+export interface FrameOutcome {
+  camera: string;
+  frame: Frame;
+  model: string;
+  result: DetectResult;
+  tracked: TrackFrameResult;
+  /** From the frame's read until the detector was ours, ms (time in the newest-frame slot + queueing). */
+  waitMs: number;
+  /** performance.now() when detection started, for the frame's total time. */
+  startedAt: number;
+  /** Frames captured but never processed since the previous processed frame. */
+  dropped: number;
+}
+
+/** Events of tracks ended without a frame (pause, shutdown). */
+export interface TracksEnded {
+  camera: string;
+  tracked: TrackFrameResult;
+}
+
+export interface CameraRuntimeHooks {
+  /** Called synchronously for every processed frame (publish here). */
+  onFrame(outcome: FrameOutcome): void;
+  onTracksEnded(ended: TracksEnded): void;
+  onStatus(change: CameraStatusChange): void;
+  /** A non-looping file or folder reached its end. */
+  onEnded(camera: string): void;
+  onInferenceStart?(camera: string): number;
+  onInferenceEnd?(token: number): void;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export class CameraRuntime {
+  private capture: CameraCapture | null = null;
+  private tracker: Tracker;
+  private readonly abort = new AbortController();
+  private loopDone: Promise<void> = Promise.resolve();
+  private active = true;
+  private activeWake = new EventEmitter();
+  private fpsCap: number;
+  private lastSeq = -1;
+  private lastStart = 0;
+  private stopped = false;
+  private detectionsOn = true;
+  /** The most recent frame and what was found in it, for on-demand snapshots. */
+  latest: { frame: Frame; detections: Detection[] } | null = null;
+
+  constructor(
+    private settings: CameraSettings,
+    private detector: Detector,
+    private readonly gate: FairGate,
+    private readonly hooks: CameraRuntimeHooks,
+    private readonly log: Logger,
+  ) {
+    this.tracker = new Tracker(settings.tracker);
+    this.fpsCap = settings.maxFps;
+  }
+
+  get name(): string {
+    return this.settings.name;
+  }
+
+  get current(): CameraSettings {
+    return this.settings;
+  }
+
+  get captureStats() {
+    return this.capture?.stats() ?? null;
+  }
+
+  get capturePid(): number | undefined {
+    return this.capture?.capturePid;
+  }
+
+  get isActive(): boolean {
+    return this.active && this.detectionsOn;
+  }
+
+  start(): void {
+    if (this.active) this.openCapture();
+    this.loopDone = this.loop().catch((e: unknown) => {
+      this.log.error({ err: e }, 'camera loop failed; the camera stops, the others go on');
+    });
+  }
+
+  /** Live changes: thresholds, labels, zones, masks, tracker tuning, FPS cap. */
+  applySettings(next: CameraSettings): void {
+    this.settings = next;
+    this.tracker.reconfigure(next.tracker);
+    this.fpsCap = next.maxFps; // adaptive load caps it again at its next tick if it must
+  }
+
+  /** Adaptive load's cap; never above the configured max_fps. */
+  setFpsCap(fps: number): void {
+    this.fpsCap = Math.min(fps, this.settings.maxFps);
+  }
+
+  get fpsCapNow(): number {
+    return this.fpsCap;
+  }
+
+  setFilters(patch: Partial<FilterOptions>): void {
+    this.settings = { ...this.settings, filters: { ...this.settings.filters, ...patch } };
+  }
+
+  /** Schedule windows and the `detect` command. Inactive: tracks end, and the capture closes if configured. */
+  setActive(active: boolean, why: 'schedule' | 'command'): void {
+    if (why === 'command') this.detectionsOn = active;
+    else this.active = active;
+    const on = this.active && this.detectionsOn;
+    if (!on) {
+      this.endTracks();
+      if (this.settings.closeWhenInactive && this.capture) {
+        const c = this.capture;
+        this.capture = null;
+        void c.stop();
+      }
+    } else if (!this.capture && !this.stopped) {
+      this.openCapture();
+    }
+    this.activeWake.emit('change');
+  }
+
+  /** Stops the loop after the frame in flight, closes the capture, ends every track. */
+  async stop(): Promise<void> {
+    if (this.stopped) return this.loopDone;
+    this.stopped = true;
+    this.abort.abort(new Error('stopping'));
+    this.activeWake.emit('change');
+    await this.loopDone;
+    const capture = this.capture;
+    this.capture = null;
+    await capture?.stop();
+    this.endTracks();
+  }
+
+  private endTracks(): void {
+    const ended = this.tracker.endAll(Date.now());
+    if (ended.events.length > 0 || ended.countsChanged) this.hooks.onTracksEnded({ camera: this.name, tracked: ended });
+  }
+
+  private openCapture(): void {
+    const capture = new CameraCapture(this.settings.capture, this.log);
+    capture.on('status', (s) => this.hooks.onStatus(s));
+    this.capture = capture;
+    this.lastSeq = -1;
+    capture.start();
+  }
+
+  private async waitUntilActive(): Promise<void> {
+    while (!this.stopped && !(this.active && this.detectionsOn && this.capture)) {
+      await new Promise<void>((resolve) => this.activeWake.once('change', resolve));
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!this.stopped) {
+      await this.waitUntilActive();
+      if (this.stopped) return;
+      const capture = this.capture;
+      if (!capture) continue;
+      // Adaptive load can cap below the capture's own max_fps: space detections out here.
+      const minGap = this.fpsCap > 0 ? 1000 / this.fpsCap : 0;
+      const since = performance.now() - this.lastStart;
+      if (since < minGap) await sleep(minGap - since, signal);
+      if (this.stopped) return;
+      let frame: Frame;
+      try {
+        frame = await capture.nextFrame(signal);
+      } catch (e) {
+        if (this.stopped) return;
+        if (e instanceof CaptureClosedError) {
+          if (capture !== this.capture) continue; // closed on purpose (inactive); a new one opens later
+          if (e.why === 'ended') {
+            this.log.info('source ended');
+            this.endTracks();
+            this.hooks.onEnded(this.name);
+            return;
+          }
+          continue;
+        }
+        throw e;
+      }
+      if (!this.active || !this.detectionsOn) continue;
+      await this.process(frame, signal);
+    }
+  }
+
+  private async process(frame: Frame, signal: AbortSignal): Promise<void> {
+    let release: () => void;
+    try {
+      release = await this.gate.acquire(this.name, signal);
+    } catch {
+      return; // stopping
+    }
+    const startedAt = performance.now();
+    this.lastStart = startedAt;
+    const waitMs = Math.max(0, Date.now() - frame.ts);
+    const token = this.hooks.onInferenceStart?.(this.name);
+    let result: DetectResult;
+    try {
+      result = await this.detector.detect(frame, this.settings.filters);
+    } catch (e) {
+      this.log.error({ err: e, frame: frame.seq }, 'detection failed on this frame; going on with the next');
+      return;
+    } finally {
+      release();
+      if (token !== undefined) this.hooks.onInferenceEnd?.(token);
+    }
+    const dropped = this.lastSeq < 0 ? 0 : Math.max(0, frame.seq - this.lastSeq - 1);
+    this.lastSeq = frame.seq;
+    const detections = assignZones(result.detections, this.settings.zones, this.settings.requiredZones);
+    const tracked = this.tracker.update(frame.ts, detections);
+    this.latest = { frame, detections };
+    this.hooks.onFrame({
+      camera: this.name,
+      frame,
+      model: this.detector.info.model,
+      result,
+      tracked,
+      waitMs,
+      startedAt,
+      dropped,
+    });
+  }
+}

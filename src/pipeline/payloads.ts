@@ -1,0 +1,91 @@
+/**
+ * MQTT payloads of one processed frame, built from what the pipeline measured. Pure functions: the
+ * daemon publishes what these return, and tests check them against the schemas.
+ */
+import type { DetectionsPayload, EventInput, TimingPayload } from '../mqtt';
+import type { TrackedDetection, TrackEvent } from '../track';
+import type { FrameOutcome } from './camera-runtime';
+
+const r2 = (ms: number) => Math.max(0, Math.round(ms * 100) / 100);
+const r4 = (x: number) => Math.round(x * 10000) / 10000;
+const clampBox = (b: readonly number[]): [number, number, number, number] =>
+  [r4(Math.min(1, Math.max(0, b[0]))), r4(Math.min(1, Math.max(0, b[1]))), r4(Math.min(1, Math.max(0, b[2]))), r4(Math.min(1, Math.max(0, b[3])))];
+
+export function detectionsPayload(o: FrameOutcome): DetectionsPayload {
+  return {
+    v: 1,
+    camera: o.camera,
+    frame: o.frame.seq,
+    ts: Math.round(o.frame.ts),
+    width: o.frame.width,
+    height: o.frame.height,
+    model: o.model,
+    detections: o.tracked.detections.map(publishedDetection),
+  };
+}
+
+function publishedDetection(d: TrackedDetection): DetectionsPayload['detections'][number] {
+  return {
+    label: d.label,
+    class_id: d.class_id,
+    score: r4(d.score),
+    box: clampBox(d.box),
+    ...(d.track_id !== undefined ? { track_id: d.track_id } : {}),
+    zones: d.zones,
+  };
+}
+
+export interface TimingExtras {
+  /** Time spent publishing this frame's detections, events, counts and snapshots, ms. */
+  publishMs: number;
+  /** performance.now() when publishing ended. */
+  endedAt: number;
+  /** Epoch ms when publishing ended. */
+  endedAtEpoch: number;
+  /** Detection FPS of the camera now. */
+  fps: number;
+}
+
+/**
+ * Stage times of one frame. total_ms runs from detection start to the end of publishing (what this
+ * frame cost the pipeline); age_ms from the frame's read to the end of publishing (how old the result
+ * is when it goes out). inference_ms is session.run alone; the hand-over to the worker and back is in
+ * total_ms but in no stage.
+ */
+export function timingPayload(o: FrameOutcome, x: TimingExtras): TimingPayload {
+  return {
+    v: 1,
+    camera: o.camera,
+    frame: o.frame.seq,
+    ts: Math.round(o.frame.ts),
+    capture_ms: r2(o.frame.captureMs),
+    wait_ms: r2(o.waitMs),
+    preprocess_ms: r2(o.result.preprocess_ms),
+    inference_ms: r2(o.result.inference_ms),
+    postprocess_ms: r2(o.result.postprocess_ms),
+    publish_ms: r2(x.publishMs),
+    total_ms: r2(x.endedAt - o.startedAt),
+    age_ms: r2(x.endedAtEpoch - o.frame.ts),
+    fps: Math.round(x.fps * 100) / 100,
+    dropped: o.dropped,
+  };
+}
+
+export function eventInput(e: TrackEvent, snapshot: boolean): EventInput {
+  return {
+    type: e.type,
+    track_id: e.track_id,
+    label: e.label,
+    class_id: e.class_id,
+    score: r4(e.score),
+    box: clampBox(e.box),
+    zones: e.zones,
+    ...(e.entered_zones ? { entered_zones: e.entered_zones } : {}),
+    ...(e.left_zones ? { left_zones: e.left_zones } : {}),
+    started_at: Math.round(e.started_at),
+    updated_at: Math.round(e.updated_at),
+    ...(e.ended_at !== undefined ? { ended_at: Math.round(e.ended_at) } : {}),
+    frames: Math.max(1, e.frames),
+    ...(snapshot ? { snapshot: true } : {}),
+  };
+}
