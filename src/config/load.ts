@@ -9,6 +9,7 @@ import { cameraSchema, type CameraConfig } from './camera-schema';
 import { ConfigError } from './errors';
 import { redactConfig } from './redact';
 import { validateSchedule } from '../schedule';
+import { cameraNameProblem, labelNameProblem, zoneNameProblem } from '../mqtt/topics';
 
 export interface LoadOptions {
   /** Config file (YAML or JSON). Absent: embedded defaults plus environment. */
@@ -165,6 +166,23 @@ function crossChecks(c: LookoutConfig): string[] {
   }
   if (c.mqtt.tls.cert && !c.mqtt.tls.key) problems.push('mqtt.tls.key: required when mqtt.tls.cert is set');
   const location = c.schedule.latitude !== null && c.schedule.longitude !== null ? { lat: c.schedule.latitude, lon: c.schedule.longitude } : undefined;
+  // Names become MQTT topic levels: base/<camera>/<label>, base/<camera>/<zone>/<label>.
+  c.objects.track.forEach((label, i) => {
+    const p = labelNameProblem(label);
+    if (p) problems.push(`objects.track[${i}]: ${p}`);
+  });
+  c.cameras.forEach((camera, index) => {
+    const nameProblem = cameraNameProblem(camera.name);
+    if (nameProblem) problems.push(`cameras[${index}].name: ${nameProblem}`);
+    (camera.objects?.track ?? []).forEach((label, i) => {
+      const p = labelNameProblem(label);
+      if (p) problems.push(`cameras[${index}].objects.track[${i}]: ${p}`);
+    });
+    (camera.zones ?? []).forEach((zone, z) => {
+      const p = zoneNameProblem(zone.name);
+      if (p) problems.push(`cameras[${index}].zones[${z}].name: ${p}`);
+    });
+  });
   c.cameras.forEach((camera, index) => {
     if (!camera.schedule) return;
     const scheduleProblems = validateSchedule(camera.schedule, {

@@ -57,6 +57,19 @@ describe('loadConfig', () => {
     expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual(['cameras[0].objects.min_score: must be <= 1']);
   });
 
+  test('names that would collide with fixed MQTT topics are refused with their key', () => {
+    const file = write(
+      'c.yaml',
+      `objects: {track: [person, events]}\ncameras:\n  - name: stats\n    source: {type: v4l2, device: 0}\n    zones:\n      - {name: status, polygon: [[0, 0], [1, 0], [1, 1]]}\n`,
+    );
+    const problems = problemsOf(() => loadConfig({ file, env: {} }));
+    expect(problems).toEqual([
+      expect.stringMatching(/^objects\.track\[1\]: label 'events' is reserved/),
+      expect.stringMatching(/^cameras\[0\]\.name: camera name 'stats' is reserved/),
+      expect.stringMatching(/^cameras\[0\]\.zones\[0\]\.name: zone 'status' is reserved/),
+    ]);
+  });
+
   test('every problem is reported at once', () => {
     const file = write(
       'c.yaml',
