@@ -241,7 +241,7 @@ export class Daemon extends EventEmitter {
     return {
       model,
       modelsDir: d.models_dir,
-      executionProviders: d.execution_providers,
+      executionProviders: d.execution_providers.length === 1 && d.execution_providers[0] === 'auto' ? ('auto' as const) : d.execution_providers,
       ...(d.threads > 0 ? { intraOpThreads: d.threads } : {}),
       ...(d.inter_op_threads > 0 ? { interOpThreads: d.inter_op_threads } : {}),
       allowSpinning: d.spinning,

@@ -230,9 +230,9 @@ export const configSchema: convict.Schema<LookoutConfig> = {
     },
     models_dir: { doc: 'Where models and manifests live. Default: the models/ folder of the installation.', format: String, default: '' },
     execution_providers: {
-      doc: 'ONNX Runtime execution providers in order of preference; unavailable ones are skipped with a log line.',
+      doc: 'ONNX Runtime execution providers in order of preference ([auto] = the best available of tensorrt, cuda, cpu); unavailable ones are skipped with a log line (a warning when listed by name).',
       format: stringList,
-      default: ['tensorrt', 'cuda', 'cpu'],
+      default: ['auto'],
     },
     threads: { doc: 'Intra-op threads; 0 = number of CPU cores.', format: 'nat', default: 0, env: 'LOOKOUT_THREADS' },
     inter_op_threads: { doc: 'Inter-op threads; 0 = ONNX Runtime default.', format: 'nat', default: 0 },
