@@ -1,0 +1,107 @@
+// Issue 7, "Done when" 2: two cameras are both served (a video file and a GStreamer videotestsrc
+// pipeline, the code path of CSI cameras), and a camera that never opens leaves the other publishing
+// while its own status says why, and the daemon stays up.
+import { Mosquitto } from '../../support/mosquitto';
+import { Daemon, daemonTest, fileCamera, gstCamera, sleep, videotestsrcPipeline } from '../../support/daemon-harness';
+import { schemaProblems } from '../../../src/mqtt';
+
+interface Status {
+  state: string;
+  reason: string | null;
+  since: number;
+}
+
+describe('lookout run with two cameras', () => {
+  let broker: Mosquitto;
+  beforeAll(async () => {
+    broker = await Mosquitto.start();
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  daemonTest('a video file and a videotestsrc pipeline are both served', async () => {
+    const d = await Daemon.start({
+      mqttUrl: broker.url,
+      cameras: [
+        fileCamera('front', { realtime: true, loop: true, max_fps: 5 }),
+        gstCamera('pattern', videotestsrcPipeline(320, 240, 10), { max_fps: 5 }),
+      ],
+    });
+    const rec = d.rec;
+    const cams = ['front', 'pattern'] as const;
+    await d.waitFor(
+      'detections from both cameras (5 each) and stats listing both',
+      () =>
+        cams.every((c) => rec.count(d.topic(`${c}/detections`)) >= 5 && rec.count(d.topic(`${c}/timing`)) >= 5) &&
+        rec.json<{ cameras: Record<string, unknown> }>(d.topic('stats')).some((s) => 'front' in s.cameras && 'pattern' in s.cameras),
+      60_000,
+    );
+
+    for (const c of cams) {
+      const dets = rec.json<{ camera: string; width: number; height: number }>(d.topic(`${c}/detections`));
+      expect(dets.map((p) => schemaProblems('detections', p)).filter(Boolean)).toEqual([]);
+      expect(dets.every((p) => p.camera === c)).toBe(true);
+      expect(rec.json(d.topic(`${c}/timing`)).map((p) => schemaProblems('timing', p)).filter(Boolean)).toEqual([]);
+      const states = rec.json<Status>(d.topic(`${c}/status`)).map((s) => s.state);
+      expect({ camera: c, states }).toEqual({ camera: c, states: expect.arrayContaining(['streaming']) });
+    }
+    // Frame sizes are each camera's own.
+    expect(rec.json<{ width: number; height: number }>(d.topic('front/detections'))[0]).toMatchObject({ width: 768, height: 576 });
+    expect(rec.json<{ width: number; height: number }>(d.topic('pattern/detections'))[0]).toMatchObject({ width: 320, height: 240 });
+    // vtest.avi has people.
+    expect(rec.json<{ detections: { label: string }[] }>(d.topic('front/detections')).some((p) => p.detections.some((x) => x.label === 'person'))).toBe(true);
+
+    d.signal('SIGTERM');
+    const exit = await d.waitExit(15_000);
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(exit.ms).toBeLessThan(5000);
+  });
+
+  daemonTest('a camera that never opens: the other keeps publishing, its status says why, the daemon stays up', async () => {
+    const missing = '/nonexistent/lookout-test/no-such-video.avi';
+    const d = await Daemon.start({
+      mqttUrl: broker.url,
+      cameras: [
+        fileCamera('front', { realtime: true, loop: true, max_fps: 5 }),
+        fileCamera('broken', { path: missing, realtime: true, loop: true, max_fps: 5 }),
+      ],
+      config: { capture: { reconnect_initial_ms: 500, reconnect_max_ms: 2000 } },
+    });
+    const rec = d.rec;
+    const brokenStatus = d.topic('broken/status');
+    const failing = (): Status | undefined =>
+      rec.json<Status>(brokenStatus).find((s) => s.state === 'error' || s.state === 'reconnecting');
+    await d.waitFor('status error/reconnecting of the broken camera', () => failing() !== undefined, 60_000);
+    const status = failing()!;
+    expect(rec.json(brokenStatus).map((s) => schemaProblems('status', s)).filter(Boolean)).toEqual([]);
+    expect(typeof status.reason).toBe('string');
+    // The reason tells a user what is wrong: the file is missing (by its path or in words).
+    expect(status.reason).toMatch(/no-such-video\.avi|not found|no such file|does not exist|cannot open/i);
+    expect(rec.last(brokenStatus)?.retain).toBe(true);
+
+    // The good camera keeps publishing after the broken one has failed (and retried) for a while.
+    const before = rec.count(d.topic('front/detections'));
+    await d.waitFor('10 more detections from the good camera', () => rec.count(d.topic('front/detections')) >= before + 10, 30_000);
+    expect(rec.count(d.topic('broken/detections'))).toBe(0);
+    const last = rec.json<Status>(brokenStatus).pop()!;
+    expect(['error', 'reconnecting']).toContain(last.state);
+    expect(rec.json<Status>(d.topic('front/status')).pop()?.state).toBe('streaming');
+    // Stats know about both, with the broken one not streaming.
+    await d.waitFor('stats with both cameras', () => rec.json<{ cameras: Record<string, { status: string }> }>(d.topic('stats')).some((s) => s.cameras.broken && s.cameras.front), 10_000);
+    const stats = rec.json<{ cameras: Record<string, { status: string }> }>(d.topic('stats')).filter((s) => s.cameras.broken).pop()!;
+    expect(schemaProblems('stats', stats)).toBeNull();
+    expect(stats.cameras.broken!.status).not.toBe('streaming');
+    expect(d.running).toBe(true);
+    expect(rec.last(d.topic('availability'))?.text).toBe('online');
+
+    // Twice SIGTERM (an impatient operator): still one clean exit.
+    d.signal('SIGTERM');
+    await sleep(100);
+    if (d.running) d.signal('SIGTERM');
+    const exit = await d.waitExit(15_000);
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(exit.at - d.signalsSent[0]!.at).toBeLessThan(5000);
+    expect(rec.last(d.topic('availability'))?.text).toBe('offline');
+  });
+});

@@ -1,0 +1,538 @@
+// Black-box harness for `lookout run`: writes a YAML config into a temp dir, runs the real daemon as a
+// child process (node bin/lookout.js run --config ...), keeps its JSON log lines, records every MQTT
+// message under its base topic with a plain mqtt.js subscriber, and sends signals / awaits the exit.
+// Nothing here imports the daemon: what a test sees is what a user of the process would see.
+//
+// Use `daemonTest(name, fn)` instead of `test(...)`: when the test fails, the daemon's log tail and a
+// summary of the MQTT traffic are appended to the error, and every daemon it started is stopped.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import YAML from 'yaml';
+import type { CameraConfig } from '../../src/config/camera-schema';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const VTEST = path.join(REPO_ROOT, '.cache', 'testdata', 'vtest.avi');
+export const TESTDATA = path.join(REPO_ROOT, '.cache', 'testdata');
+const BIN = path.join(REPO_ROOT, 'bin', 'lookout.js');
+
+/** A GStreamer test pattern (the code path CSI cameras take), BGR frames at `fps`. */
+export function videotestsrcPipeline(width = 320, height = 240, fps = 10, extra = ''): string {
+  return (
+    `videotestsrc is-live=true ${extra}! video/x-raw,width=${width},height=${height},framerate=${fps}/1 ` +
+    '! videoconvert ! video/x-raw,format=BGR ! appsink drop=true max-buffers=1'
+  );
+}
+
+/** Fails early, with the command that fixes it, when the daemon cannot run here. */
+export function assertDaemonBuilt(): void {
+  const need = [
+    [path.join(REPO_ROOT, 'dist', 'cli.js'), 'npm run build'],
+    [path.join(REPO_ROOT, 'dist', 'daemon-command.js'), 'npm run build (src/daemon-command.ts must exist)'],
+    [path.join(REPO_ROOT, 'dist', 'capture', 'capture-child.js'), 'npm run build'],
+    [path.join(REPO_ROOT, 'models', 'ssdlite_mobilenet_v2_coco.onnx'), 'node bin/lookout.js model build ssdlite_mobilenet_v2_coco'],
+    [VTEST, 'scripts/setup.sh --test'],
+  ];
+  const missing = need.filter(([p]) => !fs.existsSync(p!)).map(([p, fix]) => `${p} (run: ${fix})`);
+  if (missing.length) throw new Error(`the daemon cannot run: missing ${missing.join(', ')}`);
+}
+
+// --- small utilities ------------------------------------------------------------------------------
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `condition` until true; on timeout throws with `what` and, if given, `context()`. */
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000, context?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${context ? `\n${context()}` : ''}`);
+    }
+    await sleep(25);
+  }
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge of plain objects; arrays and scalars of `patch` replace. */
+export function merge<T extends Plain>(base: T, patch: Plain): T {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    out[k] = isPlain(v) && isPlain(out[k]) ? merge(out[k] as Plain, v) : v;
+  }
+  return out as T;
+}
+
+// --- MQTT recorder -------------------------------------------------------------------------------
+
+export interface Msg {
+  topic: string;
+  payload: Buffer;
+  text: string;
+  retain: boolean;
+  qos: number;
+  /** Date.now() when it arrived. */
+  at: number;
+  /** Arrival order across all topics of this recorder. */
+  index: number;
+}
+
+/**
+ * An mqtt.js v5 client that records every message on its subscriptions (retain-as-published, so the
+ * retain flag of live messages is the daemon's). Reconnects by itself (after a broker restart) and
+ * subscribes again unless the broker kept the session.
+ */
+export class Recorder {
+  readonly messages: Msg[] = [];
+  private closed = false;
+  private constructor(
+    readonly client: MqttClient,
+    private readonly filters: string[],
+  ) {
+    client.on('message', (topic, payload, packet) => {
+      this.messages.push({ topic, payload, text: payload.toString(), retain: packet.retain === true, qos: packet.qos, at: Date.now(), index: this.messages.length });
+    });
+    client.on('connect', (connack) => {
+      if (!connack.sessionPresent && this.filters.length && !this.closed) {
+        client.subscribe(this.filters, { qos: 1, rap: true }, () => undefined);
+      }
+    });
+    client.on('error', () => undefined);
+  }
+
+  static async connect(url: string, filters: string[], options: IClientOptions = {}): Promise<Recorder> {
+    const client = connect(url, {
+      protocolVersion: 5,
+      reconnectPeriod: 200,
+      connectTimeout: 5000,
+      clientId: `lookout-test-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
+      ...options,
+    });
+    const rec = new Recorder(client, filters);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`test subscriber could not connect to ${url} within 10 s`)), 10_000);
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (filters.length) await client.subscribeAsync(filters, { qos: 1, rap: true });
+    return rec;
+  }
+
+  /** Resolves once connected (again) and subscribed (again): after a broker restart. */
+  async resubscribed(timeoutMs = 15_000): Promise<void> {
+    await waitFor('test subscriber to reconnect', () => this.client.connected, timeoutMs);
+    if (this.filters.length) await this.client.subscribeAsync(this.filters, { qos: 1, rap: true });
+  }
+
+  on(topic: string): Msg[] {
+    return this.messages.filter((m) => m.topic === topic);
+  }
+  texts(topic: string): string[] {
+    return this.on(topic).map((m) => m.text);
+  }
+  json<T = Plain>(topic: string): T[] {
+    return this.on(topic).map((m) => JSON.parse(m.text) as T);
+  }
+  last(topic: string): Msg | undefined {
+    const all = this.on(topic);
+    return all[all.length - 1];
+  }
+  count(topic: string): number {
+    let n = 0;
+    for (const m of this.messages) if (m.topic === topic) n++;
+    return n;
+  }
+
+  async publish(topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    await this.client.publishAsync(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false });
+  }
+
+  /** Topic → number of messages and the last payload (shortened): for failure messages. */
+  summary(maxTopics = 40): string {
+    const byTopic = new Map<string, { n: number; last: Msg }>();
+    for (const m of this.messages) {
+      const e = byTopic.get(m.topic);
+      if (e) {
+        e.n++;
+        e.last = m;
+      } else byTopic.set(m.topic, { n: 1, last: m });
+    }
+    const lines = [...byTopic.entries()].slice(0, maxTopics).map(([t, { n, last }]) => {
+      const text = last.payload.length > 0 && last.payload[0] === 0xff ? `<${last.payload.length} bytes binary>` : last.text;
+      return `  ${t} ×${n}${last.retain ? ' (retained)' : ''}: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
+    });
+    return lines.length ? lines.join('\n') : '  (nothing received)';
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.client.endAsync(true).catch(() => undefined);
+  }
+}
+
+/** Connects, takes what the broker holds as retained under `filters`, and disconnects. */
+export async function retainedSnapshot(url: string, filters: string[], settleMs = 500): Promise<Map<string, Msg>> {
+  const rec = await Recorder.connect(url, filters, { reconnectPeriod: 0 });
+  await sleep(settleMs);
+  await rec.close();
+  const out = new Map<string, Msg>();
+  for (const m of rec.messages) if (m.retain) out.set(m.topic, m);
+  return out;
+}
+
+// --- the daemon ----------------------------------------------------------------------------------
+
+export interface LogLine {
+  level?: number;
+  lvl?: string;
+  msg?: string;
+  time?: string;
+  component?: string;
+  [key: string]: unknown;
+}
+
+export interface DaemonOptions {
+  /** Broker the daemon connects to (mqtt://127.0.0.1:<port>). */
+  mqttUrl: string;
+  cameras: CameraConfig[];
+  /** Deep-merged over the harness defaults (see `baseConfig`). */
+  config?: Plain;
+  /** Extra environment for the child (LOOKOUT_*, NOTIFY_SOCKET, ... of the test process are removed). */
+  env?: Record<string, string>;
+  /** Broker URL for the recorder; default mqttUrl. null: no recorder. */
+  recordUrl?: string | null;
+  /** Subscriptions of the recorder; default [`<base>/#`]. */
+  filters?: string[];
+  /** Options of the recorder's client (e.g. a fixed clientId with clean: false). */
+  recorderOptions?: IClientOptions;
+  /** Device id; default unique per daemon. */
+  deviceId?: string;
+}
+
+export interface ExitResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Milliseconds from the last signal sent by the harness (or from spawn) to the exit. */
+  ms: number;
+  /** Date.now() at the exit. */
+  at: number;
+}
+
+const started: Daemon[] = [];
+let idCounter = 0;
+
+/** The harness defaults: JSON logs, no HTTP, no discovery, stats every 2 s, quick MQTT reconnects. */
+export function baseConfig(deviceId: string, dir: string, mqttUrl: string, cameras: CameraConfig[]): Plain {
+  return {
+    device: { id: deviceId, name: `Lookout test ${deviceId}` },
+    log: { level: 'info', format: 'json' },
+    state_dir: path.join(dir, 'state'),
+    mqtt: { url: mqttUrl, reconnect: { initial_ms: 300, max_ms: 2000 } },
+    homeassistant: { discovery: false },
+    stats: { interval_s: 2 },
+    http: { enabled: false },
+    cameras,
+  };
+}
+
+export class Daemon {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly base: string;
+  readonly logs: LogLine[] = [];
+  /** stdout/stderr lines that are not JSON (crashes, native library chatter). */
+  readonly rawLines: string[] = [];
+  config: Plain;
+  mqtt: Recorder | null = null;
+  private child: ChildProcess | null = null;
+  private exitResult: ExitResult | null = null;
+  private exitPromise: Promise<ExitResult> | null = null;
+  private lastSignalAt = 0;
+  readonly signalsSent: { signal: NodeJS.Signals; at: number }[] = [];
+
+  private constructor(
+    readonly deviceId: string,
+    private readonly options: DaemonOptions,
+  ) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `lookout-daemon-${deviceId}-`));
+    this.configPath = path.join(this.dir, 'lookout.yaml');
+    this.base = `lookout/${deviceId}`;
+    this.config = merge(baseConfig(deviceId, this.dir, options.mqttUrl, options.cameras), options.config ?? {});
+  }
+
+  /** Writes the config, connects the recorder (so nothing is missed), then spawns the daemon. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    assertDaemonBuilt();
+    const deviceId = options.deviceId ?? `t${process.pid.toString(36)}${(++idCounter).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const d = new Daemon(deviceId, options);
+    started.push(d);
+    d.writeConfig(d.config);
+    const recordUrl = options.recordUrl === undefined ? options.mqttUrl : options.recordUrl;
+    if (recordUrl !== null) {
+      d.mqtt = await Recorder.connect(recordUrl, options.filters ?? [`${d.base}/#`], options.recorderOptions);
+    }
+    d.spawn();
+    return d;
+  }
+
+  /** Writes `config` (a whole config object, or YAML text as is) to the config file. */
+  writeConfig(config: Plain | string): void {
+    if (typeof config === 'string') {
+      fs.writeFileSync(this.configPath, config);
+      return;
+    }
+    this.config = config;
+    fs.writeFileSync(this.configPath, YAML.stringify(config));
+  }
+
+  /** Deep-merges `patch` into the current config and writes it. */
+  editConfig(patch: Plain): void {
+    this.writeConfig(merge(this.config, patch));
+  }
+
+  private spawn(): void {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      if (/^(LOOKOUT_|NOTIFY_SOCKET$|WATCHDOG_|JOURNAL_STREAM$|INVOCATION_ID$|LISTEN_)/.test(k)) continue;
+      env[k] = v;
+    }
+    Object.assign(env, this.options.env ?? {});
+    const child = spawn(process.execPath, [BIN, 'run', '--config', this.configPath], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.lastSignalAt = Date.now();
+    const take = (line: string): void => {
+      const t = line.trim();
+      if (t === '') return;
+      if (t.startsWith('{')) {
+        try {
+          this.logs.push(JSON.parse(t) as LogLine);
+          return;
+        } catch {
+          // not JSON after all
+        }
+      }
+      this.rawLines.push(t);
+    };
+    readline.createInterface({ input: child.stdout! }).on('line', take);
+    readline.createInterface({ input: child.stderr! }).on('line', take);
+    this.exitPromise = new Promise<ExitResult>((resolve) => {
+      child.once('exit', (code, signal) => {
+        const at = Date.now();
+        this.exitResult = { code, signal, ms: at - this.lastSignalAt, at };
+        resolve(this.exitResult);
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** True while the process has not exited. */
+  get running(): boolean {
+    return this.child !== null && this.exitResult === null;
+  }
+
+  get exit(): ExitResult | null {
+    return this.exitResult;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (!this.child || !this.running) throw new Error(`cannot send ${sig}: the daemon is not running (exit ${JSON.stringify(this.exitResult)})`);
+    this.lastSignalAt = Date.now();
+    this.signalsSent.push({ signal: sig, at: this.lastSignalAt });
+    this.child.kill(sig);
+  }
+
+  /** Resolves with the exit; rejects after `timeoutMs` (the process is left running). */
+  async waitExit(timeoutMs = 15_000): Promise<ExitResult> {
+    if (!this.exitPromise) throw new Error('daemon was never spawned');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`daemon did not exit within ${timeoutMs} ms${this.diagnostics()}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exitPromise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits for `condition`; fails with the log tail and MQTT summary; fails at once if the daemon exits. */
+  async waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (!this.running) {
+        // One last look: the condition may have become true with the final messages.
+        await sleep(200);
+        if (condition()) return;
+        throw new Error(`daemon exited (${JSON.stringify(this.exitResult)}) while waiting for ${what}${this.diagnostics()}`);
+      }
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${this.diagnostics()}`);
+      await sleep(25);
+    }
+  }
+
+  /** Log lines whose message (or whole JSON text) matches `re`. */
+  logsMatching(re: RegExp): LogLine[] {
+    return this.logs.filter((l) => re.test(l.msg ?? '') || re.test(JSON.stringify(l)));
+  }
+
+  /** Log lines at WARN (40) or above. */
+  problems(): LogLine[] {
+    return this.logs.filter((l) => (l.level ?? 0) >= 40);
+  }
+
+  /** Recorder of the daemon's topics (throws when started without one). */
+  get rec(): Recorder {
+    if (!this.mqtt) throw new Error('this daemon was started without a recorder');
+    return this.mqtt;
+  }
+
+  /** `<base>/<suffix>` */
+  topic(suffix: string): string {
+    return `${this.base}/${suffix}`;
+  }
+
+  /** Log tail and MQTT summary, for failure messages. */
+  diagnostics(logLines = 80): string {
+    const fmt = (l: LogLine): string => {
+      const { level, lvl, msg, time, pid, hostname, component, ...rest } = l;
+      void level;
+      void pid;
+      void hostname;
+      const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+      return `  ${String(time ?? '').slice(11, 23)} ${String(lvl ?? level ?? '?').padEnd(5)} ${component ? `[${String(component)}] ` : ''}${msg ?? ''}${extra.length > 400 ? `${extra.slice(0, 400)}…` : extra}`;
+    };
+    const tail = this.logs.slice(-logLines).map(fmt).join('\n');
+    const raw = this.rawLines.slice(-30).map((l) => `  ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`).join('\n');
+    return (
+      `\n--- daemon ${this.deviceId} (pid ${this.pid}, exit ${JSON.stringify(this.exitResult)}, config ${this.configPath}) ---` +
+      `\n--- log (last ${Math.min(logLines, this.logs.length)} of ${this.logs.length} lines) ---\n${tail || '  (no JSON log lines)'}` +
+      (raw ? `\n--- non-JSON output ---\n${raw}` : '') +
+      (this.mqtt ? `\n--- MQTT received (${this.mqtt.messages.length} messages) ---\n${this.mqtt.summary()}` : '')
+    );
+  }
+
+  /** SIGTERM (SIGKILL after `graceMs`), closes the recorder, removes the temp dir. Idempotent. */
+  async stop(graceMs = 8000): Promise<void> {
+    if (this.running) {
+      this.child!.kill('SIGTERM');
+      const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+      await this.exitPromise;
+      clearTimeout(timer);
+    }
+    await this.mqtt?.close();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+process.on('exit', () => {
+  for (const d of started) if (d.running && d.pid) {
+    try {
+      process.kill(d.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/**
+ * `test()` for daemon tests: on failure the error carries the diagnostics of every daemon the test
+ * started; afterwards they are all stopped (SIGTERM, then SIGKILL) and their temp dirs removed.
+ */
+export function daemonTest(name: string, fn: () => Promise<void>, timeoutMs?: number): void {
+  test(
+    name,
+    async () => {
+      const first = started.length;
+      try {
+        await fn();
+      } catch (e) {
+        const mine = started.slice(first);
+        const extra = mine.map((d) => d.diagnostics()).join('\n');
+        if (e instanceof Error && extra && !e.message.includes('--- daemon ')) {
+          e.message += `\n${extra}`;
+          if (e.stack) e.stack = `${e.message}\n${e.stack.split('\n').filter((l) => l.trimStart().startsWith('at ')).join('\n')}`;
+        }
+        throw e;
+      } finally {
+        for (const d of started.slice(first)) await d.stop();
+      }
+    },
+    timeoutMs,
+  );
+}
+
+// --- payload helpers -----------------------------------------------------------------------------
+
+export interface EventMsg {
+  seq: number;
+  type: 'start' | 'update' | 'end';
+  camera: string;
+  track_id: number;
+  label: string;
+  frames: number;
+  started_at: number;
+  updated_at: number;
+  ended_at?: number;
+  [key: string]: unknown;
+}
+
+/** Events of a topic in arrival order with QoS 1 repeats (same seq) dropped. */
+export function uniqueEvents(rec: Recorder, topic: string): EventMsg[] {
+  const seen = new Set<number>();
+  const out: EventMsg[] = [];
+  for (const e of rec.json<EventMsg>(topic)) {
+    if (seen.has(e.seq)) continue;
+    seen.add(e.seq);
+    out.push(e);
+  }
+  return out;
+}
+
+/**
+ * Problems with the lifecycle of tracks in `events` (sorted by seq): every id starts once, before any
+ * update or end; at most one end, after which nothing; with `requireEnd`, every started id has its end.
+ */
+export function trackLifecycleProblems(events: EventMsg[], requireEnd: boolean): string[] {
+  const problems: string[] = [];
+  const state = new Map<string, 'started' | 'ended'>();
+  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+    const key = `${e.camera}#${e.track_id}`;
+    const s = state.get(key);
+    if (e.type === 'start') {
+      if (s !== undefined) problems.push(`seq ${e.seq}: second start of track ${key} (was ${s})`);
+      state.set(key, 'started');
+    } else if (s === undefined) {
+      problems.push(`seq ${e.seq}: ${e.type} of track ${key} before its start`);
+    } else if (s === 'ended') {
+      problems.push(`seq ${e.seq}: ${e.type} of track ${key} after its end`);
+    } else if (e.type === 'end') {
+      state.set(key, 'ended');
+    }
+  }
+  if (requireEnd) {
+    for (const [key, s] of state) if (s !== 'ended') problems.push(`track ${key} started but never ended`);
+  }
+  return problems;
+}
+
+/** Camera config helpers. */
+export function fileCamera(name: string, extra: Partial<CameraConfig> & { realtime?: boolean; loop?: boolean; path?: string } = {}): CameraConfig {
+  const { realtime = true, loop = false, path: p = VTEST, ...rest } = extra;
+  return { name, source: { type: 'file', path: p, realtime, loop }, ...rest };
+}
+export function gstCamera(name: string, pipeline = videotestsrcPipeline(), extra: Partial<CameraConfig> = {}): CameraConfig {
+  return { name, source: { type: 'gstreamer', pipeline }, ...extra };
+}
