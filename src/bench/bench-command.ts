@@ -1,0 +1,181 @@
+/**
+ * `lookout bench`: how fast the model alone runs, how close the full daemon pipeline comes to it,
+ * how ONNX Runtime compares with OpenCV DNN on the same file, and what memory does over thousands of
+ * frames — on this machine, printed as a table and written as JSON.
+ *
+ * Order matters: the pipeline runs first, in a process that has loaded nothing else yet, so its RSS
+ * figures are the daemon's own; the bare model, the detector stage, OpenCV and the threads scan follow.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchDetect } from '../detect/bench-detect';
+import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from '../detect/detector';
+import { loadManifest, resolveManifestPath } from '../detect/manifest';
+import type { Logger } from '../log';
+import { benchBareSession, scanThreads, type BareSessionOptions } from './bare-session';
+import { sourceInputs } from './input';
+import { machineInfo } from './machine';
+import { compareOpenCv } from './opencv-dnn';
+import { runPipeline } from './pipeline-run';
+import { evaluateTargets, formatReport, type BenchReport } from './report';
+import { round3 } from './stats';
+
+export interface BenchCommandOptions {
+  model?: string;
+  source?: string;
+  /** Frames per measurement; default: 5000 for the pipeline, fewer for the others (see defaults). */
+  frames?: number;
+  threads?: number;
+  compare?: string;
+  /** false with --no-scan. */
+  scan?: boolean;
+  json?: string;
+  /** Where the table goes. Default process.stdout. */
+  out?: (line: string) => void;
+  /** Where problems go. Default process.stderr. */
+  err?: (line: string) => void;
+}
+
+/** Default counts when --frames is not given: the pipeline long enough for the 5000-frame RSS target. */
+export const DEFAULTS = { pipeline: 5000, warmup: 50, bare: 300, detector: 100, opencv: 100, scan: 100, agreementFrames: 10 } as const;
+
+const EX_USAGE = 64;
+const EX_NOINPUT = 66;
+const EX_SOFTWARE = 70;
+
+export const DEFAULT_SOURCE = path.resolve(__dirname, '..', '..', '.cache', 'testdata', 'vtest.avi');
+
+function positiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+}
+
+export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger): Promise<number> {
+  const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const err = opts.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const cores = os.availableParallelism();
+  // Read defensively: the CLI hands commander's values through as they are.
+  if (opts.frames !== undefined && !positiveInt(opts.frames)) {
+    err(`lookout bench: --frames must be a positive integer (got ${String(opts.frames)})`);
+    return EX_USAGE;
+  }
+  if (opts.threads !== undefined && !positiveInt(opts.threads)) {
+    err(`lookout bench: --threads must be a positive integer (got ${String(opts.threads)})`);
+    return EX_USAGE;
+  }
+  if (opts.compare !== undefined && opts.compare !== 'opencv') {
+    err(`lookout bench: --compare knows only "opencv" (got "${String(opts.compare)}")`);
+    return EX_USAGE;
+  }
+  const source = path.resolve(opts.source ?? DEFAULT_SOURCE);
+  if (!fs.existsSync(source)) {
+    err(`lookout bench: source ${source} not found${opts.source ? '' : ' (the demo video comes with scripts/setup.sh --test)'}`);
+    return EX_NOINPUT;
+  }
+  const model = opts.model ?? DEFAULT_MODEL;
+  const manifestPath = resolveManifestPath(model, DEFAULT_MODELS_DIR);
+  let loaded;
+  try {
+    loaded = loadManifest(manifestPath);
+  } catch (e) {
+    err(`lookout bench: ${(e as Error).message}`);
+    return EX_NOINPUT;
+  }
+  if (!fs.existsSync(loaded.modelPath)) {
+    err(`lookout bench: model file ${loaded.modelPath} is missing; build it with \`lookout model build ${loaded.manifest.name}\``);
+    return EX_NOINPUT;
+  }
+  const threads = opts.threads ?? cores;
+  const n = opts.frames;
+  const counts = {
+    pipeline: n ?? DEFAULTS.pipeline,
+    warmup: n === undefined ? DEFAULTS.warmup : Math.min(DEFAULTS.warmup, Math.max(2, Math.floor(n / 4))),
+    bare: n ?? DEFAULTS.bare,
+    detector: Math.min(n ?? DEFAULTS.detector, DEFAULTS.detector),
+    opencv: n ?? DEFAULTS.opencv,
+    scan: n ?? DEFAULTS.scan,
+  };
+  const jsonPath = path.resolve(opts.json ?? path.join(os.tmpdir(), `lookout-bench-${stamp()}.json`));
+  const progress = (what: string): void => err(`lookout bench: ${what}`);
+
+  try {
+    const { manifest, modelPath } = loaded;
+    const src = sourceInputs(source, manifest, DEFAULTS.agreementFrames);
+
+    progress(`pipeline: ${counts.warmup} + ${counts.pipeline} frames of ${path.basename(source)}, ${threads} thread(s)`);
+    const pipeline = await runPipeline({
+      source,
+      // The .onnx path (its manifest beside it) is valid wherever the config takes a model.
+      model: modelPath,
+      threads,
+      frames: counts.pipeline,
+      warmupFrames: counts.warmup,
+      sourceFrames: src.frameCount,
+      logger,
+    });
+    const session: BareSessionOptions = { modelPath, inputName: manifest.input.name, ep: pipeline.ep, threads };
+
+    progress(`bare session.run: ${counts.bare} runs`);
+    const bare = await benchBareSession(session, src.inputs[0], counts.bare);
+
+    progress(`detector stage: ${counts.detector} frames`);
+    const detector = await benchDetect(
+      { model, source, frames: counts.detector, intraOpThreads: threads, executionProviders: [pipeline.ep] },
+      logger,
+    );
+
+    let opencv = null;
+    if (opts.compare === 'opencv') {
+      progress(`OpenCV DNN: ${counts.opencv} runs each, agreement on ${src.inputs.length} frames`);
+      opencv = await compareOpenCv({ manifest, session, inputs: src.inputs, runs: counts.opencv });
+    }
+
+    let scan = null;
+    if (opts.scan !== false) {
+      progress(`threads scan: 1…${cores}, ${counts.scan} runs each`);
+      scan = await scanThreads(session, src.inputs[0], cores, counts.scan);
+    }
+
+    const efficiency = round3(pipeline.fps / bare.throughput_fps);
+    const base = { efficiency, pipeline, opencv };
+    const report: BenchReport = {
+      report_version: 1,
+      generated_at: new Date().toISOString(),
+      machine: { ...machineInfo(), ep: pipeline.ep },
+      model: {
+        name: manifest.name,
+        path: modelPath,
+        input: `${manifest.input.width}×${manifest.input.height} ${manifest.input.layout} ${manifest.input.dtype}`,
+      },
+      source: { path: source, width: src.width, height: src.height, frames: src.frameCount },
+      settings: {
+        threads,
+        pipeline_frames: counts.pipeline,
+        warmup_frames: counts.warmup,
+        bare_runs: counts.bare,
+        detector_frames: counts.detector,
+        opencv_runs: opencv ? counts.opencv : null,
+        scan_runs: scan ? counts.scan : null,
+      },
+      bare,
+      detector,
+      pipeline,
+      efficiency,
+      opencv,
+      threads_scan: scan,
+      targets: evaluateTargets(base),
+    };
+    fs.mkdirSync(path.dirname(jsonPath), { recursive: true });
+    fs.writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    out(formatReport(report, jsonPath));
+    return 0;
+  } catch (e) {
+    err(`lookout bench: ${(e as Error).message}`);
+    logger.debug({ err: e }, 'bench failed');
+    return EX_SOFTWARE;
+  }
+}

@@ -1,0 +1,143 @@
+/** The bench's JSON document, its targets, and the table printed for people. */
+import type { BenchDetectResult } from '../detect/bench-detect';
+import type { BareRunResult } from './bare-session';
+import type { MachineInfo } from './machine';
+import type { OpenCvResult } from './opencv-dnn';
+import { STAGES, type PipelineResult } from './pipeline-run';
+import type { LatencyStats } from './stats';
+
+export interface TargetResult {
+  name: string;
+  /** Human form of the target, e.g. '≥ 0.90'. */
+  target: string;
+  value: number | null;
+  /** null: not measured in this run. */
+  pass: boolean | null;
+}
+
+export interface BenchReport {
+  report_version: 1;
+  generated_at: string;
+  machine: MachineInfo & { ep: string };
+  model: { name: string; path: string; input: string };
+  source: { path: string; width: number; height: number; frames: number };
+  settings: {
+    threads: number;
+    pipeline_frames: number;
+    warmup_frames: number;
+    bare_runs: number;
+    detector_frames: number;
+    opencv_runs: number | null;
+    scan_runs: number | null;
+  };
+  bare: BareRunResult;
+  /** Detector façade (worker hop included) from src/detect/bench-detect.ts. */
+  detector: BenchDetectResult;
+  pipeline: PipelineResult;
+  /** Pipeline FPS / bare session.run throughput, same model and threads. */
+  efficiency: number;
+  opencv: OpenCvResult | null;
+  threads_scan: BareRunResult[] | null;
+  targets: TargetResult[];
+}
+
+export function evaluateTargets(r: Pick<BenchReport, 'efficiency' | 'pipeline' | 'opencv'>): TargetResult[] {
+  const t = (name: string, target: string, value: number | null, ok: (v: number) => boolean): TargetResult => ({
+    name,
+    target,
+    value,
+    pass: value === null ? null : ok(value),
+  });
+  return [
+    t('efficiency (pipeline FPS / bare FPS)', '≥ 0.90', r.efficiency, (v) => v >= 0.9),
+    t('preprocess + postprocess + publish, share of frame time', '≤ 10%', r.pipeline.overhead_share, (v) => v <= 0.1),
+    t('RSS growth over 5000 frames after warm-up', '≤ 2%', r.pipeline.rss_growth_pct_per_5000_frames, (v) => v <= 2),
+    t('ONNX Runtime speed / OpenCV DNN speed', '≥ 1.00', r.opencv?.ort_speedup ?? null, (v) => v >= 1),
+  ];
+}
+
+const f = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+}
+
+const latRow = (name: string, s: LatencyStats, extra: string[] = []): string[] => [name, f(s.mean), f(s.p50), f(s.p95), f(s.p99), String(s.n), ...extra];
+
+function pct(v: number): string {
+  return `${(v * 100).toFixed(1)}%`;
+}
+
+export function formatReport(r: BenchReport, jsonPath?: string): string {
+  const m = r.machine;
+  const p = r.pipeline;
+  const out: string[] = [];
+  out.push(`Lookout bench — ${r.model.name} (${r.model.input}) on ${r.machine.ep}, ${r.settings.threads} intra-op thread(s)`);
+  out.push(`machine: ${m.cpu_model}, ${m.cores} cores, ${m.arch}, ${m.memory_mb} MB; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, OpenCV ${m.opencv}`);
+  out.push(`source:  ${r.source.path} (${r.source.width}×${r.source.height}, ${r.source.frames} frames)`);
+  out.push('');
+  out.push('Model alone and engines (ms per frame)');
+  const rows: string[][] = [latRow('bare session.run (ORT)', r.bare.latency_ms, [f(r.bare.throughput_fps, 1)])];
+  if (r.opencv) {
+    rows.push(latRow('ORT, same runs as OpenCV', r.opencv.ort_latency_ms, [f(r.opencv.ort_throughput_fps, 1)]));
+    rows.push(latRow(`OpenCV DNN (${r.opencv.mode})`, r.opencv.latency_ms, [f(r.opencv.throughput_fps, 1)]));
+    if (r.opencv.tail_ms) rows.push(latRow('  of which ORT tail', r.opencv.tail_ms, ['']));
+  }
+  out.push(...table(['', 'mean', 'p50', 'p95', 'p99', 'n', 'FPS'], rows));
+  if (r.opencv) {
+    const a = r.opencv.agreement;
+    out.push(
+      `OpenCV ${r.opencv.opencv}: ORT is ${f(r.opencv.ort_speedup)}× its speed; detections agree ${pct(a.agreement)} ` +
+        `(${a.matched} of ${a.ort_detections + a.opencv_detections} at score ≥ ${a.min_score}, IoU > ${a.iou_threshold}, same label, ${a.frames} frames; max score diff ${f(a.max_score_diff, 3)})`,
+    );
+    if (r.opencv.mode === 'split') {
+      out.push(
+        `  OpenCV cannot import the whole file; it runs the convolutional head (${r.opencv.head_nodes} of ${r.opencv.total_nodes} nodes, ` +
+          `${Object.entries(r.opencv.rewrites).map(([k, v]) => `${v} ${k} in attribute form`).join(', ') || 'no rewrites'}), ORT the decoding tail.`,
+      );
+    }
+  }
+  const d = r.detector;
+  out.push(
+    `detector (worker hop, ${d.frames} frames): preprocess ${f(d.preprocess_ms.mean)}, inference ${f(d.inference_ms.mean)}, ` +
+      `postprocess ${f(d.postprocess_ms.mean)}, transfer ${f(d.transfer_ms.mean)} ms (mean)`,
+  );
+  out.push('');
+  out.push(
+    `Full pipeline: capture → detect → track → publish (${p.broker} broker), ${p.frames} frames after ${p.warmup_frames} warm-up${p.looped ? ', file looped' : ''}`,
+  );
+  out.push(...table(['stage', 'mean', 'p50', 'p95', 'p99', 'n'], STAGES.map((s) => latRow(s.replace(/_ms$/, ''), p.stages_ms[s]))));
+  out.push(
+    `FPS ${f(p.fps, 1)} (${f(p.frame_ms)} ms per frame), efficiency ${f(r.efficiency)} of bare ${f(r.bare.throughput_fps, 1)} FPS; ` +
+      `dropped ${p.dropped}; ${f(p.detections_per_frame, 1)} detections per frame`,
+  );
+  out.push(
+    `CPU per frame: ${f(p.cpu_ms_per_frame.total)} ms (daemon process ${f(p.cpu_ms_per_frame.daemon)}, capture process ${f(p.cpu_ms_per_frame.capture)}); ` +
+      `${f(p.cpu_cores_busy)} cores busy on average`,
+  );
+  out.push(
+    `RSS: start ${f(p.rss_mb.start, 1)} MB, after warm-up ${f(p.rss_mb.after_warmup, 1)} MB, end ${f(p.rss_mb.end, 1)} MB, peak ${f(p.rss_mb.peak, 1)} MB; ` +
+      `growth ${f(p.rss_growth_mb_per_1000_frames)} MB per 1000 frames (${f(p.rss_growth_pct_per_5000_frames)}% per 5000)`,
+  );
+  if (r.threads_scan) {
+    out.push('');
+    out.push('Threads scan (bare session.run)');
+    out.push(
+      ...table(
+        ['threads', 'mean ms', 'p50 ms', 'p95 ms', 'FPS', 'CPU ms/run'],
+        r.threads_scan.map((s) => [String(s.threads), f(s.latency_ms.mean), f(s.latency_ms.p50), f(s.latency_ms.p95), f(s.throughput_fps, 1), f(s.cpu_ms_per_run)]),
+      ),
+    );
+  }
+  out.push('');
+  out.push('Targets (reported, not enforced)');
+  for (const t of r.targets) {
+    const mark = t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'MISS';
+    const value = t.value === null ? 'not measured' : t.name.includes('share') ? pct(t.value) : t.name.includes('RSS') ? `${f(t.value)}%` : f(t.value);
+    out.push(`  ${mark}  ${t.name}: ${value} (target ${t.target})`);
+  }
+  if (jsonPath) out.push('', `JSON written to ${jsonPath}`);
+  return out.join('\n');
+}
