@@ -2,6 +2,7 @@
  * `lookout model build|verify|info` on the real model: pinned hashes, atomic output, clear errors,
  * and the model summary (MACs near the ~0.8 G the MobileNetV2 paper reports for SSDLite).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -114,11 +115,19 @@ describe('model build', () => {
     );
   });
 
-  (process.getuid?.() === 0 ? it.skip : it)('reports a read-only models folder (EACCES)', async () => {
+  it('reports a read-only models folder (EACCES)', async () => {
     const modelsDir = await modelsDirWithManifest();
     await fs.chmod(modelsDir, 0o555);
     try {
-      await expect(buildModel(NAME, { modelsDir, sourceDir: source })).rejects.toThrow(/models folder .* is not writable \(EACCES\)/);
+      if (process.getuid?.() !== 0) {
+        await expect(buildModel(NAME, { modelsDir, sourceDir: source })).rejects.toThrow(/models folder .* is not writable \(EACCES\)/);
+        return;
+      }
+      // root writes through any mode bits (CI runs as root): try it as the unprivileged user nobody.
+      await fs.chmod(tmp, 0o755);
+      const script = `require(${JSON.stringify(path.join(ROOT, 'dist', 'model-tools'))}).buildModel(${JSON.stringify(NAME)}, { modelsDir: ${JSON.stringify(modelsDir)}, sourceDir: ${JSON.stringify(source)} }).then(() => console.log('built'), (e) => console.log(e.message))`;
+      const r = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 60_000 });
+      expect(`${r.stdout}${r.stderr}`).toMatch(/models folder .* is not writable \(EACCES\)/);
     } finally {
       await fs.chmod(modelsDir, 0o755);
     }
