@@ -1,0 +1,198 @@
+// Smoke test of `lookout bench`: a few frames through every measurement, then the JSON must carry
+// every field with sane values. Timings are never asserted (shared, noisy machines): only that each
+// figure exists, is finite, and is positive where a measurement cannot be zero.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const BIN = path.join(ROOT, 'bin', 'lookout.js');
+const VTEST = path.join(ROOT, '.cache', 'testdata', 'vtest.avi');
+
+function need(): void {
+  const missing = [
+    [path.join(ROOT, 'dist', 'bench', 'bench-command.js'), 'npm run build'],
+    [path.join(ROOT, 'dist', 'daemon.js'), 'npm run build'],
+    [path.join(ROOT, 'models', 'ssdlite_mobilenet_v2_coco.onnx'), 'node bin/lookout.js model build ssdlite_mobilenet_v2_coco'],
+  ].filter(([p]) => !fs.existsSync(p));
+  if (missing.length) throw new Error(`missing ${missing.map(([p, fix]) => `${p} (run: ${fix})`).join(', ')}`);
+}
+
+type Json = Record<string, unknown>;
+
+function positive(obj: Json, key: string, where: string): void {
+  const v = obj[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${where}.${key} should be a positive number, got ${JSON.stringify(v)}`);
+}
+
+function nonNegative(obj: Json, key: string, where: string): void {
+  const v = obj[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${where}.${key} should be a number ≥ 0, got ${JSON.stringify(v)}`);
+}
+
+function finite(obj: Json, key: string, where: string): void {
+  const v = obj[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}.${key} should be a finite number, got ${JSON.stringify(v)}`);
+}
+
+function latency(obj: Json, key: string, where: string, n: number): void {
+  const s = obj[key] as Json;
+  expect(s).toEqual(expect.any(Object));
+  for (const k of ['mean', 'p50', 'p95', 'p99', 'min', 'max']) positive(s, k, `${where}.${key}`);
+  expect(s.n).toBe(n);
+}
+
+function nonNegLatency(obj: Json, key: string, where: string): void {
+  const s = obj[key] as Json;
+  for (const k of ['mean', 'p50', 'p95', 'p99', 'min', 'max']) nonNegative(s, k, `${where}.${key}`);
+  positive(s, 'n', `${where}.${key}`);
+}
+
+function bareRun(r: Json, where: string, runs: number): void {
+  expect(r.ep).toBe('cpu');
+  positive(r, 'threads', where);
+  expect(r.runs).toBe(runs);
+  latency(r, 'latency_ms', where, runs);
+  positive(r, 'throughput_fps', where);
+  positive(r, 'cpu_ms_per_run', where);
+  positive(r, 'load_ms', where);
+}
+
+describe('lookout bench', () => {
+  let report: Json;
+  let stdout = '';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-test-'));
+  const jsonPath = path.join(dir, 'bench.json');
+
+  beforeAll(async () => {
+    need();
+    const args = [BIN, 'bench', '--source', VTEST, '--frames', '20', '--threads', '1', '--no-scan', '--compare', 'opencv', '--json', jsonPath];
+    stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, args, { cwd: ROOT, timeout: 120_000, maxBuffer: 4 << 20 }, (err, out, errOut) => {
+        if (err) reject(new Error(`lookout bench failed (${err.message}):\n${errOut}\n${out}`));
+        else resolve(out);
+      });
+    });
+    report = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as Json;
+  }, 150_000);
+
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('prints the table, the targets and where the JSON went', () => {
+    expect(stdout).toContain('bare session.run');
+    expect(stdout).toContain('Full pipeline');
+    expect(stdout).toMatch(/OpenCV DNN/);
+    expect(stdout).toMatch(/(PASS|MISS) {2}efficiency/);
+    expect(stdout).toContain(`JSON written to ${jsonPath}`);
+  });
+
+  test('machine, model, source and settings', () => {
+    expect(report.report_version).toBe(1);
+    expect(Number.isNaN(Date.parse(report.generated_at as string))).toBe(false);
+    const m = report.machine as Json;
+    for (const k of ['cpu_model', 'arch', 'platform', 'kernel', 'node', 'onnxruntime', 'opencv', 'ep']) expect(m[k]).toEqual(expect.stringMatching(/\S/));
+    positive(m, 'cores', 'machine');
+    positive(m, 'memory_mb', 'machine');
+    expect(m.ep).toBe('cpu');
+    const model = report.model as Json;
+    expect(model.name).toBe('ssdlite_mobilenet_v2_coco');
+    expect(fs.existsSync(model.path as string)).toBe(true);
+    expect(model.input).toMatch(/300×300/);
+    expect(report.source).toEqual({ path: VTEST, width: 768, height: 576, frames: 795 });
+    expect(report.settings).toEqual({
+      threads: 1,
+      pipeline_frames: 20,
+      warmup_frames: 5,
+      bare_runs: 20,
+      detector_frames: 20,
+      opencv_runs: 20,
+      scan_runs: null,
+    });
+  });
+
+  test('bare session.run and the detector stage', () => {
+    bareRun(report.bare as Json, 'bare', 20);
+    expect((report.bare as Json).threads).toBe(1);
+    const d = report.detector as Json;
+    expect(d.frames).toBe(20);
+    for (const k of ['preprocess_ms', 'inference_ms', 'postprocess_ms']) for (const s of ['mean', 'p50', 'p95']) positive(d[k] as Json, s, `detector.${k}`);
+    for (const s of ['mean', 'p50', 'p95']) nonNegative(d.transfer_ms as Json, s, 'detector.transfer_ms');
+    positive(d, 'overhead_ratio', 'detector');
+  });
+
+  test('full pipeline', () => {
+    const p = report.pipeline as Json;
+    expect(p.frames).toBe(20);
+    expect(p.warmup_frames).toBe(5);
+    expect(p.looped).toBe(false);
+    expect(['mosquitto', 'embedded']).toContain(p.broker);
+    expect(p.model).toBe('ssdlite_mobilenet_v2_coco');
+    expect(p.ep).toBe('cpu');
+    expect(p.threads).toBe(1);
+    for (const k of ['wall_s', 'fps', 'frame_ms', 'overhead_ms', 'overhead_share', 'cpu_cores_busy']) positive(p, k, 'pipeline');
+    nonNegative(p, 'dropped', 'pipeline');
+    nonNegative(p, 'detections_per_frame', 'pipeline');
+    const stages = p.stages_ms as Json;
+    for (const s of ['capture_ms', 'preprocess_ms', 'inference_ms', 'postprocess_ms', 'total_ms', 'age_ms']) latency(stages, s, 'pipeline.stages_ms', 20);
+    for (const s of ['wait_ms', 'publish_ms']) nonNegLatency(stages, s, 'pipeline.stages_ms');
+    const cpu = p.cpu_ms_per_frame as Json;
+    positive(cpu, 'daemon', 'pipeline.cpu_ms_per_frame');
+    positive(cpu, 'total', 'pipeline.cpu_ms_per_frame');
+    if (process.platform === 'linux') positive(cpu, 'capture', 'pipeline.cpu_ms_per_frame');
+    const rss = p.rss_mb as Json;
+    for (const k of ['start', 'after_warmup', 'end', 'peak']) positive(rss, k, 'pipeline.rss_mb');
+    finite(p, 'rss_growth_mb_per_1000_frames', 'pipeline');
+    finite(p, 'rss_growth_pct_per_5000_frames', 'pipeline');
+    positive(report, 'efficiency', 'report');
+  });
+
+  test('OpenCV DNN comparison and detection agreement', () => {
+    const o = report.opencv as Json;
+    expect(o.opencv).toEqual(expect.stringMatching(/^\d+\.\d+\.\d+$/));
+    expect(['whole', 'split']).toContain(o.mode);
+    if (o.mode === 'split') {
+      expect(o.import_error).toEqual(expect.stringMatching(/\S/));
+      positive(o, 'head_nodes', 'opencv');
+      expect(o.total_nodes as number).toBeGreaterThan(o.head_nodes as number);
+      nonNegLatency(o, 'tail_ms', 'opencv');
+    }
+    expect(o.threads).toBe(1);
+    expect(o.runs).toBe(20);
+    for (const k of ['latency_ms', 'forward_ms', 'ort_latency_ms']) latency(o, k, 'opencv', 20);
+    for (const k of ['throughput_fps', 'ort_throughput_fps', 'ort_speedup']) positive(o, k, 'opencv');
+    const a = o.agreement as Json;
+    expect(a.frames).toBe(10);
+    for (const k of ['min_score', 'candidate_score', 'iou_threshold']) positive(a, k, 'opencv.agreement');
+    // vtest.avi shows people in every sampled frame: both engines must find some.
+    positive(a, 'ort_detections', 'opencv.agreement');
+    positive(a, 'opencv_detections', 'opencv.agreement');
+    positive(a, 'matched', 'opencv.agreement');
+    positive(a, 'agreement', 'opencv.agreement');
+    expect(a.agreement as number).toBeLessThanOrEqual(1);
+    nonNegative(a, 'max_score_diff', 'opencv.agreement');
+  });
+
+  test('targets are reported with a value and a verdict', () => {
+    const targets = report.targets as Json[];
+    expect(targets).toHaveLength(4);
+    for (const t of targets) {
+      expect(t.name).toEqual(expect.stringMatching(/\S/));
+      expect(t.target).toEqual(expect.stringMatching(/[≥≤]/));
+      finite(t, 'value', `target ${String(t.name)}`);
+      expect(typeof t.pass).toBe('boolean');
+    }
+    expect(report.threads_scan).toBeNull();
+  });
+});
+
+describe('lookout bench usage errors', () => {
+  test('an unknown --compare value is refused with exit 64', async () => {
+    const code = await new Promise<number>((resolve) => {
+      execFile(process.execPath, [BIN, 'bench', '--compare', 'tflite', '--no-scan'], { cwd: ROOT, timeout: 30_000 }, (err) =>
+        resolve(err ? ((err as { code?: number }).code ?? -1) : 0),
+      );
+    });
+    expect(code).toBe(64);
+  });
+});
