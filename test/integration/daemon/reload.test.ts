@@ -45,6 +45,7 @@ describe('lookout run: live reload and commands', () => {
       config: { objects: { min_score: LOW } },
     });
     const rec = d.rec;
+    const initial = d.config;
     const t = { config: d.topic('config'), detections: d.topic('front/detections'), set: d.topic('set'), result: d.topic('set/result') };
     /** The hash the daemon should publish for the file as it is now (same loader, no environment). */
     const expectedHash = (): string => loadConfig({ file: d.configPath, env: {} }).hash;
@@ -76,11 +77,11 @@ describe('lookout run: live reload and commands', () => {
 
     // 1. Raise the threshold in the file, SIGHUP: applied live.
     d.editConfig({ objects: { min_score: HIGH } });
-    const hash1 = expectedHash();
-    expect(hash1).not.toBe(hash0);
+    const hashHigh = expectedHash();
+    expect(hashHigh).not.toBe(hash0);
     d.signal('SIGHUP');
-    await d.waitFor('base/config with the new hash', () => configStates().some((c) => c.ok && c.hash === hash1), 20_000);
-    const applied1 = rec.on(t.config).find((m) => (JSON.parse(m.text) as ConfigState).hash === hash1)!;
+    await d.waitFor('base/config with the new hash', () => configStates().some((c) => c.ok && c.hash === hashHigh), 20_000);
+    const applied1 = rec.on(t.config).find((m) => (JSON.parse(m.text) as ConfigState).hash === hashHigh)!;
     const high = await detectionsAfter(applied1, 25);
     expect(scores(high).filter((s) => s < HIGH)).toEqual([]);
     expect(d.logsMatching(/config reloaded/).length).toBeGreaterThan(0);
@@ -88,6 +89,8 @@ describe('lookout run: live reload and commands', () => {
     expect(d.running).toBe(true);
     expect(high[0]!.frame).toBeGreaterThan(framesBefore);
     expect(rec.texts(d.topic('availability'))).not.toContain('offline');
+
+    const hash1 = hashHigh;
 
     // 2. A broken file: refused, the key is named (log and base/config), the running config stays.
     d.editConfig({ objects: { min_score: 7 } });
@@ -106,8 +109,8 @@ describe('lookout run: live reload and commands', () => {
     const retained = await retainedSnapshot(broker.url, [t.config]);
     expect(JSON.parse(retained.get(t.config)?.text ?? '{}')).toMatchObject({ ok: false, hash: hash1 });
 
-    // 3. Fixed file, reload by MQTT command: answered ok with the new hash, low scores come back.
-    d.editConfig({ objects: { min_score: LOW } });
+    // 3. The first file again, reload by MQTT command: answered ok with its hash, low scores come back.
+    d.writeConfig(initial);
     expect(expectedHash()).toBe(hash0);
     const ok = await command(JSON.stringify({ reload: true, id: 'r1' }));
     expect(ok).toMatchObject({ ok: true, id: 'r1' });
@@ -145,6 +148,58 @@ describe('lookout run: live reload and commands', () => {
     expect(exit.ms).toBeLessThan(5000);
     await sleep(200);
     expect(rec.last(d.topic('availability'))?.text).toBe('offline');
+  });
+
+  daemonTest('labels and zones apply live on SIGHUP; counts of labels and zones that went away are cleared', async () => {
+    const camera = fileCamera('front', { realtime: true, loop: true, max_fps: 5 });
+    const d = await Daemon.start({ mqttUrl: broker.url, cameras: [camera] });
+    const rec = d.rec;
+    const t = { config: d.topic('config'), detections: d.topic('front/detections') };
+    const expectedHash = (): string => loadConfig({ file: d.configPath, env: {} }).hash;
+    const appliedMsg = async (hash: string): Promise<Msg> => {
+      await d.waitFor(`base/config with hash ${hash.slice(0, 8)}`, () => rec.json<ConfigState>(t.config).some((c) => c.ok && c.hash === hash), 30_000);
+      return rec.on(t.config).find((m) => (JSON.parse(m.text) as ConfigState).hash === hash)!;
+    };
+    const countTopics = async (): Promise<string[]> => {
+      const retained = await retainedSnapshot(broker.url, [d.topic('front/+'), d.topic('front/+/+')]);
+      return [...retained.keys()].filter((k) => !/\/(status|snapshot|detections|timing|events)$/.test(k)).sort();
+    };
+    const initial = d.config;
+    await appliedMsg(expectedHash());
+    await d.waitFor('a person count', () => rec.count(d.topic('front/person')) > 0, 30_000);
+    expect(await countTopics()).toEqual(
+      ['bicycle', 'bird', 'bus', 'car', 'cat', 'dog', 'motorcycle', 'person', 'truck'].map((l) => d.topic(`front/${l}`)),
+    );
+
+    // Track only people, in a zone over the whole frame.
+    d.editConfig({
+      objects: { track: ['person'] },
+      cameras: [{ ...camera, zones: [{ name: 'everywhere', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }] }],
+    });
+    const zoned = expectedHash();
+    d.signal('SIGHUP');
+    const applied = await appliedMsg(zoned);
+    await d.waitFor('12 detections messages after the reload', () => rec.on(t.detections).filter((m) => m.index > applied.index).length >= 12, 30_000);
+    const dets = rec
+      .on(t.detections)
+      .filter((m) => m.index > applied.index)
+      .slice(2) // frames in flight during the reload
+      .flatMap((m) => (JSON.parse(m.text) as { detections: { label: string; zones?: string[] }[] }).detections);
+    expect(dets.length).toBeGreaterThan(0);
+    expect(dets.filter((x) => x.label !== 'person' || !x.zones?.includes('everywhere'))).toEqual([]);
+    await d.waitFor('a count inside the zone', () => rec.count(d.topic('front/everywhere/person')) > 0, 20_000);
+    // docs/mqtt.md: an empty retained message on a count topic means the label was removed from the config.
+    expect(await countTopics()).toEqual([d.topic('front/everywhere/person'), d.topic('front/person')]);
+
+    // Back to the first file: the zone's count goes away.
+    d.writeConfig(initial);
+    d.signal('SIGHUP');
+    await appliedMsg(expectedHash());
+    await sleep(1000);
+    expect(await countTopics()).not.toContain(d.topic('front/everywhere/person'));
+
+    d.signal('SIGTERM');
+    expect(await d.waitExit(15_000)).toMatchObject({ code: 0, signal: null });
   });
 
   daemonTest('signals at startup: SIGHUP then SIGTERM while still starting ends in exit 0 within 5 s', async () => {

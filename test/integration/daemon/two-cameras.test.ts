@@ -1,6 +1,10 @@
 // Issue 7, "Done when" 2: two cameras are both served (a video file and a GStreamer videotestsrc
 // pipeline, the code path of CSI cameras), and a camera that never opens leaves the other publishing
-// while its own status says why, and the daemon stays up.
+// while its own status says why, and the daemon stays up. Also issue 7's "Bad input": a snapshot folder
+// that cannot be written costs the snapshots only.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Mosquitto } from '../../support/mosquitto';
 import { Daemon, daemonTest, fileCamera, gstCamera, sleep, videotestsrcPipeline } from '../../support/daemon-harness';
 import { schemaProblems } from '../../../src/mqtt';
@@ -15,6 +19,10 @@ describe('lookout run with two cameras', () => {
   let broker: Mosquitto;
   beforeAll(async () => {
     broker = await Mosquitto.start();
+  });
+  const afterThis: (() => void)[] = [];
+  afterEach(() => {
+    for (const f of afterThis.splice(0)) f();
   });
   afterAll(async () => {
     await broker?.stop();
@@ -103,5 +111,29 @@ describe('lookout run with two cameras', () => {
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(exit.at - d.signalsSent[0]!.at).toBeLessThan(5000);
     expect(rec.last(d.topic('availability'))?.text).toBe('offline');
+  });
+
+  daemonTest('an unwritable snapshot folder: events and detections go on without snapshots, the log says why', async () => {
+    // state_dir below a regular file: no snapshot can ever be written there (not even by root).
+    const blocker = path.join(os.tmpdir(), `lookout-not-a-dir-${process.pid}-${Date.now()}`);
+    fs.writeFileSync(blocker, 'a file, not a folder\n');
+    afterThis.push(() => fs.rmSync(blocker, { force: true }));
+    const d = await Daemon.start({
+      mqttUrl: broker.url,
+      cameras: [fileCamera('front', { realtime: true, loop: true, max_fps: 5 })],
+      config: { state_dir: path.join(blocker, 'state') },
+    });
+    const rec = d.rec;
+    await d.waitFor('two person tracks started', () => rec.json<{ type: string; label: string }>(d.topic('front/events')).filter((e) => e.type === 'start' && e.label === 'person').length >= 2, 30_000);
+    await d.waitFor('a warning about the snapshot folder', () => d.problems().some((l) => /snapshot/i.test(JSON.stringify(l))), 20_000);
+    // Well after the first snapshot attempts failed, frames are still processed and published.
+    const before = rec.count(d.topic('front/detections'));
+    await d.waitFor('15 more detections messages', () => rec.count(d.topic('front/detections')) >= before + 15, 30_000);
+    const events = rec.json<{ snapshot?: boolean }>(d.topic('front/events'));
+    expect(events.map((e) => schemaProblems('event', e)).filter(Boolean)).toEqual([]);
+    expect(events.filter((e) => e.snapshot === true)).toEqual([]); // nothing claims a snapshot that was not written
+    expect(d.logs.filter((l) => (l.level ?? 0) >= 50).map((l) => l.msg)).toEqual([]);
+    d.signal('SIGTERM');
+    expect(await d.waitExit(15_000)).toMatchObject({ code: 0, signal: null });
   });
 });
