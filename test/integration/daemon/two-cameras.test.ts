@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Mosquitto } from '../../support/mosquitto';
+import { Mosquitto, freePort } from '../../support/mosquitto';
 import { Daemon, daemonTest, fileCamera, gstCamera, sleep, videotestsrcPipeline } from '../../support/daemon-harness';
 import { schemaProblems } from '../../../src/mqtt';
 
@@ -28,13 +28,15 @@ describe('lookout run with two cameras', () => {
     await broker?.stop();
   });
 
-  daemonTest('a video file and a videotestsrc pipeline are both served', async () => {
+  daemonTest('a video file and a videotestsrc pipeline are both served (MQTT, /metrics, /healthz)', async () => {
+    const httpPort = await freePort();
     const d = await Daemon.start({
       mqttUrl: broker.url,
       cameras: [
         fileCamera('front', { realtime: true, loop: true, max_fps: 5 }),
         gstCamera('pattern', videotestsrcPipeline(320, 240, 10), { max_fps: 5 }),
       ],
+      config: { http: { enabled: true, host: '127.0.0.1', port: httpPort } },
     });
     const rec = d.rec;
     const cams = ['front', 'pattern'] as const;
@@ -57,6 +59,11 @@ describe('lookout run with two cameras', () => {
     // Frame sizes are each camera's own.
     expect(rec.json<{ width: number; height: number }>(d.topic('front/detections'))[0]).toMatchObject({ width: 768, height: 576 });
     expect(rec.json<{ width: number; height: number }>(d.topic('pattern/detections'))[0]).toMatchObject({ width: 320, height: 240 });
+    // The localhost HTTP endpoints: healthy, and frames counted per camera.
+    const health = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    for (const c of cams) expect(metrics).toMatch(new RegExp(`lookout_frames_processed_total\\{[^}]*camera="${c}"[^}]*\\} [1-9]`));
     // vtest.avi has people.
     expect(rec.json<{ detections: { label: string }[] }>(d.topic('front/detections')).some((p) => p.detections.some((x) => x.label === 'person'))).toBe(true);
 
