@@ -137,7 +137,9 @@ test('cameras stuck in open, in a read, or frozen do not stop another camera; th
       kind: 'gstreamer',
       pipeline: 'videotestsrc ! video/x-raw,width=160,height=120 ! identity sleep-time=3000000 ! videoconvert ! video/x-raw,format=BGR ! appsink',
     },
-    openTimeoutMs: 10000,
+    // Generous: the first buffer comes after 3 s, and a busy machine may take seconds more to start
+    // the capture process; this camera is about reads that stall after opening.
+    openTimeoutMs: 20000,
     ...watchdog,
   });
   // Streams, then its capture process is frozen with SIGSTOP.
@@ -173,7 +175,7 @@ test('cameras stuck in open, in a read, or frozen do not stop another camera; th
 
     const stalls = await Promise.all([
       waitForState(neverOpens, 'stalled', 20000),
-      waitForState(slowReads, 'stalled', 30000),
+      waitForState(slowReads, 'stalled', 40000),
       waitForState(frozen, 'stalled', 20000),
     ]);
     const [open, read, froze] = stalls as [CameraStatusChange, CameraStatusChange, CameraStatusChange];
