@@ -270,7 +270,6 @@ export class Daemon extends EventEmitter {
   }
 
   private startCamera(s: CameraSettings): void {
-    const log = this.log.child({ component: 'camera', camera: s.name });
     this.figures.set(s.name, {
       inference: new RollingSamples(256),
       detectRate: new RateMeter(10_000),
@@ -295,9 +294,13 @@ export class Daemon extends EventEmitter {
       onTracksEnded: (e) => this.onTracksEnded(e),
       onStatus: (change) => this.onCaptureStatus(change),
       onEnded: (camera) => this.emit('camera-ended', camera),
+      onFailed: (camera, reason) => {
+        this.progress.cameraInactive(camera);
+        this.setCameraState(camera, 'error', reason);
+      },
       onInferenceStart: (camera) => this.progress.inferenceStarted(camera),
       onInferenceEnd: (token) => this.progress.inferenceFinished(token),
-    }, log);
+    }, this.log);
     this.runtimes.set(s.name, runtime);
     this.startSchedule(s.name, runtime);
     runtime.start();
@@ -352,7 +355,7 @@ export class Daemon extends EventEmitter {
     if (fig.state === 'paused' || fig.state === 'disabled') return;
     let reason = change.reason ?? null;
     if (change.state === 'ended') reason = reason ?? 'end of the file or folder';
-    if (change.retryInMs !== undefined) reason = `${reason ?? change.state}; retrying in ${Math.round(change.retryInMs / 1000)} s`;
+    if (change.retryInMs !== undefined) reason = `${reason ?? change.state}; retrying in ${(change.retryInMs / 1000).toFixed(1)} s`;
     if (change.state === 'streaming' && fig.adaptiveReason) reason = fig.adaptiveReason;
     this.setCameraState(change.camera, STATUS_OF_CAPTURE[change.state], reason);
     if (change.state === 'streaming') this.sendReady(`camera ${change.camera} streaming`);
@@ -426,9 +429,16 @@ export class Daemon extends EventEmitter {
       this.metrics.event(camera, ev.type, ev.label);
     }
     if (tracked.countsChanged) {
-      for (const [label, n] of Object.entries(tracked.counts.byLabel)) this.link.setCount(camera, label, n);
+      // The tracker keeps a label it once counted; a label or zone a reload removed is not published.
+      const current = this.runtimes.get(camera)?.current;
+      const labelsNow = current ? new Set(current.trackedLabels) : null;
+      const zonesNow = current ? new Set(current.zones.map((z) => z.name)) : null;
+      for (const [label, n] of Object.entries(tracked.counts.byLabel)) {
+        if (!labelsNow || labelsNow.has(label)) this.link.setCount(camera, label, n);
+      }
       for (const [zone, labels] of Object.entries(tracked.counts.byZone)) {
-        for (const [label, n] of Object.entries(labels)) this.link.setCount(camera, label, n, zone);
+        if (zonesNow && !zonesNow.has(zone)) continue;
+        for (const [label, n] of Object.entries(labels)) if (!labelsNow || labelsNow.has(label)) this.link.setCount(camera, label, n, zone);
       }
     }
   }
@@ -575,6 +585,7 @@ export class Daemon extends EventEmitter {
     for (const s of settings) {
       const runtime = this.runtimes.get(s.name);
       if (runtime && runtime.current.captureKey === s.captureKey && runtime.current.model === s.model) {
+        this.forgetRemovedCounts(runtime.current, s);
         runtime.applySettings(s);
         const ctl = this.schedules.get(s.name);
         const cam = c.cameras.find((x) => x.name === s.name);
@@ -612,6 +623,19 @@ export class Daemon extends EventEmitter {
       clearInterval(this.statsTimer);
       this.statsTimer = setInterval(() => void this.publishStats(), c.stats.interval_s * 1000);
       this.statsTimer.unref();
+    }
+  }
+
+  /** Retained counts of labels and zones that a reload removed are cleared, not left at their last value. */
+  private forgetRemovedCounts(before: CameraSettings, after: CameraSettings): void {
+    const labelsAfter = new Set(after.trackedLabels);
+    const zonesAfter = new Set(after.zones.map((z) => z.name));
+    for (const label of before.trackedLabels) {
+      const labelGone = !labelsAfter.has(label);
+      if (labelGone) this.link.forgetCount(before.name, label);
+      for (const zone of before.zones) {
+        if (labelGone || !zonesAfter.has(zone.name)) this.link.forgetCount(before.name, label, zone.name);
+      }
     }
   }
 

@@ -58,6 +58,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
   const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const err = opts.err ?? ((l: string) => process.stderr.write(`${l}\n`));
   const cores = os.availableParallelism();
+  const loadAverage = os.loadavg().map(round3);
   // Read defensively: the CLI hands commander's values through as they are.
   if (opts.frames !== undefined && !positiveInt(opts.frames)) {
     err(`lookout bench: --frames must be a positive integer (got ${String(opts.frames)})`);
@@ -145,7 +146,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     const report: BenchReport = {
       report_version: 1,
       generated_at: new Date().toISOString(),
-      machine: { ...machineInfo(), ep: pipeline.ep },
+      machine: { ...machineInfo(), ep: pipeline.ep, load_average: loadAverage },
       model: {
         name: manifest.name,
         path: modelPath,

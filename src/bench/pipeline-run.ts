@@ -71,6 +71,8 @@ export interface PipelineResult {
   rss_growth_mb_per_1000_frames: number;
   /** That slope over 5000 frames, as a share of RSS after warm-up (the target: ≤ 2%). */
   rss_growth_pct_per_5000_frames: number;
+  /** [measured frames, RSS MB] every 50 frames: the curve behind the slope (a plateau vs a leak). */
+  rss_samples: Array<[number, number]>;
 }
 
 function configYaml(o: PipelineOptions, brokerUrl: string, protocolVersion: 4 | 5, stateDir: string, loop: boolean): string {
@@ -209,6 +211,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       rss_mb: { start: round3(rssStart), after_warmup: round3(rssWarm), end: round3(rssEnd), peak: round3(Math.max(rssPeak, rssEnd)) },
       rss_growth_mb_per_1000_frames: round3(growthPer1000),
       rss_growth_pct_per_5000_frames: round3(rssWarm > 0 ? (growthPer1000 * 5 * 100) / rssWarm : 0),
+      rss_samples: rssX.map((x, i) => [x, Math.round(rssY[i] * 10) / 10]),
     };
   } finally {
     await daemon?.stop().catch((e: Error) => o.logger.warn({ err: e.message }, 'bench: daemon stop failed'));

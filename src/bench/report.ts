@@ -18,7 +18,8 @@ export interface TargetResult {
 export interface BenchReport {
   report_version: 1;
   generated_at: string;
-  machine: MachineInfo & { ep: string };
+  /** load_average: os.loadavg() when the bench started (1, 5, 15 min); above 0 means others were busy. */
+  machine: MachineInfo & { ep: string; load_average: number[] };
   model: { name: string; path: string; input: string };
   source: { path: string; width: number; height: number; frames: number };
   settings: {
@@ -76,6 +77,7 @@ export function formatReport(r: BenchReport, jsonPath?: string): string {
   const out: string[] = [];
   out.push(`Lookout bench — ${r.model.name} (${r.model.input}) on ${r.machine.ep}, ${r.settings.threads} intra-op thread(s)`);
   out.push(`machine: ${m.cpu_model}, ${m.cores} cores, ${m.arch}, ${m.memory_mb} MB; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, OpenCV ${m.opencv}`);
+  out.push(`load average at start: ${m.load_average.map((v) => v.toFixed(2)).join(' ')} (other work on the machine skews every figure)`);
   out.push(`source:  ${r.source.path} (${r.source.width}×${r.source.height}, ${r.source.frames} frames)`);
   out.push('');
   out.push('Model alone and engines (ms per frame)');

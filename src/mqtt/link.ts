@@ -312,6 +312,19 @@ export class MqttLink {
     return cleared;
   }
 
+  /** Clears one retained count (a label or zone that left the config): an empty retained message. */
+  forgetCount(camera: string, label: string, zone?: string): boolean {
+    let topic: string;
+    try {
+      topic = this.topics.count(camera, label, zone);
+    } catch {
+      return false;
+    }
+    if (!this.retained.delete(topic)) return false;
+    this.enqueue(topic, Buffer.alloc(0), true);
+    return true;
+  }
+
   /**
    * The Home Assistant entities to announce. Publishes new or changed configs (retained) and clears
    * entities that are gone with an empty retained message. Call again whenever cameras or tracked

@@ -40,6 +40,8 @@ export interface CameraRuntimeHooks {
   onStatus(change: CameraStatusChange): void;
   /** A non-looping file or folder reached its end. */
   onEnded(camera: string): void;
+  /** The camera's loop died of a bug; the other cameras go on. */
+  onFailed?(camera: string, reason: string): void;
   onInferenceStart?(camera: string): number;
   onInferenceEnd?(token: number): void;
 }
@@ -59,6 +61,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export class CameraRuntime {
   private capture: CameraCapture | null = null;
   private tracker: Tracker;
+  private readonly log: Logger;
   private readonly abort = new AbortController();
   private loopDone: Promise<void> = Promise.resolve();
   private active = true;
@@ -76,8 +79,9 @@ export class CameraRuntime {
     private detector: Detector,
     private readonly gate: FairGate,
     private readonly hooks: CameraRuntimeHooks,
-    private readonly log: Logger,
+    private readonly baseLog: Logger,
   ) {
+    this.log = baseLog.child({ component: 'camera', camera: settings.name });
     this.tracker = new Tracker(settings.tracker);
     this.fpsCap = settings.maxFps;
   }
@@ -105,7 +109,9 @@ export class CameraRuntime {
   start(): void {
     if (this.active) this.openCapture();
     this.loopDone = this.loop().catch((e: unknown) => {
-      this.log.error({ err: e }, 'camera loop failed; the camera stops, the others go on');
+      const reason = e instanceof Error ? e.message : String(e);
+      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : reason }, 'camera loop failed; the camera stops, the others go on');
+      this.hooks.onFailed?.(this.name, `internal error: ${reason}`);
     });
   }
 
@@ -166,7 +172,8 @@ export class CameraRuntime {
   }
 
   private openCapture(): void {
-    const capture = new CameraCapture(this.settings.capture, this.log);
+    // The capture adds the camera to its own log lines.
+    const capture = new CameraCapture(this.settings.capture, this.baseLog.child({ component: 'capture' }));
     capture.on('status', (s) => this.hooks.onStatus(s));
     this.capture = capture;
     this.lastSeq = -1;
@@ -239,15 +246,20 @@ export class CameraRuntime {
     const detections = assignZones(result.detections, this.settings.zones, this.settings.requiredZones);
     const tracked = this.tracker.update(frame.ts, detections);
     this.latest = { frame, detections };
-    this.hooks.onFrame({
-      camera: this.name,
-      frame,
-      model: this.detector.info.model,
-      result,
-      tracked,
-      waitMs,
-      startedAt,
-      dropped,
-    });
+    try {
+      this.hooks.onFrame({
+        camera: this.name,
+        frame,
+        model: this.detector.info.model,
+        result,
+        tracked,
+        waitMs,
+        startedAt,
+        dropped,
+      });
+    } catch (e) {
+      // A failure while publishing one frame (a bug, a disk error) costs that frame, not the camera.
+      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), frame: frame.seq }, 'publishing a frame failed; going on with the next');
+    }
   }
 }

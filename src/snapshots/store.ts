@@ -45,7 +45,11 @@ export class SnapshotStore {
       this.prune(atMs);
       return file;
     } catch (e) {
-      fs.rmSync(tmp, { force: true });
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        // ENOTDIR and the like: there is no temp file to clean up
+      }
       this.failures += 1;
       // Log the first failure and then every 100th: a full disk must not flood the journal.
       if (this.failures === 1 || this.failures % 100 === 0) {
