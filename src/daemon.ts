@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
-import type { CameraStatusChange, CaptureState } from './capture';
+import type { CameraStatusChange } from './capture';
 import { ConfigError, type LoadedConfig, type LookoutConfig } from './config';
 import { loadCv } from './cv';
 import { Detector, type DetectorInfo } from './detect';
@@ -21,11 +21,12 @@ import {
   type StatsPayload,
   type TimingPayload,
 } from './mqtt';
-import { cameraSettings, lowestMinScore, type CameraSettings } from './pipeline/camera-settings';
+import { CameraFigures, STATUS_OF_CAPTURE } from './pipeline/camera-figures';
+import { lowestMinScore, type CameraSettings } from './pipeline/camera-settings';
 import { CameraRuntime, type FrameOutcome, type TracksEnded } from './pipeline/camera-runtime';
 import { FairGate } from './pipeline/fair-gate';
 import { detectionsPayload, eventInput, timingPayload } from './pipeline/payloads';
-import { RateMeter, RollingSamples } from './pipeline/rolling';
+import { enabledCameraSettings, planReload, type ReloadPlan } from './pipeline/reload-plan';
 import { Schedule, ScheduleController, type ScheduleState } from './schedule';
 import { BestFrames } from './snapshots/best-frames';
 import { encodeSnapshot } from './snapshots/encode';
@@ -71,32 +72,6 @@ interface LoadedModel {
   gate: FairGate;
 }
 
-interface CameraFigures {
-  inference: RollingSamples;
-  detectRate: RateMeter;
-  captureRate: RateMeter;
-  /** Inference ms summed since the last load tick (adaptive load's busy ratio). */
-  busyMs: number;
-  state: CameraState;
-  reason: string | null;
-  since: number;
-  captureState: CaptureState;
-  scheduleActive: boolean;
-  adaptiveReason: string | null;
-}
-
-const STATUS_OF_CAPTURE: Record<CaptureState, CameraState> = {
-  starting: 'starting',
-  streaming: 'streaming',
-  stalled: 'reconnecting',
-  reconnecting: 'reconnecting',
-  error: 'error',
-  ended: 'stopped',
-  stopped: 'stopped',
-};
-
-/** Sections that a reload cannot apply to a running daemon. */
-const RESTART_SECTIONS = ['device', 'mqtt', 'http', 'homeassistant', 'state_dir'] as const;
 const LOAD_TICK_MS = 5000;
 const MIN_SCORE_FLOOR = 0.1;
 
@@ -156,7 +131,7 @@ export class Daemon extends EventEmitter {
         backoff: { minMs: c.mqtt.reconnect.initial_ms, maxMs: c.mqtt.reconnect.max_ms },
         queueMaxMessages: c.mqtt.queue.max_messages,
         queueMaxAgeMs: c.mqtt.queue.max_age_s * 1000,
-        cameras: this.enabledCameras(c).map((cam) => cam.name),
+        cameras: c.cameras.filter((cam) => cam.enabled !== false).map((cam) => cam.name),
         discovery: { enabled: c.homeassistant.discovery, prefix: c.homeassistant.prefix, deviceName: c.device.name },
         version: version(),
         stopTimeoutMs: 2000,
@@ -187,7 +162,7 @@ export class Daemon extends EventEmitter {
     const cv = loadCv() as unknown as { setNumThreads?: (n: number) => void };
     cv.setNumThreads?.(1);
     this.options.notifier?.status('loading model');
-    const settings = this.enabledCameras(c).map((cam) => cameraSettings(cam, c));
+    const settings = enabledCameraSettings(c);
     await this.loadModels(settings);
 
     this.link.onCommand((request) => this.onCommand(request));
@@ -232,10 +207,6 @@ export class Daemon extends EventEmitter {
 
   // --- cameras -----------------------------------------------------------------------------------
 
-  private enabledCameras(c: LookoutConfig) {
-    return c.cameras.filter((cam) => cam.enabled !== false);
-  }
-
   private detectorOptions(c: LookoutConfig, model: string, floor: number) {
     const d = c.detector;
     return {
@@ -270,18 +241,7 @@ export class Daemon extends EventEmitter {
   }
 
   private startCamera(s: CameraSettings): void {
-    this.figures.set(s.name, {
-      inference: new RollingSamples(256),
-      detectRate: new RateMeter(10_000),
-      captureRate: new RateMeter(10_000),
-      busyMs: 0,
-      state: 'starting',
-      reason: null,
-      since: Date.now(),
-      captureState: 'starting',
-      scheduleActive: true,
-      adaptiveReason: null,
-    });
+    this.figures.set(s.name, new CameraFigures());
     const model = this.models.get(s.model);
     if (!model) {
       const why = this.modelErrors.get(s.model) ?? `model ${s.model} is not loaded`;
@@ -302,13 +262,13 @@ export class Daemon extends EventEmitter {
       onInferenceEnd: (token) => this.progress.inferenceFinished(token),
     }, this.log);
     this.runtimes.set(s.name, runtime);
-    this.startSchedule(s.name, runtime);
+    this.startSchedule(s.name);
     runtime.start();
     if (runtime.isActive) this.progress.cameraActive(s.name);
     this.setCameraState(s.name, 'starting', null);
   }
 
-  private startSchedule(camera: string, runtime: CameraRuntime): void {
+  private startSchedule(camera: string): void {
     const cam = this.config.cameras.find((x) => x.name === camera);
     if (!cam?.schedule || cam.schedule.length === 0) return;
     const schedule = this.parseSchedule(camera, cam.schedule);
@@ -317,7 +277,6 @@ export class Daemon extends EventEmitter {
     this.schedules.set(camera, ctl);
     const initial = ctl.start();
     if (!initial.active) this.onScheduleChange(camera, initial);
-    void runtime;
   }
 
   private parseSchedule(camera: string, entries: unknown): Schedule {
@@ -362,9 +321,7 @@ export class Daemon extends EventEmitter {
   }
 
   private setCameraState(camera: string, state: CameraState, reason: string | null): void {
-    const fig = this.figures.get(camera);
-    const since = fig && fig.state === state && fig.reason === reason ? fig.since : Date.now();
-    if (fig) Object.assign(fig, { state, reason, since });
+    const since = this.figures.get(camera)?.setState(state, reason) ?? Date.now();
     this.link.setStatus(camera, { state, reason: reason ? reason.slice(0, 1024) : null, since });
   }
 
@@ -375,11 +332,7 @@ export class Daemon extends EventEmitter {
     const fig = this.figures.get(o.camera);
     const now = Date.now();
     this.progress.frameCaptured(o.camera);
-    if (fig) {
-      fig.inference.add(o.result.inference_ms);
-      fig.detectRate.mark(now);
-      fig.busyMs += o.result.preprocess_ms + o.result.roundtrip_ms + o.result.postprocess_ms;
-    }
+    fig?.frameProcessed(o.result.inference_ms, o.result.preprocess_ms + o.result.roundtrip_ms + o.result.postprocess_ms, now);
     const detections = detectionsPayload(o);
     this.link.publishDetections(o.camera, detections);
     this.keepBestFrames(o);
@@ -539,72 +492,56 @@ export class Daemon extends EventEmitter {
       return { ok: false, problems, restartNeeded: [], changed: false };
     }
     const prev = this.loaded.config;
-    const restartNeeded = RESTART_SECTIONS.filter((k) => JSON.stringify(prev[k]) !== JSON.stringify(next.config[k])).map(String);
-    if (restartNeeded.length > 0) {
-      this.log.warn({ sections: restartNeeded }, 'these changed sections apply only after a restart; running with the old values');
+    const plan = planReload(prev, next.config, new Map([...this.runtimes].map(([name, r]) => [name, r.current])));
+    if (plan.restartNeeded.length > 0) {
+      this.log.warn({ sections: plan.restartNeeded }, 'these changed sections apply only after a restart; running with the old values');
     }
-    // Sections that need a restart keep their running values, so what runs is what `config` says.
-    const merged: LookoutConfig = { ...next.config };
-    for (const k of RESTART_SECTIONS) (merged as unknown as Record<string, unknown>)[k] = prev[k];
     const changed = next.hash !== this.loaded.hash;
-    this.loaded = { ...next, config: merged };
+    this.loaded = { ...next, config: plan.config };
     if (changed) {
       this.appliedAt = Date.now();
-      await this.applyConfig(prev, merged);
+      await this.applyPlan(plan);
     }
-    this.publishConfigState([], restartNeeded, Date.now());
+    this.publishConfigState([], plan.restartNeeded, Date.now());
     this.log.info({ trigger, hash: next.hash, changed, file: next.file ?? null }, changed ? 'config reloaded' : 'config unchanged');
     notifier?.ready(changed ? 'config reloaded' : 'config unchanged');
-    return { ok: true, problems: [], restartNeeded, changed };
+    return { ok: true, problems: [], restartNeeded: plan.restartNeeded, changed };
   }
 
-  private async applyConfig(prev: LookoutConfig, c: LookoutConfig): Promise<void> {
+  private async applyPlan(plan: ReloadPlan): Promise<void> {
+    const c = plan.config;
     this.log.level = c.log.level;
     this.snapshots = this.newSnapshotStore(c);
     this.hostStats = this.newHostStats(c);
     this.adaptive = c.adaptive.enabled ? (this.adaptive ?? this.newAdaptive(c)) : null;
     if (!this.adaptive) for (const r of this.runtimes.values()) r.setFpsCap(r.current.maxFps);
-    const settings = this.enabledCameras(c).map((cam) => cameraSettings(cam, c));
-    const wanted = new Set(settings.map((s) => s.name));
 
-    // The detector section changed: every model is reloaded (the new sessions first, then the swap).
-    if (JSON.stringify(prev.detector) !== JSON.stringify(c.detector)) {
-      const old = [...this.models.entries()];
-      for (const name of [...this.runtimes.keys()]) await this.stopCamera(name, false);
+    for (const name of plan.remove) {
+      await this.stopCamera(name, true);
+      this.link.forgetCamera(name);
+      this.log.info({ camera: name }, 'camera removed');
+    }
+    for (const s of plan.restart) {
+      this.log.info({ camera: s.name }, plan.reloadModels ? 'detector settings changed: restarting this camera' : 'source or model changed: restarting this camera');
+      await this.stopCamera(s.name, false);
+    }
+    if (plan.reloadModels) {
+      const old = [...this.models.values()];
       this.models.clear();
-      for (const [, m] of old) await m.detector.close().catch(() => undefined);
+      for (const m of old) await m.detector.close().catch(() => undefined);
     }
-    for (const name of [...this.runtimes.keys()]) {
-      if (!wanted.has(name)) {
-        await this.stopCamera(name, true);
-        this.link.forgetCamera(name);
-        this.log.info({ camera: name }, 'camera removed');
-      }
-    }
+    const settings = enabledCameraSettings(c);
     await this.loadModels(settings);
-    for (const s of settings) {
-      const runtime = this.runtimes.get(s.name);
-      if (runtime && runtime.current.captureKey === s.captureKey && runtime.current.model === s.model) {
-        this.forgetRemovedCounts(runtime.current, s);
-        runtime.applySettings(s);
-        const ctl = this.schedules.get(s.name);
-        const cam = c.cameras.find((x) => x.name === s.name);
-        if (ctl && cam?.schedule && cam.schedule.length > 0) ctl.setSchedule(this.parseSchedule(s.name, cam.schedule));
-        else if (ctl || (cam?.schedule && cam.schedule.length > 0)) {
-          ctl?.stop();
-          this.schedules.delete(s.name);
-          runtime.setActive(true, 'schedule');
-          this.startSchedule(s.name, runtime);
-        }
-        continue;
-      }
-      if (runtime) {
-        this.log.info({ camera: s.name }, 'source or model changed: restarting this camera');
-        await this.stopCamera(s.name, false);
-      } else {
-        this.log.info({ camera: s.name }, 'camera added');
-      }
+    for (const s of [...plan.restart, ...plan.add]) {
+      if (plan.add.includes(s)) this.log.info({ camera: s.name }, 'camera added');
       this.startCamera(s);
+    }
+    for (const { after, forgetCounts } of plan.update) {
+      const runtime = this.runtimes.get(after.name);
+      if (!runtime) continue;
+      for (const { label, zone } of forgetCounts) this.link.forgetCount(after.name, label, zone);
+      runtime.applySettings(after);
+      this.syncSchedule(after.name);
     }
     for (const cam of c.cameras.filter((x) => x.enabled === false)) {
       this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: Date.now() });
@@ -626,17 +563,20 @@ export class Daemon extends EventEmitter {
     }
   }
 
-  /** Retained counts of labels and zones that a reload removed are cleared, not left at their last value. */
-  private forgetRemovedCounts(before: CameraSettings, after: CameraSettings): void {
-    const labelsAfter = new Set(after.trackedLabels);
-    const zonesAfter = new Set(after.zones.map((z) => z.name));
-    for (const label of before.trackedLabels) {
-      const labelGone = !labelsAfter.has(label);
-      if (labelGone) this.link.forgetCount(before.name, label);
-      for (const zone of before.zones) {
-        if (labelGone || !zonesAfter.has(zone.name)) this.link.forgetCount(before.name, label, zone.name);
-      }
+  /** A camera kept across a reload follows its new schedule (or none). */
+  private syncSchedule(camera: string): void {
+    const ctl = this.schedules.get(camera);
+    const entries = this.config.cameras.find((x) => x.name === camera)?.schedule ?? [];
+    if (ctl && entries.length > 0) {
+      ctl.setSchedule(this.parseSchedule(camera, entries));
+      return;
     }
+    if (ctl) {
+      ctl.stop();
+      this.schedules.delete(camera);
+      this.onScheduleChange(camera, { active: true, mode: 'auto', reason: 'window', nextChange: null });
+    }
+    if (entries.length > 0) this.startSchedule(camera);
   }
 
   private async stopCamera(name: string, removed: boolean): Promise<void> {
@@ -716,9 +656,8 @@ export class Daemon extends EventEmitter {
       cameras[name] = {
         target_fps: runtime.current.maxFps,
         achieved_fps: fig.detectRate.rate(Date.now()),
-        inference_busy_ratio: Math.min(1, fig.busyMs / elapsed),
+        inference_busy_ratio: fig.takeBusyRatio(elapsed),
       };
-      fig.busyMs = 0;
     }
     if (!this.adaptive || this.stopping) return;
     let host;
@@ -752,25 +691,10 @@ export class Daemon extends EventEmitter {
     }
     const now = Date.now();
     const cameras: StatsPayload['cameras'] = {};
+    const mono = performance.now();
     for (const [name, fig] of this.figures) {
       const runtime = this.runtimes.get(name);
-      const cs = runtime?.captureStats;
-      if (cs && cs.lastFrameAt !== undefined) fig.captureRate.mark(cs.lastFrameAt);
-      const p = (q: number) => {
-        const v = fig.inference.percentile(q);
-        return v === null ? null : Math.round(v * 100) / 100;
-      };
-      cameras[name] = {
-        fps: Math.round(this.captureFps(name) * 100) / 100,
-        detect_fps: Math.round(fig.detectRate.rate(now) * 100) / 100,
-        inference_p50_ms: p(50),
-        inference_p95_ms: p(95),
-        dropped: cs?.dropped ?? 0,
-        status: fig.state,
-        ...(runtime ? { fps_cap: Math.round(runtime.fpsCapNow * 10) / 10 } : {}),
-        ...(fig.adaptiveReason ? { adaptive: fig.adaptiveReason } : {}),
-        ...(fig.reason ? { reason: fig.reason } : {}),
-      };
+      cameras[name] = fig.stats(runtime?.captureStats ?? null, runtime ? runtime.fpsCapNow : null, now, mono);
     }
     const eps = [...new Set(this.detectorInfos.map((i) => i.ep))];
     const stats: StatsPayload = {
@@ -791,29 +715,13 @@ export class Daemon extends EventEmitter {
     this.metrics.mqtt(this.link.counters().connected);
   }
 
-  /** Frames captured per second, from the capture counters between two stats ticks. */
-  private readonly lastCaptured = new Map<string, { n: number; at: number }>();
-  private captureFps(camera: string): number {
-    const cs = this.runtimes.get(camera)?.captureStats;
-    if (!cs) return 0;
-    const now = performance.now();
-    const prev = this.lastCaptured.get(camera);
-    this.lastCaptured.set(camera, { n: cs.captured, at: now });
-    if (!prev || now <= prev.at || cs.captured < prev.n) return 0;
-    return ((cs.captured - prev.n) * 1000) / (now - prev.at);
-  }
-
   private lastStatusAt = 0;
   /** STATUS= for `systemctl status`, at most every 5 s. */
   private maybeStatus(): void {
     const now = Date.now();
     if (now - this.lastStatusAt < 5000) return;
     this.lastStatusAt = now;
-    const parts = [...this.figures.entries()].map(([name, f]) => {
-      const p50 = f.inference.percentile(50);
-      return `${name} ${f.detectRate.rate(now).toFixed(1)} fps${p50 !== null ? `, inference ${p50.toFixed(1)} ms` : ''}`;
-    });
-    this.options.notifier?.status(parts.join('; '));
+    this.options.notifier?.status([...this.figures].map(([name, f]) => f.statusLine(name, now)).join('; '));
   }
 
   private sendReady(why: string): void {
