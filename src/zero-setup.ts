@@ -15,7 +15,7 @@ export interface DefaultCameraChoice {
 }
 
 /** With no config file: the first V4L2 capture device, else the demo video. */
-export function chooseDefaultCamera(sysfs = '/sys/class/video4linux', demoVideo = DEMO_VIDEO): DefaultCameraChoice | { error: string } {
+export function chooseDefaultCamera(sysfs = '/sys/class/video4linux', demoVideo = DEMO_VIDEO, devDir = '/dev'): DefaultCameraChoice | { error: string } {
   let nodes: string[] = [];
   try {
     nodes = fs
@@ -38,7 +38,7 @@ export function chooseDefaultCamera(sysfs = '/sys/class/video4linux', demoVideo 
     } catch {
       // older kernels: assume the capture node
     }
-    if (NOT_A_CAMERA.test(name) || index !== 0 || !fs.existsSync(`/dev/${node}`)) continue;
+    if (NOT_A_CAMERA.test(name) || index !== 0 || !fs.existsSync(path.join(devDir, node))) continue;
     return {
       camera: { name: 'camera0', source: { type: 'v4l2', device: `/dev/${node}` } },
       why: `found V4L2 camera /dev/${node}${name ? ` (${name})` : ''}`,
