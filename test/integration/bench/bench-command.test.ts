@@ -95,6 +95,7 @@ describe('lookout bench', () => {
     positive(m, 'cores', 'machine');
     positive(m, 'memory_mb', 'machine');
     expect(m.ep).toBe('cpu');
+    expect(m.load_average).toEqual([expect.any(Number), expect.any(Number), expect.any(Number)]);
     const model = report.model as Json;
     expect(model.name).toBe('ssdlite_mobilenet_v2_coco');
     expect(fs.existsSync(model.path as string)).toBe(true);
@@ -144,6 +145,8 @@ describe('lookout bench', () => {
     for (const k of ['start', 'after_warmup', 'end', 'peak']) positive(rss, k, 'pipeline.rss_mb');
     finite(p, 'rss_growth_mb_per_1000_frames', 'pipeline');
     finite(p, 'rss_growth_pct_per_5000_frames', 'pipeline');
+    expect((p.rss_samples as unknown[]).length).toBeGreaterThan(0);
+    for (const [frame, mb] of p.rss_samples as Array<[number, number]>) expect(frame > 0 && mb > 0).toBe(true);
     positive(report, 'efficiency', 'report');
   });
 
