@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-m, --model <name|file>', 'model', 'ssdlite_mobilenet_v2_coco')
     .option('--source <file>', 'video file for the pipeline run')
     .option('--frames <n>', 'frames per measurement', (v) => parseInt(v, 10))
-    .option('--threads <k>', 'intra-op threads (default: all cores)', (v) => parseInt(v, 10))
+    .option('--threads <k>', 'inference threads (default: all cores but one, as lookout run)', (v) => parseInt(v, 10))
     .option('--compare <what>', 'also measure: opencv')
     .option('--no-scan', 'skip the threads scan')
     .option('--json <file>', 'write the results as JSON here')

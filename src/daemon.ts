@@ -22,7 +22,7 @@ import {
   type TimingPayload,
 } from './mqtt';
 import { CameraFigures, STATUS_OF_CAPTURE } from './pipeline/camera-figures';
-import { lowestMinScore, type CameraSettings } from './pipeline/camera-settings';
+import { lowestMinScore, pipelineInferenceThreads, type CameraSettings } from './pipeline/camera-settings';
 import { CameraRuntime, type FrameOutcome, type TracksEnded } from './pipeline/camera-runtime';
 import { FairGate } from './pipeline/fair-gate';
 import { detectionsPayload, eventInput, timingPayload } from './pipeline/payloads';
@@ -213,7 +213,7 @@ export class Daemon extends EventEmitter {
       model,
       modelsDir: d.models_dir,
       executionProviders: d.execution_providers.length === 1 && d.execution_providers[0] === 'auto' ? ('auto' as const) : d.execution_providers,
-      ...(d.threads > 0 ? { intraOpThreads: d.threads } : {}),
+      intraOpThreads: pipelineInferenceThreads(d.threads),
       ...(d.inter_op_threads > 0 ? { interOpThreads: d.inter_op_threads } : {}),
       allowSpinning: d.spinning,
       graphOptimizationLevel: d.graph_optimization as 'disabled' | 'basic' | 'extended' | 'all',

@@ -17,6 +17,7 @@ import { benchBareSession, scanThreads, type BareSessionOptions } from './bare-s
 import { sourceInputs } from './input';
 import { machineInfo } from './machine';
 import { compareOpenCv } from './opencv-dnn';
+import { pipelineInferenceThreads } from '../pipeline/camera-settings';
 import { runPipeline } from './pipeline-run';
 import { evaluateTargets, formatReport, type BenchReport } from './report';
 import { round3 } from './stats';
@@ -90,7 +91,8 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     err(`lookout bench: model file ${loaded.modelPath} is missing; build it with \`lookout model build ${loaded.manifest.name}\``);
     return EX_NOINPUT;
   }
-  const threads = opts.threads ?? cores;
+  // The daemon's own default, so a plain `lookout bench` measures what `lookout run` does.
+  const threads = opts.threads ?? pipelineInferenceThreads(0, cores);
   const n = opts.frames;
   const counts = {
     pipeline: n ?? DEFAULTS.pipeline,

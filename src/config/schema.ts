@@ -234,7 +234,7 @@ export const configSchema: convict.Schema<LookoutConfig> = {
       format: stringList,
       default: ['auto'],
     },
-    threads: { doc: 'Intra-op threads; 0 = number of CPU cores.', format: 'nat', default: 0, env: 'LOOKOUT_THREADS' },
+    threads: { doc: 'Intra-op (inference) threads; 0 = all cores but one (capture and publishing need one).', format: 'nat', default: 0, env: 'LOOKOUT_THREADS' },
     inter_op_threads: { doc: 'Inter-op threads; 0 = ONNX Runtime default.', format: 'nat', default: 0 },
     spinning: { doc: 'Let ONNX Runtime threads spin while waiting (faster, but hotter; turn off on battery or thermally limited boards).', format: Boolean, default: true },
     graph_optimization: { doc: 'ONNX Runtime graph optimization level.', format: ['disabled', 'basic', 'extended', 'all'], default: 'all' },
