@@ -7,7 +7,8 @@ import { Daemon } from './daemon';
 import { createLogger, type LogLevel, type Logger } from './log';
 import { startEmbeddedBroker, redactUrl, type EmbeddedBroker } from './mqtt';
 import { SystemdNotifier } from './system/sd-notify';
-import { chooseDefaultCamera, tcpAnswers } from './zero-setup';
+import { tcpAnswers } from './net';
+import { chooseDefaultCamera } from './zero-setup';
 
 export interface DaemonCommandOptions {
   configFile?: string;

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { CameraConfig } from './config';
 
@@ -51,18 +50,4 @@ export function chooseDefaultCamera(sysfs = '/sys/class/video4linux', demoVideo 
     };
   }
   return { error: `no V4L2 camera found and no demo video at ${demoVideo}: run scripts/setup.sh, or configure cameras in a config file` };
-}
-
-/** True when something accepts TCP connections at host:port within the timeout. */
-export function tcpAnswers(host: string, port: number, timeoutMs = 700): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }

@@ -6,10 +6,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedBroker } from '../mqtt/broker';
+import { freePort, tcpAnswers } from '../net';
 import { type Logger } from '../log';
 
 export interface BenchBroker {
@@ -19,28 +19,6 @@ export interface BenchBroker {
   /** Broker process id, to leave it out of the CPU counted for the daemon. */
   pid?: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 function hasMosquitto(): boolean {
@@ -70,7 +48,7 @@ async function startMosquitto(): Promise<BenchBroker> {
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
+  while (!(await tcpAnswers('127.0.0.1', port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`mosquitto did not start on port ${port}: ${stderr.trim() || 'no output'}`);

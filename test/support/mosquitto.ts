@@ -3,9 +3,9 @@
 // port. Call stop() in afterAll/afterEach; any broker still running when the process exits is killed.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, tcpAnswers } from '../../src/net';
 
 export interface MosquittoTls {
   /** PEM files of the server side. */
@@ -30,28 +30,7 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+export { freePort };
 
 export class Mosquitto {
   private child: ChildProcess | null = null;
@@ -122,7 +101,7 @@ export class Mosquitto {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`mosquitto exited at start (code ${child.exitCode}): ${this.output}`);
       }
-      if (await canConnect(this.port)) return;
+      if (await tcpAnswers('127.0.0.1', this.port)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGKILL');
