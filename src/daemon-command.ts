@@ -22,6 +22,8 @@ const SHUTDOWN_DEADLINE_MS = 4500;
 /** The config, with the zero-setup camera when no file names any; `why` says what was chosen. */
 function loadWithDefaults(options: DaemonCommandOptions): { loaded: LoadedConfig; why?: string } {
   const loaded = loadConfig({ file: options.configFile, overrides: options.overrides });
+  // --log-level wins over the file, at start and on every reload.
+  if (options.logLevel) loaded.config.log.level = options.logLevel;
   if (!loaded.file && loaded.config.cameras.length === 0) {
     const choice = chooseDefaultCamera();
     if ('error' in choice) throw new ConfigError([`cameras: ${choice.error}`]);
@@ -70,7 +72,7 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
     }
     throw e;
   }
-  const log = createLogger({ level: options.logLevel ?? (loaded.config.log.level as LogLevel), format: loaded.config.log.format as 'auto' | 'json' | 'pretty' });
+  const log = createLogger({ level: loaded.config.log.level as LogLevel, format: loaded.config.log.format as 'auto' | 'json' | 'pretty' });
   if (why) log.info({ cameras: loaded.config.cameras }, `no cameras configured: ${why}`);
   log.info({ file: loaded.file ?? null, hash: loaded.hash, device: loaded.config.device.id }, loaded.file ? 'config loaded' : 'no config file: embedded defaults');
 

@@ -262,10 +262,11 @@ export class Daemon extends EventEmitter {
       onInferenceEnd: (token) => this.progress.inferenceFinished(token),
     }, this.log);
     this.runtimes.set(s.name, runtime);
+    this.setCameraState(s.name, 'starting', null);
+    // The schedule first: a camera outside its windows starts paused, not streaming.
     this.startSchedule(s.name);
     runtime.start();
     if (runtime.isActive) this.progress.cameraActive(s.name);
-    this.setCameraState(s.name, 'starting', null);
   }
 
   private startSchedule(camera: string): void {
@@ -346,7 +347,7 @@ export class Daemon extends EventEmitter {
     });
     this.link.publishTiming(o.camera, timing);
     this.metrics.frame(o.camera, timing, this.runtimes.get(o.camera)?.captureStats?.dropped ?? 0);
-    this.options.notifier && this.maybeStatus();
+    if (this.options.notifier) this.maybeStatus();
     if (this.listenerCount('frame') > 0) this.emit('frame', { camera: o.camera, timing, detections } satisfies ProcessedFrame);
   }
 
