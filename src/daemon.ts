@@ -253,7 +253,11 @@ export class Daemon extends EventEmitter {
       onFrame: (o) => this.onFrame(o),
       onTracksEnded: (e) => this.onTracksEnded(e),
       onStatus: (change) => this.onCaptureStatus(change),
-      onEnded: (camera) => this.emit('camera-ended', camera),
+      onEnded: (camera) => {
+        // A file that ended is done, not stalled: it must not stop the watchdog pings.
+        this.progress.cameraInactive(camera);
+        this.emit('camera-ended', camera);
+      },
       onFailed: (camera, reason) => {
         this.progress.cameraInactive(camera);
         this.setCameraState(camera, 'error', reason);
