@@ -504,9 +504,12 @@ export class CameraCapture extends EventEmitter {
     }
     const silent = now - s.lastAliveAt;
     const reading = s.readingMs >= 0 ? s.readingMs + (now - s.readingReportedAt) : -1;
+    // A process that has missed several reports is not reading slowly, it is not running: its read
+    // time is only extrapolated from the last report, so wait for the unresponsive verdict instead.
+    const reporting = silent <= 3 * this.o.aliveIntervalMs;
     if (silent > this.o.readTimeoutMs) {
       this.stall(s, `capture process unresponsive for ${silent} ms (stuck in a native call)`);
-    } else if (reading > this.o.readTimeoutMs) {
+    } else if (reading > this.o.readTimeoutMs && reporting) {
       this.stall(s, `a read has not returned for ${reading} ms (read timeout ${this.o.readTimeoutMs} ms)`);
     }
   }
