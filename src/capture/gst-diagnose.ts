@@ -4,7 +4,7 @@
  * only, ask gst-inspect-1.0 (gstreamer1.0-tools, installed by setup.sh) which elements are missing.
  */
 import { execFile } from 'node:child_process';
-import { pipelineElements } from './pipelines';
+import { pipelineElements } from './gst-syntax';
 
 function elementExists(name: string, timeoutMs: number): Promise<boolean | undefined> {
   return new Promise((resolve) => {

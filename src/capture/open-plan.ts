@@ -7,7 +7,8 @@
  */
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { ffmpegCaptureOptions, gstPipelineProblems, jetsonPipeline, libcameraPipeline, rtspGstreamerPipeline } from './pipelines';
+import { gstPipelineProblems } from './gst-syntax';
+import { ffmpegCaptureOptions, jetsonPipeline, libcameraPipeline, rtspGstreamerPipeline } from './pipelines';
 import { IMAGE_EXTENSIONS, type SourceSpec } from './source-spec';
 import type { Flip, NormalizedRegion, Rotation, TransformSpec } from './transform';
 import { DeviceUnavailableError, fourccCode, resolveV4l2Device } from './v4l2';

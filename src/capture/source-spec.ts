@@ -4,7 +4,7 @@
  * description for logs that never shows a password.
  */
 import * as fs from 'node:fs';
-import { gstPipelineProblems } from './pipelines';
+import { gstPipelineProblems } from './gst-syntax';
 
 /** A USB/V4L2 camera. Opened by index with OpenCV's V4L2 backend (see v4l2.ts for why). */
 export interface V4l2Source {

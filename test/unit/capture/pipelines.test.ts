@@ -1,12 +1,5 @@
-import {
-  ffmpegCaptureOptions,
-  fpsFraction,
-  gstPipelineProblems,
-  jetsonPipeline,
-  libcameraPipeline,
-  pipelineElements,
-  rtspGstreamerPipeline,
-} from '../../../src/capture/pipelines';
+import { gstPipelineProblems, pipelineElements } from '../../../src/capture/gst-syntax';
+import { ffmpegCaptureOptions, fpsFraction, jetsonPipeline, libcameraPipeline, rtspGstreamerPipeline } from '../../../src/capture/pipelines';
 
 describe('presets', () => {
   test('Raspberry Pi CSI through libcamera', () => {
