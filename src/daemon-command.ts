@@ -131,7 +131,9 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
   await notifier.flush().catch(() => undefined);
   process.off('SIGHUP', onHup);
   process.off('unhandledRejection', onRejection);
-  // Whatever a library left open (a socket in TIME_WAIT, a timer) must not keep a stopped daemon alive.
-  setTimeout(() => process.exit(exitCode), 300).unref();
+  // Leave at once rather than let the event loop drain: whatever a library left open must not keep a
+  // stopped daemon alive, and while an idle process tears itself down its signal handlers are gone, so
+  // an impatient second SIGTERM would end it "killed by SIGTERM" instead of exit 0.
+  setImmediate(() => process.exit(exitCode));
   return exitCode;
 }
