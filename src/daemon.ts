@@ -22,6 +22,7 @@ import {
   type TimingPayload,
 } from './mqtt';
 import { CameraFigures, STATUS_OF_CAPTURE } from './pipeline/camera-figures';
+import { applyCommand, MIN_SCORE_FLOOR } from './pipeline/commands';
 import { lowestMinScore, pipelineInferenceThreads, type CameraSettings } from './pipeline/camera-settings';
 import { CameraRuntime, type FrameOutcome, type TracksEnded } from './pipeline/camera-runtime';
 import { FairGate } from './pipeline/fair-gate';
@@ -73,7 +74,6 @@ interface LoadedModel {
 }
 
 const LOAD_TICK_MS = 5000;
-const MIN_SCORE_FLOOR = 0.1;
 
 export class Daemon extends EventEmitter {
   private loaded: LoadedConfig;
@@ -419,63 +419,47 @@ export class Daemon extends EventEmitter {
   // --- commands ------------------------------------------------------------------------------------
 
   private async onCommand(request: CommandRequest): Promise<CommandResult> {
-    const { command } = request;
-    const targets = request.camera !== undefined ? [request.camera] : [...this.runtimes.keys()];
-    const details: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries({ min_score: command.min_score, ...(command.min_scores ?? {}) })) {
-      if (value !== undefined && value < MIN_SCORE_FLOOR) {
-        return { ok: false, error: `${key === 'min_score' ? 'min_score' : `min_scores.${key}`} ${value} is below ${MIN_SCORE_FLOOR}, the lowest score the detector passes on` };
-      }
-    }
-    if (request.camera !== undefined && !this.runtimes.has(request.camera)) {
-      return { ok: false, error: `camera ${request.camera} is not running (${this.modelErrors.size > 0 ? 'its model may have failed to load' : 'disabled or unknown'})` };
-    }
-    if (command.reload) {
-      const r = await this.reload('mqtt command');
-      if (!r.ok) return { ok: false, error: `config refused: ${r.problems.join('; ')}`, details: { problems: r.problems } };
-      details.reload = { changed: r.changed, restart_needed: r.restartNeeded, hash: this.loaded.hash };
-    }
-    for (const name of targets) {
-      const runtime = this.runtimes.get(name);
-      if (!runtime) continue;
-      if (command.min_score !== undefined || command.min_scores !== undefined) {
-        const f = runtime.current.filters;
+    const result = await applyCommand(request, {
+      cameras: () => [...this.runtimes.keys()],
+      whyNotRunning: (camera) =>
+        this.config.cameras.some((c) => c.name === camera && c.enabled === false)
+          ? 'enabled: false in the config'
+          : this.figures.has(camera)
+            ? (this.figures.get(camera)?.reason ?? 'its model failed to load')
+            : 'no camera of that name',
+      reload: async () => ({ ...(await this.reload('mqtt command')), hash: this.loaded.hash }),
+      setScores: (camera, minScore, minScores) => {
+        const runtime = this.runtimes.get(camera)!;
         runtime.setFilters({
-          ...(command.min_score !== undefined ? { minScore: command.min_score } : {}),
-          ...(command.min_scores !== undefined ? { minScoreByLabel: { ...f.minScoreByLabel, ...command.min_scores } } : {}),
+          ...(minScore !== undefined ? { minScore } : {}),
+          ...(minScores !== undefined ? { minScoreByLabel: { ...runtime.current.filters.minScoreByLabel, ...minScores } } : {}),
         });
-        details.min_score = runtime.current.filters.minScore;
-        details.min_scores = runtime.current.filters.minScoreByLabel;
-      }
-      if (command.detect !== undefined) {
-        runtime.setActive(command.detect, 'command');
-        const fig = this.figures.get(name);
-        if (command.detect && fig) {
-          if (fig.scheduleActive) this.progress.cameraActive(name);
-          this.setCameraState(name, fig.scheduleActive ? STATUS_OF_CAPTURE[fig.captureState] : 'paused', 'detection enabled by command');
-        } else {
-          this.progress.cameraInactive(name);
-          this.setCameraState(name, 'paused', 'detection disabled by command');
-        }
-        details.detect = command.detect;
-      }
-      if (command.schedule_override !== undefined) {
-        const ctl = this.schedules.get(name);
-        if (ctl) details.schedule = ctl.override(command.schedule_override);
-        else if (request.camera !== undefined) return { ok: false, error: `camera ${name} has no schedule to override` };
-      }
-      if (command.snapshot) {
-        const latest = runtime.latest;
-        if (!latest) {
-          if (request.camera !== undefined) return { ok: false, error: `camera ${name} has no frame yet` };
-          continue;
-        }
-        const sent = this.snapshot(name, 0, latest.frame, latest.detections);
-        details.snapshot = sent;
-      }
+        return { min_score: runtime.current.filters.minScore, min_scores: runtime.current.filters.minScoreByLabel };
+      },
+      setDetect: (camera, on) => this.setDetect(camera, on),
+      overrideSchedule: (camera, mode) => this.schedules.get(camera)?.override(mode) ?? null,
+      snapshotNow: (camera) => {
+        const latest = this.runtimes.get(camera)?.latest;
+        return latest ? this.snapshot(camera, 0, latest.frame, latest.detections) : null;
+      },
+    });
+    if (result.ok) this.log.info({ camera: request.camera ?? null, command: request.command, id: request.id }, 'command applied');
+    return result;
+  }
+
+  /** The `detect` command: a camera switched off is paused (and leaves the watchdog's progress check). */
+  private setDetect(camera: string, on: boolean): void {
+    const runtime = this.runtimes.get(camera);
+    const fig = this.figures.get(camera);
+    if (!runtime || !fig) return;
+    runtime.setActive(on, 'command');
+    if (on) {
+      if (fig.scheduleActive) this.progress.cameraActive(camera);
+      this.setCameraState(camera, fig.scheduleActive ? STATUS_OF_CAPTURE[fig.captureState] : 'paused', 'detection enabled by command');
+    } else {
+      this.progress.cameraInactive(camera);
+      this.setCameraState(camera, 'paused', 'detection disabled by command');
     }
-    this.log.info({ camera: request.camera ?? null, command, id: request.id }, 'command applied');
-    return { ok: true, details };
   }
 
   // --- reload -----------------------------------------------------------------------------------------
