@@ -387,16 +387,9 @@ export class Daemon extends EventEmitter {
       this.metrics.event(camera, ev.type, ev.label);
     }
     if (tracked.countsChanged) {
-      // The tracker keeps a label it once counted; a label or zone a reload removed is not published.
-      const current = this.runtimes.get(camera)?.current;
-      const labelsNow = current ? new Set(current.trackedLabels) : null;
-      const zonesNow = current ? new Set(current.zones.map((z) => z.name)) : null;
-      for (const [label, n] of Object.entries(tracked.counts.byLabel)) {
-        if (!labelsNow || labelsNow.has(label)) this.link.setCount(camera, label, n);
-      }
+      for (const [label, n] of Object.entries(tracked.counts.byLabel)) this.link.setCount(camera, label, n);
       for (const [zone, labels] of Object.entries(tracked.counts.byZone)) {
-        if (zonesNow && !zonesNow.has(zone)) continue;
-        for (const [label, n] of Object.entries(labels)) if (!labelsNow || labelsNow.has(label)) this.link.setCount(camera, label, n, zone);
+        for (const [label, n] of Object.entries(labels)) this.link.setCount(camera, label, n, zone);
       }
     }
   }

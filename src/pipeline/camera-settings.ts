@@ -122,6 +122,7 @@ export function cameraSettings(camera: CameraConfig, config: LookoutConfig): Cam
     updateIntervalMs: config.tracker.update_interval_s * 1000,
     matchAcrossLabels: config.tracker.match_across_labels,
     labels: trackedLabels,
+    zones: zones.map((z) => z.name),
   };
   return {
     name: camera.name,

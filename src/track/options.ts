@@ -23,6 +23,11 @@ export interface TrackerOptions {
    */
   labels?: string[];
   /**
+   * Zones whose counts are kept. A zone left out (or removed by `reconfigure`) is not counted and drops
+   * out of `counts()`. Default: every zone a detection carries.
+   */
+  zones?: string[];
+  /**
    * Shift each track's box by its estimated velocity to where it should be at the new frame's
    * timestamp before matching; keeps fast movers and briefly occluded walkers on their track.
    * Default true.
@@ -35,8 +40,8 @@ export interface TrackerOptions {
   velocitySmoothing?: number;
 }
 
-export type ResolvedTrackerOptions = Required<Omit<TrackerOptions, 'maxMissedMs' | 'labels'>> &
-  Pick<TrackerOptions, 'maxMissedMs' | 'labels'>;
+export type ResolvedTrackerOptions = Required<Omit<TrackerOptions, 'maxMissedMs' | 'labels' | 'zones'>> &
+  Pick<TrackerOptions, 'maxMissedMs' | 'labels' | 'zones'>;
 
 export const DEFAULT_TRACKER_OPTIONS: ResolvedTrackerOptions = {
   iouThreshold: 0.3,
@@ -47,6 +52,7 @@ export const DEFAULT_TRACKER_OPTIONS: ResolvedTrackerOptions = {
   updateIntervalMs: 5000,
   matchAcrossLabels: false,
   labels: undefined,
+  zones: undefined,
   predictMotion: true,
   velocitySmoothing: 0.5,
 };

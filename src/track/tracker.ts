@@ -52,7 +52,11 @@ export class Tracker {
   private tracks: Track[] = [];
   private nextId = 1;
   private lastTs = -Infinity;
-  /** Labels and zone/label pairs once counted: they stay in `counts()` with 0. */
+  private zoneFilter: Set<string> | undefined;
+  /**
+   * Labels and zone/label pairs once counted: they stay in `counts()` with 0, until a reconfigure
+   * takes the label or zone out of the options.
+   */
   private readonly knownLabels = new Set<string>();
   private readonly knownZoneLabels = new Map<string, Set<string>>();
   private lastCountsKey: string;
@@ -61,6 +65,7 @@ export class Tracker {
   constructor(options: TrackerOptions = {}, firstTrackId = 1) {
     this.opts = resolveTrackerOptions(options);
     this.labelFilter = this.opts.labels ? new Set(this.opts.labels) : undefined;
+    this.zoneFilter = this.opts.zones ? new Set(this.opts.zones) : undefined;
     for (const l of this.opts.labels ?? []) this.knownLabels.add(l);
     this.nextId = firstTrackId;
     this.lastCountsKey = JSON.stringify(this.counts());
@@ -75,7 +80,17 @@ export class Tracker {
     const next = resolveTrackerOptions(options);
     this.opts = next;
     this.labelFilter = next.labels ? new Set(next.labels) : undefined;
+    this.zoneFilter = next.zones ? new Set(next.zones) : undefined;
+    for (const l of [...this.knownLabels]) if (!this.counted(l)) this.knownLabels.delete(l);
+    for (const [z, labels] of [...this.knownZoneLabels]) {
+      if (this.zoneFilter && !this.zoneFilter.has(z)) this.knownZoneLabels.delete(z);
+      else for (const l of [...labels]) if (!this.counted(l)) labels.delete(l);
+    }
     for (const l of next.labels ?? []) this.knownLabels.add(l);
+  }
+
+  private counted(label: string): boolean {
+    return this.labelFilter === undefined || this.labelFilter.has(label);
   }
 
   /** The options in force, defaults filled in. */
@@ -168,10 +183,12 @@ export class Tracker {
   counts(): TrackCounts {
     const byLabel: Record<string, number> = {};
     const zoneLabels = new Map<string, Map<string, number>>();
+    // A live track of a label or in a zone that a reconfigure took out is not counted any more.
+    const countedZones = (t: Track) => (this.zoneFilter ? t.zones.filter((z) => this.zoneFilter!.has(z)) : t.zones);
     for (const t of this.tracks) {
-      if (!t.confirmed) continue;
+      if (!t.confirmed || !this.counted(t.label)) continue;
       this.knownLabels.add(t.label);
-      for (const z of t.zones) {
+      for (const z of countedZones(t)) {
         let known = this.knownZoneLabels.get(z);
         if (!known) this.knownZoneLabels.set(z, (known = new Set()));
         known.add(t.label);
@@ -184,9 +201,9 @@ export class Tracker {
       zoneLabels.set(z, m);
     }
     for (const t of this.tracks) {
-      if (!t.confirmed) continue;
+      if (!t.confirmed || !this.counted(t.label)) continue;
       byLabel[t.label] += 1;
-      for (const z of t.zones) {
+      for (const z of countedZones(t)) {
         const m = zoneLabels.get(z);
         if (m) m.set(t.label, (m.get(t.label) ?? 0) + 1);
       }

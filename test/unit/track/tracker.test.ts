@@ -284,6 +284,22 @@ describe('Tracker options', () => {
     expect(() => tracker.reconfigure({ iouThreshold: 2 })).toThrow(/iouThreshold/);
     expect(tracker.options.iouThreshold).toBe(0.5);
   });
+
+  test('a label or zone taken out by reconfigure leaves the counts, even while a track of it lives', () => {
+    const tracker = new Tracker({ minHits: 1, labels: ['person', 'car'], zones: ['drive', 'lawn'] });
+    const r1 = tracker.update(0, [det(boxAt(0.2), 'person', 0.8, ['drive']), det(boxAt(0.6), 'car', 0.8, ['drive', 'lawn'])]);
+    expect(r1.counts).toEqual({ byLabel: { car: 1, person: 1 }, byZone: { drive: { car: 1, person: 1 }, lawn: { car: 1 } } });
+    tracker.reconfigure({ minHits: 1, labels: ['person'], zones: ['drive'] });
+    const r2 = tracker.update(100, [det(boxAt(0.2), 'person', 0.8, ['drive']), det(boxAt(0.6), 'car', 0.8, ['drive', 'lawn'])]);
+    expect(r2.counts).toEqual({ byLabel: { person: 1 }, byZone: { drive: { person: 1 } } });
+    expect(r2.countsChanged).toBe(true);
+  });
+
+  test('zones not listed are not counted', () => {
+    const tracker = new Tracker({ minHits: 1, zones: ['drive'] });
+    const r = tracker.update(0, [det(boxAt(0.2), 'person', 0.8, ['drive', 'street'])]);
+    expect(r.counts.byZone).toEqual({ drive: { person: 1 } });
+  });
 });
 
 /** Seeded PRNG (mulberry32) so the "realistic" sequence is the same on every run. */
