@@ -33,7 +33,7 @@ import { BestFrames } from './snapshots/best-frames';
 import { encodeSnapshot } from './snapshots/encode';
 import { SnapshotStore } from './snapshots/store';
 import { AdaptiveLoadController, loadSample, type CameraLoad } from './system/adaptive-load';
-import { HostStats } from './system/host-stats';
+import { HostStats, type HostSnapshot } from './system/host-stats';
 import { PipelineProgress } from './system/progress';
 import type { SystemdNotifier } from './system/sd-notify';
 import { WatchdogPinger } from './system/watchdog';
@@ -50,8 +50,6 @@ export interface DaemonOptions {
   /** 4 for the embedded broker (MQTT 3.1.1 only); default mqtt.protocol_version. */
   protocolVersion?: 4 | 5;
   notifier?: SystemdNotifier;
-  /** How long after start READY=1 is sent even if no camera streams yet. Default 30 s. */
-  readyBoundMs?: number;
 }
 
 /** What one processed frame published: the bench and tests listen for these. */
@@ -74,6 +72,8 @@ interface LoadedModel {
 }
 
 const LOAD_TICK_MS = 5000;
+/** READY=1 goes out this long after start even if no camera streams yet (systemd's start timeout is 180 s). */
+const READY_BOUND_MS = 30_000;
 
 export class Daemon extends EventEmitter {
   private loaded: LoadedConfig;
@@ -150,10 +150,6 @@ export class Daemon extends EventEmitter {
     return [...this.models.values()].map((m) => m.detector.info);
   }
 
-  get baseTopic(): string {
-    return this.link.topics.base;
-  }
-
   /** Loads the models, starts the MQTT link, the cameras, stats, HTTP and the watchdog. */
   async start(): Promise<void> {
     const c = this.config;
@@ -178,12 +174,11 @@ export class Daemon extends EventEmitter {
     if (c.http.enabled) await this.startHttp();
     this.startTimers();
     this.startWatchdog();
-    const readyBound = this.options.readyBoundMs ?? 30_000;
-    this.readyTimer = setTimeout(() => this.sendReady('no camera streams yet; ready anyway'), readyBound);
+    this.readyTimer = setTimeout(() => this.sendReady('no camera streams yet; ready anyway'), READY_BOUND_MS);
     this.readyTimer.unref();
     if (settings.length === 0) this.sendReady('no cameras enabled');
     this.log.info(
-      { cameras: settings.map((s) => s.name), models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), base_topic: this.baseTopic },
+      { cameras: settings.map((s) => s.name), models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), base_topic: this.link.topics.base },
       'lookout running',
     );
   }
@@ -626,6 +621,16 @@ export class Daemon extends EventEmitter {
     void this.publishStats();
   }
 
+  /** Temperatures, throttling, load, memory; null (logged) when the board will not say. */
+  private async readHost(consequence: string): Promise<HostSnapshot | null> {
+    try {
+      return await this.hostStats.read();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, `cannot read host figures; ${consequence}`);
+      return null;
+    }
+  }
+
   /** Adaptive load: caps each camera's detection FPS from board temperature, throttling and inference saturation. */
   private async loadTick(): Promise<void> {
     const now = performance.now();
@@ -642,13 +647,8 @@ export class Daemon extends EventEmitter {
       };
     }
     if (!this.adaptive || this.stopping) return;
-    let host;
-    try {
-      host = await this.hostStats.read();
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'cannot read host figures; adaptive load skips this tick');
-      return;
-    }
+    const host = await this.readHost('adaptive load skips this tick');
+    if (!host) return;
     const decision = this.adaptive.update(loadSample(host, cameras));
     for (const [name, cap] of Object.entries(decision.cameras)) {
       const runtime = this.runtimes.get(name);
@@ -664,13 +664,8 @@ export class Daemon extends EventEmitter {
 
   private async publishStats(): Promise<void> {
     if (this.stopping) return;
-    let host;
-    try {
-      host = await this.hostStats.read();
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'cannot read host figures');
-      return;
-    }
+    const host = await this.readHost('stats skip this interval');
+    if (!host) return;
     const now = Date.now();
     const cameras: StatsPayload['cameras'] = {};
     const mono = performance.now();

@@ -98,10 +98,6 @@ export class CameraRuntime {
     return this.capture?.stats() ?? null;
   }
 
-  get capturePid(): number | undefined {
-    return this.capture?.capturePid;
-  }
-
   get isActive(): boolean {
     return this.active && this.detectionsOn;
   }
