@@ -129,7 +129,8 @@ export function cameraSettings(camera: CameraConfig, config: LookoutConfig): Cam
     enabled: camera.enabled ?? true,
     model: camera.model ?? config.detector.model,
     capture,
-    captureKey: JSON.stringify({ source: camera.source, transform: camera.transform ?? null, lossless, rt: config.capture }),
+    // max_fps is in: the capture process paces its hand-over by it, so a raised cap needs a new one.
+    captureKey: JSON.stringify({ source: camera.source, transform: camera.transform ?? null, lossless, maxFps, rt: config.capture }),
     maxFps,
     filters,
     zones,

@@ -61,6 +61,7 @@ describe('cameraSettings', () => {
     const k = cameraSettings(cam, c).captureKey;
     expect(cameraSettings({ ...cam, objects: { min_score: 0.9 } }, c).captureKey).toBe(k);
     expect(cameraSettings({ ...cam, source: { type: 'file', path: 'y.avi' } }, c).captureKey).not.toBe(k);
+    expect(cameraSettings({ ...cam, max_fps: 10 }, c).captureKey).not.toBe(k);
   });
 });
 
