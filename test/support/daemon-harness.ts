@@ -13,6 +13,7 @@ import readline from 'node:readline';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import YAML from 'yaml';
 import type { CameraConfig } from '../../src/config/camera-schema';
+import { schemaProblems } from '../../src/mqtt/schemas';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const VTEST = path.join(REPO_ROOT, '.cache', 'testdata', 'vtest.avi');
@@ -402,6 +403,25 @@ export class Daemon {
   /** `<base>/<suffix>` */
   topic(suffix: string): string {
     return `${this.base}/${suffix}`;
+  }
+
+  /**
+   * Publishes a command on `<base>/<setTopic>` (e.g. `set`, `front/set`) and resolves with the answer
+   * on `<setTopic>/result`, checked against the command-result schema and never retained.
+   */
+  async command<R = Plain>(setTopic: string, payload: object | string, options: { retain?: boolean; timeoutMs?: number } = {}): Promise<{ r: R; msg: Msg }> {
+    const rec = this.rec;
+    const resultTopic = this.topic(`${setTopic}/result`);
+    const before = rec.count(resultTopic);
+    const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    await rec.publish(this.topic(setTopic), text, { retain: options.retain ?? false });
+    await this.waitFor(`an answer on ${resultTopic} to ${text}`, () => rec.count(resultTopic) > before, options.timeoutMs ?? 30_000);
+    const msg = rec.last(resultTopic)!;
+    const r = JSON.parse(msg.text) as unknown;
+    const problems = schemaProblems('command-result', r);
+    if (problems) throw new Error(`answer on ${resultTopic} does not match its schema: ${problems}`);
+    if (msg.retain) throw new Error(`answer on ${resultTopic} was retained`);
+    return { r: r as R, msg };
   }
 
   /** Log tail and MQTT summary, for failure messages. */

@@ -4,7 +4,6 @@
 // with a reason and change nothing.
 import { Mosquitto } from '../../support/mosquitto';
 import { Daemon, daemonTest, fileCamera, sleep, type Msg } from '../../support/daemon-harness';
-import { schemaProblems } from '../../../src/mqtt';
 
 interface Result {
   ok: boolean;
@@ -33,18 +32,7 @@ describe('lookout run: MQTT commands', () => {
     const status = d.topic('front/status');
     const after = (m: Msg): Msg[] => rec.on(det).filter((x) => x.index > m.index);
     const scoresAfter = (m: Msg): number[] => after(m).slice(2).flatMap((x) => (JSON.parse(x.text) as { detections: { score: number }[] }).detections.map((y) => y.score));
-    /** Publishes on `<base>/<setTopic>` and returns the answer on `<setTopic>/result` with its message. */
-    const command = async (setTopic: string, payload: object | string, retain = false): Promise<{ r: Result; msg: Msg }> => {
-      const resultTopic = d.topic(`${setTopic}/result`);
-      const before = rec.count(resultTopic);
-      await rec.publish(d.topic(setTopic), typeof payload === 'string' ? payload : JSON.stringify(payload), { retain });
-      await d.waitFor(`an answer on ${resultTopic}`, () => rec.count(resultTopic) > before, 20_000);
-      const msg = rec.last(resultTopic)!;
-      const r = JSON.parse(msg.text) as Result;
-      expect(schemaProblems('command-result', r)).toBeNull();
-      expect(msg.retain).toBe(false);
-      return { r, msg };
-    };
+    const command = (setTopic: string, payload: object | string, retain = false) => d.command<Result>(setTopic, payload, { retain, timeoutMs: 20_000 });
 
     await d.waitFor('10 detections messages', () => rec.count(det) >= 10, 60_000);
 

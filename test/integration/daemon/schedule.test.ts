@@ -39,12 +39,7 @@ describe('lookout run: schedules', () => {
     const rec = d.rec;
     const statuses = () => rec.json<Status>(d.topic('front/status'));
     const detections = () => rec.count(d.topic('front/detections'));
-    const command = async (payload: object): Promise<Result> => {
-      const before = rec.count(d.topic('front/set/result'));
-      await rec.publish(d.topic('front/set'), JSON.stringify(payload));
-      await d.waitFor('the command result', () => rec.count(d.topic('front/set/result')) > before, 15_000);
-      return rec.json<Result>(d.topic('front/set/result')).at(-1)!;
-    };
+    const command = async (payload: object): Promise<Result> => (await d.command<Result>('front/set', payload, { timeoutMs: 15_000 })).r;
 
     await d.waitFor('a paused status', () => statuses().some((s) => s.state === 'paused'), 30_000);
     const paused = statuses().find((s) => s.state === 'paused')!;
