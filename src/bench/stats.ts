@@ -4,6 +4,8 @@
  * report states by printing the sample count next to them.
  */
 
+import { nearestRank } from '../pipeline/rolling';
+
 export interface LatencyStats {
   n: number;
   mean: number;
@@ -22,7 +24,7 @@ export function round3(v: number): number {
 export function summarize(samples: readonly number[]): LatencyStats {
   if (samples.length === 0) throw new Error('no samples to summarize');
   const s = [...samples].sort((a, b) => a - b);
-  const rank = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+  const rank = (q: number): number => nearestRank(s, q);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   return {
     n: s.length,

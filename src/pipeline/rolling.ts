@@ -2,6 +2,11 @@
  * Fixed-size windows for per-camera figures (inference p50/p95, detection FPS). They run per frame on
  * the main thread, so they allocate nothing per sample.
  */
+/** Nearest-rank percentile (q in [0, 1]) of ascending `sorted`, which must not be empty. */
+export function nearestRank(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
 export class RollingSamples {
   private readonly values: Float64Array;
   private count = 0;
@@ -25,9 +30,7 @@ export class RollingSamples {
   /** Nearest-rank percentile of the window (p in [0, 100]); null while empty. */
   percentile(p: number): number | null {
     if (this.count === 0) return null;
-    const sorted = Array.from(this.values.subarray(0, this.count)).sort((a, b) => a - b);
-    const rank = Math.min(this.count - 1, Math.max(0, Math.ceil((p / 100) * this.count) - 1));
-    return sorted[rank];
+    return nearestRank(Array.from(this.values.subarray(0, this.count)).sort((a, b) => a - b), p / 100);
   }
 
   clear(): void {
