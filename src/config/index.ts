@@ -1,4 +1,4 @@
-export { loadConfig, type LoadOptions, type LoadedConfig } from './load';
+export { loadConfig, configHash, type LoadOptions, type LoadedConfig } from './load';
 export { ConfigError, EX_CONFIG } from './errors';
 export { redactConfig, REDACTED } from './redact';
 export { configSchema, DEFAULT_TRACKED, type LookoutConfig } from './schema';

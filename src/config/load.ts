@@ -10,6 +10,8 @@ import { ConfigError } from './errors';
 import { redactConfig } from './redact';
 import { validateSchedule } from '../schedule';
 import { cameraNameProblem, labelNameProblem, zoneNameProblem } from '../mqtt/topics';
+import { collisionProblems } from './collisions';
+import { executionProviderProblems } from './execution-providers';
 
 export interface LoadOptions {
   /** Config file (YAML or JSON). Absent: embedded defaults plus environment. */
@@ -183,6 +185,8 @@ function crossChecks(c: LookoutConfig): string[] {
       if (p) problems.push(`cameras[${index}].zones[${z}].name: ${p}`);
     });
   });
+  problems.push(...collisionProblems(c));
+  problems.push(...executionProviderProblems(c.detector.execution_providers));
   c.cameras.forEach((camera, index) => {
     if (!camera.schedule) return;
     const scheduleProblems = validateSchedule(camera.schedule, {
@@ -233,6 +237,7 @@ function resolveSecrets(c: LookoutConfig, env: NodeJS.ProcessEnv, problems: stri
 function applyDerivedDefaults(c: LookoutConfig, env: NodeJS.ProcessEnv): void {
   if (!c.mqtt.base_topic) c.mqtt.base_topic = `lookout/${c.device.id}`;
   if (!c.mqtt.client_id) c.mqtt.client_id = `lookout-${c.device.id}`;
+  if (!c.device.name) c.device.name = `Lookout ${c.device.id}`;
   if (!c.state_dir) c.state_dir = env.STATE_DIRECTORY?.split(':')[0] || path.join(process.cwd(), 'state');
   if (!c.detector.models_dir) c.detector.models_dir = path.join(REPO_ROOT, 'models');
 }
@@ -318,6 +323,13 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   resolveSecrets(config, env, problems);
   if (problems.length > 0) throw new ConfigError(problems, file);
   applyDerivedDefaults(config, env);
-  const hash = createHash('sha256').update(JSON.stringify(redactConfig(config))).digest('hex');
-  return { config, file, hash };
+  return { config, file, hash: configHash(config) };
+}
+
+/**
+ * sha256 of the effective configuration, secrets redacted. Whoever changes a loaded config afterwards
+ * (the zero-setup camera, --log-level) computes it again, so base/config names what really runs.
+ */
+export function configHash(config: LookoutConfig): string {
+  return createHash('sha256').update(JSON.stringify(redactConfig(config))).digest('hex');
 }

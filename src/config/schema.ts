@@ -112,6 +112,11 @@ const positive = (value: unknown) => {
   if (typeof value !== 'number' || !(value > 0)) throw new Error('must be a number greater than 0');
 };
 
+// The tracker refuses 0 for these: 'nat' let it through config check and the camera then failed at start.
+const positiveInt = (value: unknown) => {
+  if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be an integer of at least 1');
+};
+
 const nullableNumber = (min: number, max: number) => (value: unknown) => {
   if (value === null) return;
   if (typeof value !== 'number' || !(value >= min && value <= max)) throw new Error(`must be null or a number within [${min}, ${max}]`);
@@ -129,7 +134,7 @@ export const configSchema: convict.Schema<LookoutConfig> = {
       default: os.hostname().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'lookout',
       env: 'LOOKOUT_DEVICE_ID',
     },
-    name: { doc: 'Human-readable device name (Home Assistant).', format: String, default: 'Lookout' },
+    name: { doc: 'Device name in Home Assistant. Empty: "Lookout <device id>", so two devices never share a name.', format: String, default: '' },
   },
   log: {
     level: {
@@ -261,8 +266,8 @@ export const configSchema: convict.Schema<LookoutConfig> = {
   },
   tracker: {
     iou_threshold: { doc: 'IoU needed to match a detection to a track.', format: unitInterval, default: 0.3 },
-    min_hits: { doc: 'Frames a track must be seen before its start event.', format: 'nat', default: 3 },
-    max_missed: { doc: 'Frames without a match before a track ends.', format: 'nat', default: 10 },
+    min_hits: { doc: 'Frames a track must be seen before its start event.', format: positiveInt, default: 3 },
+    max_missed: { doc: 'Frames without a match before a track ends.', format: positiveInt, default: 10 },
     update_interval_s: { doc: 'Least time between update events of one track (a zone change updates at once).', format: positive, default: 5 },
     match_across_labels: { doc: 'Allow a track to continue under another label.', format: Boolean, default: false },
   },

@@ -70,3 +70,12 @@ export function planExecutionProviders(
   if (!providers.includes('cpu')) providers.push('cpu');
   return { providers, skipped, auto };
 }
+
+/** Names of the execution providers this onnxruntime-node build knows (config check lists them). */
+export function supportedExecutionProviders(): string[] {
+  // Loaded only when a config names providers: the native binding is not needed to check the rest.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as { listSupportedBackends?: () => SupportedBackend[] };
+  const names = ort.listSupportedBackends ? ort.listSupportedBackends().map((b) => b.name) : ['cpu'];
+  return [...new Set(names)];
+}
