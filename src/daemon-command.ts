@@ -2,7 +2,7 @@
  * `lookout run`: config (with zero-setup defaults), broker choice, signals, exit status. The daemon
  * itself is in daemon.ts; this is the process around it.
  */
-import { loadConfig, ConfigError, EX_CONFIG, type LoadedConfig } from './config';
+import { configHash, loadConfig, ConfigError, EX_CONFIG, type LoadedConfig } from './config';
 import { Daemon } from './daemon';
 import { createLogger, type LogLevel, type Logger } from './log';
 import { startEmbeddedBroker, redactUrl, type EmbeddedBroker } from './mqtt';
@@ -19,18 +19,23 @@ export interface DaemonCommandOptions {
 /** After SIGTERM the process is gone within this, whatever hangs (systemd waits 90 s, users less). */
 const SHUTDOWN_DEADLINE_MS = 4500;
 
-/** The config, with the zero-setup camera when no file names any; `why` says what was chosen. */
-function loadWithDefaults(options: DaemonCommandOptions): { loaded: LoadedConfig; why?: string } {
+/**
+ * The config, with the zero-setup camera when no file names any; `why` says what was chosen. The hash
+ * is taken again after those changes: base/config must name the config that runs.
+ */
+export function loadWithDefaults(options: DaemonCommandOptions, pickCamera = chooseDefaultCamera): { loaded: LoadedConfig; why?: string } {
   const loaded = loadConfig({ file: options.configFile, overrides: options.overrides });
   // --log-level wins over the file, at start and on every reload.
   if (options.logLevel) loaded.config.log.level = options.logLevel;
+  let why: string | undefined;
   if (!loaded.file && loaded.config.cameras.length === 0) {
-    const choice = chooseDefaultCamera();
+    const choice = pickCamera();
     if ('error' in choice) throw new ConfigError([`cameras: ${choice.error}`]);
     loaded.config.cameras = [choice.camera];
-    return { loaded, why: choice.why };
+    why = choice.why;
   }
-  return { loaded };
+  loaded.hash = configHash(loaded.config);
+  return why === undefined ? { loaded } : { loaded, why };
 }
 
 interface BrokerChoice {

@@ -90,3 +90,20 @@ describe('derived values', () => {
     expect(configHash(loaded.config)).not.toBe(loaded.hash);
   });
 });
+
+describe('lookout run: the published hash names what runs', () => {
+  // Imported here only: daemon-command pulls in the daemon's modules.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadWithDefaults } = require('../../../src/daemon-command') as typeof import('../../../src/daemon-command');
+  const demo = { camera: { name: 'demo', source: { type: 'file' as const, path: '/demo.avi', loop: true } }, why: 'demo video' };
+
+  test('--log-level and the zero-setup camera change the hash', () => {
+    const plain = loadConfig({ env: {}, overrides: [] });
+    const withCamera = loadWithDefaults({ overrides: [] }, () => demo).loaded;
+    expect(withCamera.config.cameras.map((c) => c.name)).toEqual(['demo']);
+    expect(withCamera.hash).not.toBe(plain.hash);
+    expect(withCamera.hash).toBe(configHash(withCamera.config));
+    const debug = loadWithDefaults({ overrides: [], logLevel: 'debug' }, () => demo).loaded;
+    expect(debug.hash).not.toBe(withCamera.hash);
+  });
+});
