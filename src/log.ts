@@ -8,9 +8,47 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
 // syslog priorities for journald's stdout stream: `journalctl -p warning` then filters for real.
 const SYSLOG_PRIORITY: Record<number, number> = { 60: 2, 50: 3, 40: 4, 30: 6, 20: 7, 10: 7 };
 
-function journaldStream(): DestinationStream {
+// Fields journald already records (time, pid, priority) or that only repeat the level.
+const JOURNAL_DROPPED = new Set(['time', 'pid', 'hostname', 'level', 'lvl', 'msg']);
+
+function journalValue(value: unknown): string {
+  if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  if (value !== null && typeof value === 'object' && 'message' in value && typeof value.message === 'string') {
+    // An error object: its message is what a reader of the journal needs; the stack stays in JSON logs.
+    return JSON.stringify(value.message);
+  }
+  return JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * One pino JSON line as one readable journal line: `<prio>[component camera] message key=value ...`.
+ * Journald adds the time, the unit and the PID itself, and splits entries on newlines, so the line
+ * carries neither and keeps to one line. Unparseable input passes through with priority info.
+ */
+export function journalLine(json: string): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return `<6>${json.trimEnd()}\n`;
+  }
+  const prio = SYSLOG_PRIORITY[Number(record.level)] ?? 6;
+  const where = [record.component, record.camera].filter((v) => typeof v === 'string' && v !== '').join(' ');
+  const fields = Object.entries(record)
+    .filter(([key, value]) => !JOURNAL_DROPPED.has(key) && key !== 'component' && key !== 'camera' && value !== undefined)
+    .map(([key, value]) => `${key}=${journalValue(value)}`);
+  const message = typeof record.msg === 'string' ? record.msg : '';
+  const text = [where ? `[${where}]` : '', message, ...fields].filter((part) => part !== '').join(' ');
+  return `<${prio}>${text.replace(/\r?\n/g, ' | ')}\n`;
+}
+
+function journaldStream(json: boolean): DestinationStream {
   return {
     write(line: string): void {
+      if (!json) {
+        process.stdout.write(journalLine(line));
+        return;
+      }
       const level = /"level":(\d+)/.exec(line)?.[1];
       const prio = SYSLOG_PRIORITY[Number(level)] ?? 6;
       process.stdout.write(`<${prio}>${line}`);
@@ -19,7 +57,9 @@ function journaldStream(): DestinationStream {
 }
 
 function destination(format: 'auto' | 'json' | 'pretty', toStderr: boolean): DestinationStream | undefined {
-  if (process.env.JOURNAL_STREAM && !toStderr) return journaldStream();
+  // Under systemd stdout is the journal: readable text with priorities unless JSON is asked for (a log
+  // shipper); `pretty` still means pretty.
+  if (process.env.JOURNAL_STREAM && !toStderr && format !== 'pretty') return journaldStream(format === 'json');
   const tty = toStderr ? process.stderr.isTTY : process.stdout.isTTY;
   const pretty = format === 'pretty' || (format === 'auto' && tty === true);
   if (pretty) {
