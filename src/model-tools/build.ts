@@ -15,7 +15,7 @@ import { convertTfjsGraph } from './convert';
 import { ensureWritableDir, projectRoot, sha256Bytes, sha256File, writeFileAtomic } from './files';
 import { loadTfjsGraphFromDir } from './load-dir';
 import { manifestPath, readManifest } from './manifest';
-import { type BuildableModel, buildableModel } from './registry';
+import { type BuildableModel, buildableModel, quantizedModel } from './registry';
 
 const execFileP = promisify(execFile);
 
@@ -30,6 +30,14 @@ export interface BuildOptions {
   sourceDir?: string;
   /** The npm executable (default 'npm' from PATH). */
   npm?: string;
+  /** Quantized models: measure the calibration table again from the frames (see quantize.ts). */
+  recalibrate?: boolean;
+  /** Quantized models: where the calibration frames are. Default: <project>/.cache/testdata. */
+  testdataDir?: string;
+  /** Quantized models: the build-time Python environment. Default: <project>/.cache/quantize-venv. */
+  venvDir?: string;
+  /** Quantized models: the interpreter that creates that environment. Default: python3. */
+  python?: string;
 }
 
 export interface BuildResult {
@@ -157,6 +165,11 @@ export async function ensureOriginalFiles(
 
 /** Builds a known model into the models folder; throws with a clear message on any problem. */
 export async function buildModel(name: string, opts: BuildOptions = {}, logger: Logger = silentLogger): Promise<BuildResult> {
+  if (quantizedModel(name)) {
+    // Loaded on demand: quantize.ts builds the FP32 model through this function first.
+    const { buildQuantizedModel } = await import('./quantize');
+    return buildQuantizedModel(name, opts, logger);
+  }
   const model = buildableModel(name);
   const { modelsDir, cacheDir } = dirs(opts);
   await ensureWritableDir(modelsDir, 'models folder');

@@ -24,6 +24,10 @@ export interface ModelManifest {
     upstream?: string;
     license?: string;
     converter?: string;
+    /** `int8` for a quantized model; absent for FP32. */
+    precision?: string;
+    /** How a quantized model was made; quantize.ts reads and checks it. */
+    quantization?: Record<string, unknown>;
   };
 }
 

@@ -63,10 +63,60 @@ export const BUILDABLE_MODELS: Record<string, BuildableModel> = {
   [SSDLITE_MOBILENET_V2_COCO.name]: SSDLITE_MOBILENET_V2_COCO,
 };
 
+/**
+ * Frames the int8 ranges are measured on: files that scripts/fetch-testdata.sh installs in
+ * .cache/testdata. They must stay disjoint from the frames `lookout model compare` judges the int8
+ * model on (test/integration/model-tools/compare.test.ts uses the other photos).
+ */
+export interface CalibrationSet {
+  /** A video and which of its frames: every `step`-th from frame 0, `count` of them. */
+  video: { file: string; step: number; count: number };
+  /** Photos, decoded the same on every architecture (video decoding is not). */
+  images: string[];
+}
+
+/** An int8 model made from a converted FP32 one by ONNX Runtime's static quantization. */
+export interface QuantizedModel {
+  name: string;
+  /** The FP32 model (a BUILDABLE_MODELS name) it is quantized from. */
+  from: string;
+  calibration: CalibrationSet;
+  /**
+   * The committed calibration table (activation ranges measured on `calibration`), relative to the
+   * project root. The build quantizes from it, so it needs neither the test data nor video
+   * decoding, and gives the same bytes on any machine; `--recalibrate` measures it again.
+   */
+  table: string;
+}
+
+export const SSDLITE_MOBILENET_V2_COCO_INT8: QuantizedModel = {
+  name: 'ssdlite_mobilenet_v2_coco_int8',
+  from: SSDLITE_MOBILENET_V2_COCO.name,
+  calibration: {
+    video: { file: 'vtest.avi', step: 14, count: 55 },
+    images: ['aero3.jpg', 'baboon.jpg', 'home.jpg'],
+  },
+  table: 'src/model-tools/calibration/ssdlite_mobilenet_v2_coco_int8.json',
+};
+
+export const QUANTIZED_MODELS: Record<string, QuantizedModel> = {
+  [SSDLITE_MOBILENET_V2_COCO_INT8.name]: SSDLITE_MOBILENET_V2_COCO_INT8,
+};
+
+/** Every name `lookout model build` accepts. */
+export function knownModelNames(): string[] {
+  return [...Object.keys(BUILDABLE_MODELS), ...Object.keys(QUANTIZED_MODELS)];
+}
+
 export function buildableModel(name: string): BuildableModel {
   const m = BUILDABLE_MODELS[name];
   if (!m) {
-    throw new Error(`unknown model '${name}'; buildable models: ${Object.keys(BUILDABLE_MODELS).join(', ')}`);
+    throw new Error(`unknown model '${name}'; buildable models: ${knownModelNames().join(', ')}`);
   }
   return m;
+}
+
+/** The quantized model of that name, or undefined when the name is not one. */
+export function quantizedModel(name: string): QuantizedModel | undefined {
+  return Object.prototype.hasOwnProperty.call(QUANTIZED_MODELS, name) ? QUANTIZED_MODELS[name] : undefined;
 }
