@@ -27,6 +27,9 @@ import { lowestMinScore, pipelineInferenceThreads, type CameraSettings } from '.
 import { CameraRuntime, type FrameOutcome, type TracksEnded } from './pipeline/camera-runtime';
 import { FairGate } from './pipeline/fair-gate';
 import { detectionsPayload, eventInput, timingPayload } from './pipeline/payloads';
+import { configuredCounts } from './pipeline/counts';
+import { ReadyGate } from './pipeline/ready-gate';
+import { ReloadQueue } from './pipeline/reload-queue';
 import { enabledCameraSettings, planReload, type ReloadPlan } from './pipeline/reload-plan';
 import { Schedule, ScheduleController, type ScheduleState } from './schedule';
 import { BestFrames } from './snapshots/best-frames';
@@ -94,12 +97,13 @@ export class Daemon extends EventEmitter {
   private snapshots: SnapshotStore;
   private statsTimer: NodeJS.Timeout | null = null;
   private loadTimer: NodeJS.Timeout | null = null;
-  private readyTimer: NodeJS.Timeout | null = null;
-  private readySent = false;
+  private readonly gate: ReadyGate;
   private appliedAt = Date.now();
   private lastLoadTick = performance.now();
   private stopping: Promise<void> | null = null;
-  private reloading: Promise<ReloadOutcome> | null = null;
+  private readonly reloads = new ReloadQueue<ReloadOutcome>((e) => this.reloadFailed(e));
+  /** Per camera, where the next runtime's track ids start: ids are never reused within a process. */
+  private readonly nextTrackIds = new Map<string, number>();
 
   constructor(private readonly options: DaemonOptions) {
     super();
@@ -132,7 +136,8 @@ export class Daemon extends EventEmitter {
         queueMaxMessages: c.mqtt.queue.max_messages,
         queueMaxAgeMs: c.mqtt.queue.max_age_s * 1000,
         cameras: c.cameras.filter((cam) => cam.enabled !== false).map((cam) => cam.name),
-        discovery: { enabled: c.homeassistant.discovery, prefix: c.homeassistant.prefix, deviceName: c.device.name },
+        discovery: { enabled: c.homeassistant.discovery, prefix: c.homeassistant.prefix, deviceName: c.device.name, statusTopic: c.homeassistant.status_topic },
+        ledgerFile: path.join(c.state_dir, 'mqtt-retained.json'),
         version: version(),
         stopTimeoutMs: 2000,
       },
@@ -140,6 +145,7 @@ export class Daemon extends EventEmitter {
     );
     this.hostStats = this.newHostStats(c);
     this.snapshots = this.newSnapshotStore(c);
+    this.gate = new ReadyGate(options.notifier, (why) => this.log.info({ why }, 'ready'));
   }
 
   get config(): LookoutConfig {
@@ -152,6 +158,16 @@ export class Daemon extends EventEmitter {
 
   /** Loads the models, starts the MQTT link, the cameras, stats, HTTP and the watchdog. */
   async start(): Promise<void> {
+    let started = (): void => undefined;
+    this.reloads.holdUntil(new Promise<void>((resolve) => (started = resolve)));
+    try {
+      await this.doStart();
+    } finally {
+      started();
+    }
+  }
+
+  private async doStart(): Promise<void> {
     const c = this.config;
     // OpenCV's own thread pool would fight the inference threads for the cores; its work on the
     // main thread (resize, colour conversion of one frame) is small.
@@ -170,13 +186,15 @@ export class Daemon extends EventEmitter {
     }
 
     for (const s of settings) this.startCamera(s);
+    // Everything retained for this config is published by now: what the last run left besides is stale.
+    const snapshotTopics = new Set(c.cameras.map((cam) => this.link.topics.snapshot(cam.name)));
+    this.link.sweepStale((topic) => snapshotTopics.has(topic));
 
     if (c.http.enabled) await this.startHttp();
     this.startTimers();
     this.startWatchdog();
-    this.readyTimer = setTimeout(() => this.sendReady('no camera streams yet; ready anyway'), READY_BOUND_MS);
-    this.readyTimer.unref();
-    if (settings.length === 0) this.sendReady('no cameras enabled');
+    this.gate.arm(READY_BOUND_MS);
+    if (settings.length === 0) this.gate.ready('no cameras enabled');
     this.log.info(
       { cameras: settings.map((s) => s.name), models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), base_topic: this.link.topics.base },
       'lookout running',
@@ -186,12 +204,16 @@ export class Daemon extends EventEmitter {
   /** Re-reads the config: live changes apply now, bad configs are refused, the running one stays. */
   reload(trigger: string): Promise<ReloadOutcome> {
     if (this.stopping) return Promise.resolve({ ok: false, problems: ['shutting down'], restartNeeded: [], changed: false });
-    // Two reloads at once would race on the cameras; the second waits for the first.
-    const run = (this.reloading ?? Promise.resolve()).then(() => this.doReload(trigger));
-    this.reloading = run.finally(() => {
-      if (this.reloading === run) this.reloading = null;
-    }) as Promise<ReloadOutcome>;
-    return run;
+    return this.reloads.run(() => this.doReload(trigger));
+  }
+
+  /** A reload that threw part-way: said on base/config and in the log; the next reload runs normally. */
+  private reloadFailed(e: unknown): ReloadOutcome {
+    const why = `reload failed: ${e instanceof Error ? e.message : String(e)}`;
+    this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'reload failed part-way; some changes may not have applied');
+    this.publishConfigState([why], [], Date.now());
+    this.gate.reloadFinished('reload failed');
+    return { ok: false, problems: [why], restartNeeded: [], changed: false };
   }
 
   /** Stops everything in order: cameras (frame in flight finished, tracks ended), MQTT flushed, models closed. */
@@ -237,6 +259,7 @@ export class Daemon extends EventEmitter {
 
   private startCamera(s: CameraSettings): void {
     this.figures.set(s.name, new CameraFigures());
+    this.initCounts(s);
     const model = this.models.get(s.model);
     if (!model) {
       const why = this.modelErrors.get(s.model) ?? `model ${s.model} is not loaded`;
@@ -259,13 +282,18 @@ export class Daemon extends EventEmitter {
       },
       onInferenceStart: (camera) => this.progress.inferenceStarted(camera),
       onInferenceEnd: (token) => this.progress.inferenceFinished(token),
-    }, this.log);
+    }, this.log, this.nextTrackIds.get(s.name));
     this.runtimes.set(s.name, runtime);
     this.setCameraState(s.name, 'starting', null);
     // The schedule first: a camera outside its windows starts paused, not streaming.
     this.startSchedule(s.name);
     runtime.start();
     if (runtime.isActive) this.progress.cameraActive(s.name);
+  }
+
+  /** Every configured count is on the broker, 0 until this process has seen otherwise. */
+  private initCounts(s: CameraSettings): void {
+    for (const { label, zone } of configuredCounts(s)) this.link.initCount(s.name, label, zone);
   }
 
   private startSchedule(camera: string): void {
@@ -299,7 +327,7 @@ export class Daemon extends EventEmitter {
     else this.progress.cameraInactive(camera);
     const next = state.nextChange ? ` until ${state.nextChange.toISOString()}` : '';
     const why = state.reason === 'override' ? `schedule override ${state.mode}` : 'schedule window';
-    this.log.info({ active: state.active, mode: state.mode, next_change: state.nextChange }, state.active ? 'detection resumes' : 'detection paused');
+    this.log.info({ camera, active: state.active, mode: state.mode, next_change: state.nextChange }, state.active ? 'detection resumes' : 'detection paused');
     if (state.active) this.setCameraState(camera, STATUS_OF_CAPTURE[fig.captureState], `${why}: active${next}`);
     else this.setCameraState(camera, 'paused', `${why}: inactive${next}`);
   }
@@ -317,7 +345,7 @@ export class Daemon extends EventEmitter {
     if (change.retryInMs !== undefined) reason = `${reason ?? change.state}; retrying in ${(change.retryInMs / 1000).toFixed(1)} s`;
     if (change.state === 'streaming' && fig.adaptiveReason) reason = fig.adaptiveReason;
     this.setCameraState(change.camera, STATUS_OF_CAPTURE[change.state], reason);
-    if (change.state === 'streaming') this.sendReady(`camera ${change.camera} streaming`);
+    if (change.state === 'streaming') this.gate.ready(`camera ${change.camera} streaming`);
   }
 
   private setCameraState(camera: string, state: CameraState, reason: string | null): void {
@@ -417,7 +445,8 @@ export class Daemon extends EventEmitter {
             : 'no camera of that name',
       reload: async () => ({ ...(await this.reload('mqtt command')), hash: this.loaded.hash }),
       setScores: (camera, minScore, minScores) => {
-        const runtime = this.runtimes.get(camera)!;
+        const runtime = this.runtimes.get(camera);
+        if (!runtime) throw new Error(`camera ${camera} is not running`);
         runtime.setFilters({
           ...(minScore !== undefined ? { minScore } : {}),
           ...(minScores !== undefined ? { minScoreByLabel: { ...runtime.current.filters.minScoreByLabel, ...minScores } } : {}),
@@ -427,7 +456,9 @@ export class Daemon extends EventEmitter {
       setDetect: (camera, on) => this.setDetect(camera, on),
       overrideSchedule: (camera, mode) => this.schedules.get(camera)?.override(mode) ?? null,
       snapshotNow: (camera) => {
-        const latest = this.runtimes.get(camera)?.latest;
+        const runtime = this.runtimes.get(camera);
+        if (runtime && !runtime.current.snapshots) return { refused: 'snapshots are off for this camera (snapshots.enabled, cameras[].snapshots)' };
+        const latest = runtime?.latest;
         return latest ? this.snapshot(camera, 0, latest.frame, latest.detections) : null;
       },
     });
@@ -453,11 +484,11 @@ export class Daemon extends EventEmitter {
   // --- reload -----------------------------------------------------------------------------------------
 
   private async doReload(trigger: string): Promise<ReloadOutcome> {
-    const notifier = this.options.notifier;
     if (!this.options.reloadConfig) {
       return { ok: false, problems: ['this daemon was started without a config source to reload'], restartNeeded: [], changed: false };
     }
-    notifier?.reloading(`reloading config (${trigger})`);
+    if (this.stopping) return { ok: false, problems: ['shutting down'], restartNeeded: [], changed: false };
+    this.gate.reloadStarted(`reloading config (${trigger})`);
     let next: LoadedConfig;
     try {
       next = this.options.reloadConfig();
@@ -465,7 +496,7 @@ export class Daemon extends EventEmitter {
       const problems = e instanceof ConfigError ? e.problems : [e instanceof Error ? e.message : String(e)];
       this.log.error({ trigger, problems, file: this.loaded.file ?? null }, 'new config refused; the running config stays');
       this.publishConfigState(problems, [], Date.now());
-      notifier?.ready('config refused; running config unchanged');
+      this.gate.reloadFinished('config refused; running config unchanged');
       return { ok: false, problems, restartNeeded: [], changed: false };
     }
     const prev = this.loaded.config;
@@ -481,7 +512,7 @@ export class Daemon extends EventEmitter {
     }
     this.publishConfigState([], plan.restartNeeded, Date.now());
     this.log.info({ trigger, hash: next.hash, changed, file: next.file ?? null }, changed ? 'config reloaded' : 'config unchanged');
-    notifier?.ready(changed ? 'config reloaded' : 'config unchanged');
+    this.gate.reloadFinished(changed ? 'config reloaded' : 'config unchanged');
     return { ok: true, problems: [], restartNeeded: plan.restartNeeded, changed };
   }
 
@@ -490,7 +521,8 @@ export class Daemon extends EventEmitter {
     this.log.level = c.log.level;
     this.snapshots = this.newSnapshotStore(c);
     this.hostStats = this.newHostStats(c);
-    this.adaptive = c.adaptive.enabled ? (this.adaptive ?? this.newAdaptive(c)) : null;
+    // New thresholds need a new controller: the old one kept them while base/config said applied.
+    this.adaptive = c.adaptive.enabled ? (plan.adaptiveChanged || !this.adaptive ? this.newAdaptive(c) : this.adaptive) : null;
     if (!this.adaptive) for (const r of this.runtimes.values()) r.setFpsCap(r.current.maxFps);
 
     for (const name of plan.remove) {
@@ -518,6 +550,7 @@ export class Daemon extends EventEmitter {
       if (!runtime) continue;
       for (const { label, zone } of forgetCounts) this.link.forgetCount(after.name, label, zone);
       runtime.applySettings(after);
+      this.initCounts(after);
       this.syncSchedule(after.name);
     }
     for (const cam of c.cameras.filter((x) => x.enabled === false)) {
@@ -564,6 +597,7 @@ export class Daemon extends EventEmitter {
     if (runtime) {
       this.runtimes.delete(name);
       await runtime.stop();
+      this.nextTrackIds.set(name, runtime.nextTrackId);
     }
     this.bestFrames.delete(name);
     if (removed) {
@@ -701,14 +735,6 @@ export class Daemon extends EventEmitter {
     this.options.notifier?.status([...this.figures].map(([name, f]) => f.statusLine(name, now)).join('; '));
   }
 
-  private sendReady(why: string): void {
-    if (this.readySent || this.stopping) return;
-    this.readySent = true;
-    if (this.readyTimer) clearTimeout(this.readyTimer);
-    this.log.info({ why }, 'ready');
-    this.options.notifier?.ready(why);
-  }
-
   private startWatchdog(): void {
     const notifier = this.options.notifier;
     if (!notifier?.watchdogIntervalMs) return;
@@ -740,8 +766,10 @@ export class Daemon extends EventEmitter {
     this.log.info({ reason }, 'shutting down');
     this.options.notifier?.stopping(`shutting down: ${reason}`);
     for (const t of [this.statsTimer, this.loadTimer]) if (t) clearInterval(t);
-    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.gate.close();
     this.pinger?.stop();
+    // A reload half done would start cameras behind the stop's back; one queued after this finds `stopping`.
+    await this.reloads.idle();
     for (const ctl of this.schedules.values()) ctl.stop();
     // Cameras stop together: each finishes its frame in flight and ends its tracks (end events).
     await Promise.all(

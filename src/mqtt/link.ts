@@ -16,6 +16,7 @@ import { Backoff, DEFAULT_BACKOFF, FlapDetector, type BackoffOptions } from './b
 import { parseCommand, type CommandRequest } from './commands';
 import { buildDiscovery, type DiscoveryCamera } from './discovery';
 import { BoundedQueue, type QueuedMessage } from './queue';
+import { RetainedLedger } from './retained-ledger';
 import {
   schemaProblems,
   type CommandResultPayload,
@@ -84,8 +85,18 @@ export interface MqttLinkOptions {
   maxInflight?: number;
   /** Cameras that accept commands on base/<camera>/set. */
   cameras?: string[];
-  /** Home Assistant discovery. Default enabled with prefix `homeassistant`. */
-  discovery?: { enabled?: boolean; prefix?: string; deviceName?: string; model?: string };
+  /**
+   * Home Assistant discovery. Default enabled with prefix `homeassistant`; `statusTopic` (default
+   * `<prefix>/status`) is where Home Assistant says `online` when it starts.
+   */
+  discovery?: { enabled?: boolean; prefix?: string; deviceName?: string; model?: string; statusTopic?: string; configurationUrl?: string };
+  /**
+   * File (in state_dir) listing the retained topics this device has published, so that the next start
+   * clears those no longer published (see RetainedLedger). Default: none kept.
+   */
+  ledgerFile?: string;
+  /** Distinguishes this process's events from those of earlier runs in `event_id`. Default: the start time. */
+  bootId?: string;
   /** Lookout version for HA device/origin info. */
   version?: string;
   /** At stop, how long to try to deliver queued messages and `offline`, ms. Default 3000. */
@@ -120,7 +131,7 @@ export interface MqttCounters {
   commands_refused: number;
 }
 
-export type EventInput = Omit<EventPayload, 'v' | 'seq' | 'camera'>;
+export type EventInput = Omit<EventPayload, 'v' | 'seq' | 'camera' | 'event_id'>;
 
 const TAKEOVER_BACKOFF: BackoffOptions = { minMs: 30_000, maxMs: 600_000, factor: 2, jitter: 0.5 };
 const SESSION_TAKEN_OVER = 0x8e;
@@ -151,6 +162,9 @@ export class MqttLink {
   private readonly retained = new Map<string, { payload: Buffer; qos: 0 | 1 }>();
   private readonly events = new EventEmitter();
   private readonly discoveryTopics = new Set<string>();
+  private readonly ledger: RetainedLedger;
+  /** Part of every `event_id`: unique per process start, so ids never repeat across restarts. */
+  readonly bootId: string;
   private discoveryCameras: DiscoveryCamera[] = [];
   private cameras: Set<string>;
   private client: MqttClient | null = null;
@@ -196,6 +210,11 @@ export class MqttLink {
     this.backoff = new Backoff({ ...DEFAULT_BACKOFF, ...options.backoff });
     this.takeoverBackoff = new Backoff({ ...TAKEOVER_BACKOFF, ...options.takeoverBackoff });
     this.cameras = new Set(options.cameras ?? []);
+    this.bootId = options.bootId ?? Date.now().toString(36);
+    this.ledger = new RetainedLedger(options.ledgerFile ?? null, logger);
+    // Always ours while running, even before the first connect or stats interval.
+    this.ledger.add(this.topics.availability());
+    this.ledger.add(this.topics.stats());
   }
 
   private get protocolVersion(): 4 | 5 {
@@ -206,6 +225,9 @@ export class MqttLink {
   }
   private get discoveryEnabled(): boolean {
     return this.options.discovery?.enabled ?? true;
+  }
+  private get haStatusTopic(): string {
+    return this.options.discovery?.statusTopic || `${this.discoveryPrefix}/status`;
   }
 
   /**
@@ -267,7 +289,7 @@ export class MqttLink {
   /** Publishes a track event (QoS 1, queued while offline); returns its `seq`, or 0 when refused. */
   publishEvent(camera: string, event: EventInput): number {
     const seq = this.seq + 1;
-    const payload: EventPayload = { v: 1, seq, camera, ...event };
+    const payload: EventPayload = { v: 1, seq, event_id: `${this.options.deviceId}:${this.bootId}:${camera}:${event.track_id}`, camera, ...event };
     if (!this.publishKind('events', () => this.topics.events(camera), payload)) return 0;
     this.seq = seq;
     return seq;
@@ -278,6 +300,20 @@ export class MqttLink {
       return this.refuse(`count:${camera}:${label}`, `count of '${label}' on camera '${camera}' must be a non-negative integer, got ${count}`);
     }
     return this.publishKind('count', () => this.topics.count(camera, label, zone), count);
+  }
+  /**
+   * A configured count whose value this process has not published yet goes out as 0: a retained
+   * count left by an unclean exit must not stand. One already published keeps its value.
+   */
+  initCount(camera: string, label: string, zone?: string): boolean {
+    let topic: string;
+    try {
+      topic = this.topics.count(camera, label, zone);
+    } catch (e) {
+      return this.refuse(`count:${camera}:${label}:${zone ?? ''}`, `refusing to publish count: ${(e as Error).message}`);
+    }
+    if (this.retained.has(topic)) return true;
+    return this.setCount(camera, label, 0, zone);
   }
   setStatus(camera: string, status: Omit<StatusPayload, 'v'>): boolean {
     return this.publishKind('status', () => this.topics.status(camera), { v: 1, ...status });
@@ -305,8 +341,7 @@ export class MqttLink {
     let cleared = 0;
     for (const topic of [...this.retained.keys()]) {
       if (!topic.startsWith(prefix)) continue;
-      this.retained.delete(topic);
-      this.enqueue(topic, Buffer.alloc(0), true);
+      this.clearRetained(topic);
       cleared++;
     }
     return cleared;
@@ -320,9 +355,29 @@ export class MqttLink {
     } catch {
       return false;
     }
-    if (!this.retained.delete(topic)) return false;
-    this.enqueue(topic, Buffer.alloc(0), true);
+    if (!this.retained.has(topic)) return false;
+    this.clearRetained(topic);
     return true;
+  }
+
+  /**
+   * Clears what the previous run left retained and this run does not publish (a camera, label, zone or
+   * entity that left the config while Lookout was stopped; all discovery when it was switched off).
+   * Call once, after the start has published its retained state. `keep`: topics that are still
+   * this device's though not published yet (a camera's snapshot waits for its next event).
+   */
+  sweepStale(keep: (topic: string) => boolean): string[] {
+    const stale = this.ledger.takeStale((t) => this.retained.has(t) || keep(t));
+    for (const topic of stale) this.clearRetained(topic);
+    if (stale.length > 0) this.log.info({ topics: stale }, 'cleared retained topics of things no longer configured');
+    return stale;
+  }
+
+  /** An empty retained message: consumers forget the topic (docs/mqtt.md). */
+  private clearRetained(topic: string): void {
+    this.retained.delete(topic);
+    this.ledger.delete(topic);
+    this.enqueue(topic, Buffer.alloc(0), true);
   }
 
   /**
@@ -341,14 +396,14 @@ export class MqttLink {
         version: this.options.version ?? '0.0.0',
         ...(this.options.discovery?.deviceName !== undefined ? { deviceName: this.options.discovery.deviceName } : {}),
         ...(this.options.discovery?.model !== undefined ? { model: this.options.discovery.model } : {}),
+        ...(this.options.discovery?.configurationUrl ? { configurationUrl: this.options.discovery.configurationUrl } : {}),
       },
       cameras,
     );
     for (const topic of [...this.discoveryTopics]) {
       if (!next.has(topic)) {
         this.discoveryTopics.delete(topic);
-        this.retained.delete(topic);
-        this.enqueue(topic, Buffer.alloc(0), true);
+        this.clearRetained(topic);
       }
     }
     for (const [topic, config] of next) {
@@ -475,7 +530,7 @@ export class MqttLink {
       [this.topics.set()]: { qos: 1, rap },
       [this.topics.cameraSetFilter()]: { qos: 1, rap },
     };
-    if (this.discoveryEnabled) filters[`${this.discoveryPrefix}/status`] = { qos: 1 };
+    if (this.discoveryEnabled) filters[this.haStatusTopic] = { qos: 1 };
     client.subscribe(filters, (err) => {
       if (err && !this.stopping && this.connected) {
         this.log.error({ err: err.message, filters: Object.keys(filters) }, 'MQTT subscribe failed: commands will not arrive');
@@ -581,7 +636,7 @@ export class MqttLink {
   // --- commands and Home Assistant ------------------------------------------------------------------
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
-    if (this.discoveryEnabled && topic === `${this.discoveryPrefix}/status`) {
+    if (this.discoveryEnabled && topic === this.haStatusTopic) {
       // HA announces its start non-retained; a retained copy arrives at every subscribe and is no news.
       if (!retained && payload.toString() === 'online') {
         this.log.info('Home Assistant came online: republishing discovery');
@@ -656,6 +711,7 @@ export class MqttLink {
       return this.refuse(`${kind}:${(e as Error).message}`, `refusing to publish ${kind}: ${(e as Error).message}`);
     }
     const { qos, retain } = TOPIC_DELIVERY[kind];
+    if (retain) this.ledger.add(topic);
     if (qos === 0) {
       if (retain) this.retained.set(topic, { payload: data, qos: 0 });
       return this.sendQos0(topic, data, retain);
@@ -678,6 +734,7 @@ export class MqttLink {
   private publishRetainedQos1(topic: string, payload: Buffer, force = false): boolean {
     const previous = this.retained.get(topic);
     if (!force && previous && previous.payload.equals(payload)) return true;
+    this.ledger.add(topic);
     this.retained.set(topic, { payload, qos: 1 });
     this.enqueue(topic, payload, true);
     return true;

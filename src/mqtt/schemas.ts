@@ -89,11 +89,17 @@ export const eventSchema = {
   type: 'object',
   additionalProperties: false,
   required: [
-    'v', 'seq', 'type', 'camera', 'track_id', 'label', 'score', 'box', 'zones', 'started_at', 'updated_at', 'frames',
+    'v', 'seq', 'event_id', 'type', 'camera', 'track_id', 'label', 'score', 'box', 'zones', 'started_at', 'updated_at', 'frames',
   ],
   properties: {
     v: version,
     seq: { type: 'integer', minimum: 1, description: 'per-process monotonic; a repeat (QoS 1) has the same seq' },
+    event_id: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: "the tracked object's id, the same on its start, updates and end and never reused by this device: <device_id>:<boot id>:<camera>:<track_id>",
+    },
     type: { enum: ['start', 'update', 'end'] },
     camera: cameraName,
     track_id: { type: 'integer', minimum: 0 },

@@ -80,9 +80,11 @@ export class CameraRuntime {
     private readonly gate: FairGate,
     private readonly hooks: CameraRuntimeHooks,
     private readonly baseLog: Logger,
+    /** Where track ids start: after the previous runtime's of this camera, so a restart reuses none. */
+    firstTrackId = 1,
   ) {
     this.log = baseLog.child({ component: 'camera', camera: settings.name });
-    this.tracker = new Tracker(settings.tracker);
+    this.tracker = new Tracker(settings.tracker, firstTrackId);
     this.fpsCap = settings.maxFps;
   }
 
@@ -92,6 +94,10 @@ export class CameraRuntime {
 
   get current(): CameraSettings {
     return this.settings;
+  }
+
+  get nextTrackId(): number {
+    return this.tracker.nextTrackId;
   }
 
   get captureStats() {

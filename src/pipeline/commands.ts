@@ -27,8 +27,8 @@ export interface CommandTargets {
   setDetect(camera: string, on: boolean): void;
   /** null: the camera has no schedule. */
   overrideSchedule(camera: string, mode: OverrideMode): ScheduleState | null;
-  /** null: no frame yet; otherwise whether a JPEG went out on MQTT. */
-  snapshotNow(camera: string): boolean | null;
+  /** null: no frame yet; `refused`: snapshots are off for it; otherwise whether a JPEG went out on MQTT. */
+  snapshotNow(camera: string): boolean | null | { refused: string };
 }
 
 function floorProblem(request: CommandRequest): string | null {
@@ -57,6 +57,10 @@ export async function applyCommand(request: CommandRequest, t: CommandTargets): 
     const r = await t.reload();
     if (!r.ok) return { ok: false, error: `config refused: ${r.problems.join('; ')}`, details: { problems: r.problems } };
     details.reload = { changed: r.changed, restart_needed: r.restartNeeded, hash: r.hash };
+    // The reload may have taken the camera away: the rest of the command has nothing to act on.
+    if (request.camera !== undefined && !t.cameras().includes(request.camera)) {
+      return { ok: false, error: `camera ${request.camera} is not running after the reload (${t.whyNotRunning(request.camera)})`, details };
+    }
   }
   const one = request.camera !== undefined;
   for (const name of one ? [request.camera!] : t.cameras()) {
@@ -76,6 +80,8 @@ export async function applyCommand(request: CommandRequest, t: CommandTargets): 
       const sent = t.snapshotNow(name);
       if (sent === null) {
         if (one) return { ok: false, error: `camera ${name} has no frame yet` };
+      } else if (typeof sent === 'object') {
+        if (one) return { ok: false, error: `camera ${name}: ${sent.refused}` };
       } else {
         details.snapshot = sent;
       }

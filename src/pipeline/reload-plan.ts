@@ -23,6 +23,8 @@ export interface ReloadPlan {
   config: LookoutConfig;
   /** The detector section changed: every session is rebuilt (threads, EPs, NMS...). */
   reloadModels: boolean;
+  /** Adaptive load's thresholds changed: its controller is rebuilt with them (its caps start over). */
+  adaptiveChanged: boolean;
   remove: string[];
   /** Source, transform or model changed: only this camera's capture and loop restart. */
   restart: CameraSettings[];
@@ -56,7 +58,8 @@ export function planReload(prev: LookoutConfig, next: LookoutConfig, running: Re
   const reloadModels = !same(prev.detector, config.detector);
   const wanted = enabledCameraSettings(config);
   const wantedNames = new Set(wanted.map((s) => s.name));
-  const plan: ReloadPlan = { restartNeeded, config, reloadModels, remove: [], restart: [], add: [], update: [] };
+  const adaptiveChanged = !same(prev.adaptive, config.adaptive);
+  const plan: ReloadPlan = { restartNeeded, config, reloadModels, adaptiveChanged, remove: [], restart: [], add: [], update: [] };
   for (const name of running.keys()) if (!wantedNames.has(name)) plan.remove.push(name);
   for (const after of wanted) {
     const before = running.get(after.name);

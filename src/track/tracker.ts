@@ -98,6 +98,11 @@ export class Tracker {
     return this.opts;
   }
 
+  /** The id the next track gets: a tracker that replaces this one (camera restart) starts here. */
+  get nextTrackId(): number {
+    return this.nextId;
+  }
+
   /** Live tracks, tentative ones included. */
   get size(): number {
     return this.tracks.length;

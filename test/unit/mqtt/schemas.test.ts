@@ -56,13 +56,15 @@ describe('payload schemas', () => {
 
   it('events need a seq and a known type', () => {
     const event = {
-      v: 1, seq: 3, type: 'start', camera: 'front', track_id: 7, label: 'person', score: 0.9, box: [0, 0, 0.5, 0.5],
+      v: 1, seq: 3, event_id: 'pi4:mf3k2a1:front:7', type: 'start', camera: 'front', track_id: 7, label: 'person', score: 0.9, box: [0, 0, 0.5, 0.5],
       zones: [], started_at: 1, updated_at: 1, frames: 1,
     };
     expect(schemaProblems('event', event)).toBeNull();
     expect(schemaProblems('event', { ...event, type: 'begin' })).toMatch(/type/);
     const { seq: _seq, ...noSeq } = event;
     expect(schemaProblems('event', noSeq)).toMatch(/seq/);
+    const { event_id: _id, ...noId } = event;
+    expect(schemaProblems('event', noId)).toMatch(/event_id/);
   });
 
   it('text payloads', () => {

@@ -9,7 +9,7 @@ const detections: DetectionsPayload = {
   detections: [{ label: 'person', class_id: 1, score: 0.91, box: [0.12, 0.3, 0.48, 0.95], track_id: 7, zones: ['driveway'] }],
 };
 const event: EventPayload = {
-  v: 1, seq: 1, type: 'end', camera: 'front', track_id: 7, label: 'person', score: 0.9, box: [0, 0, 1, 1], zones: [],
+  v: 1, seq: 1, event_id: 'pi4:mf3k2a1:front:7', type: 'end', camera: 'front', track_id: 7, label: 'person', score: 0.9, box: [0, 0, 1, 1], zones: [],
   started_at: 1, updated_at: 2, ended_at: 2, frames: 2,
 };
 const status: StatusPayload = { v: 1, state: 'error', reason: 'no frames for 20 s', since: 1 };

@@ -66,4 +66,33 @@ describe('applyCommand', () => {
     // Device-wide, a camera without a schedule or a frame is passed over, not an error.
     expect(await applyCommand({ command: { schedule_override: 'on', snapshot: true } }, t)).toMatchObject({ ok: true, details: { snapshot: true } });
   });
+
+  it('a reload that removes the camera refuses the rest of the command instead of acting on nothing', async () => {
+    let cameras = ['front', 'back'];
+    const { t, calls } = targets({
+      cameras: () => cameras,
+      whyNotRunning: () => 'no camera of that name',
+      reload: async () => {
+        cameras = ['back'];
+        calls.push('reload');
+        return { ok: true, problems: [], restartNeeded: [], changed: true, hash: 'h2' };
+      },
+    });
+    const r = await applyCommand({ camera: 'front', command: { reload: true, min_score: 0.6, detect: false } }, t);
+    expect(r).toEqual({
+      ok: false,
+      error: 'camera front is not running after the reload (no camera of that name)',
+      details: { reload: { changed: true, restart_needed: [], hash: 'h2' } },
+    });
+    expect(calls).toEqual(['reload']);
+  });
+
+  it('a snapshot of a camera whose snapshots are off is refused with the keys to change', async () => {
+    const { t } = targets({ snapshotNow: () => ({ refused: 'snapshots are off for this camera (snapshots.enabled, cameras[].snapshots)' }) });
+    expect(await applyCommand({ camera: 'front', command: { snapshot: true } }, t)).toEqual({
+      ok: false,
+      error: 'camera front: snapshots are off for this camera (snapshots.enabled, cameras[].snapshots)',
+    });
+    expect(await applyCommand({ command: { snapshot: true } }, t)).toEqual({ ok: true, details: {} });
+  });
 });

@@ -52,7 +52,7 @@ describe('frame payloads', () => {
       },
       true,
     );
-    expect(schemaProblems('event', { v: 1, seq: 1, camera: 'front', ...e })).toBeNull();
+    expect(schemaProblems('event', { v: 1, seq: 1, event_id: 'pi4:b0:front:3', camera: 'front', ...e })).toBeNull();
     expect(e).toMatchObject({ entered_zones: ['a'], left_zones: ['b'], snapshot: true });
     expect(e).not.toHaveProperty('best');
   });

@@ -79,4 +79,12 @@ describe('removedCounts', () => {
     expect(gone).toContainEqual({ label: 'person', zone: 'drive' });
     expect(gone).not.toContainEqual({ label: 'person' });
   });
+
+  it('changed adaptive thresholds are applied (a new controller), unchanged ones keep the running one', () => {
+    const prev = config(() => undefined);
+    expect(planReload(prev, config(() => undefined), running(prev)).adaptiveChanged).toBe(false);
+    const hotter = planReload(prev, config((c) => (c.adaptive.temp_high_c = 85)), running(prev));
+    expect(hotter.adaptiveChanged).toBe(true);
+    expect(hotter.restartNeeded).toEqual([]);
+  });
 });

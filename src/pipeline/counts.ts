@@ -1,0 +1,22 @@
+/**
+ * Every count a camera's config promises (per tracked label, and per zone and label), so each one can
+ * be published — zero included — as soon as the camera starts. Counts used to go out only when they
+ * changed: a retained `person = 1` left by a crash, an OOM kill or a power cut stayed until someone
+ * walked by again.
+ */
+import type { CameraSettings } from './camera-settings';
+
+export interface CountKey {
+  label: string;
+  zone?: string;
+}
+
+export function configuredCounts(s: Pick<CameraSettings, 'trackedLabels' | 'zones'>): CountKey[] {
+  const out: CountKey[] = s.trackedLabels.map((label) => ({ label }));
+  for (const zone of s.zones) {
+    for (const label of s.trackedLabels) {
+      if (!zone.labels || zone.labels.has(label)) out.push({ label, zone: zone.name });
+    }
+  }
+  return out;
+}
