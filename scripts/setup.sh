@@ -47,7 +47,7 @@ fi
 
 step "system packages"
 PKGS=(libopencv-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
-      mosquitto mosquitto-clients openssl python3 make g++ pkg-config ca-certificates)
+      mosquitto mosquitto-clients openssl python3 python3-venv make g++ pkg-config ca-certificates)
 MISSING=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")
@@ -88,6 +88,15 @@ if [ -f models/ssdlite_mobilenet_v2_coco.onnx ] && node bin/lookout.js model ver
   echo "    present and verified"
 else
   node bin/lookout.js model build ssdlite_mobilenet_v2_coco
+fi
+
+step "model ssdlite_mobilenet_v2_coco_int8"
+# Quantized from the FP32 file with the committed calibration table; the Python venv it needs
+# (.cache/quantize-venv) is created only when the model is missing or does not verify.
+if [ -f models/ssdlite_mobilenet_v2_coco_int8.onnx ] && node bin/lookout.js model verify ssdlite_mobilenet_v2_coco_int8 >/dev/null 2>&1; then
+  echo "    present and verified"
+else
+  node bin/lookout.js model build ssdlite_mobilenet_v2_coco_int8
 fi
 
 if [ "$WITH_TEST" -eq 1 ] || [ "$WITH_DEMO" -eq 1 ]; then
