@@ -17,11 +17,12 @@ import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { type Logger, silentLogger } from '../log';
-import { Backoff, type BackoffOptions } from './backoff';
-import { resolveCaptureChild } from './child-path';
-import { type FrameRecord, FrameStreamParser } from './frame-stream';
+import { Backoff, type BackoffOptions, backoffOptions } from '../util/backoff';
+import { type CaptureChildEntry, resolveCaptureChild } from './child-path';
+import { FrameStreamParser } from './frame-stream';
 import { diagnoseGstPipeline } from './gst-diagnose';
 import { type DeliveryMode, type PreparedOpen, prepareOpen, SourceUnavailableError } from './open-plan';
+import { asChildMessage, type ChildMessage, type FrameRecord, frameRecordProblem, type OpenedMessage, type ParentMessage, unhandledKind } from './protocol';
 import { describeSource, type SourceSpec, validateSourceSpec } from './source-spec';
 import { LineTail, stderrReason } from './stderr-reason';
 import { type TransformSpec, validateTransform } from './transform';
@@ -43,7 +44,7 @@ export interface CaptureOptions {
   /** Empty reads in a row that mean the stream is gone (default 10). */
   emptyReadLimit?: number;
   /** Reconnect delays; plus `stableAfterMs`: streaming this long resets the delay to `initialMs` (default 10000). */
-  backoff?: BackoffOptions & { stableAfterMs?: number };
+  backoff?: Partial<BackoffOptions> & { stableAfterMs?: number };
   /** While waiting to retry a missing device or file, how often to look for it to reappear (default 500 ms). */
   presencePollMs?: number;
   /** How long stop() lets the capture process close the source before SIGKILL (default 1000 ms). */
@@ -155,20 +156,6 @@ interface Waiter {
   onAbort?: () => void;
 }
 
-interface ChildMessage {
-  t: string;
-  reason?: string;
-  message?: string;
-  captured?: number;
-  readingMs?: number;
-  width?: number;
-  height?: number;
-  fps?: number;
-  fourcc?: string;
-  frameCount?: number;
-  images?: number;
-}
-
 const DEFAULTS = {
   readTimeoutMs: 5000,
   openTimeoutMs: 15000,
@@ -178,6 +165,9 @@ const DEFAULTS = {
   aliveIntervalMs: 250,
   stableAfterMs: 10000,
 };
+
+/** Reconnect delays of a camera unless configured (capture.reconnect_* in the config). */
+export const CAPTURE_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 30000, factor: 2, jitter: 0.2 };
 
 /** How long to wait for a SIGKILLed capture process to go (one stuck in the kernel may never). */
 const KILL_WAIT_MS = 2000;
@@ -210,7 +200,7 @@ export class CameraCapture extends EventEmitter {
   private dropped = 0;
   private reconnects = 0;
   private lastFrameAt: number | undefined;
-  private childPath: string | undefined;
+  private childEntry: CaptureChildEntry | undefined;
 
   constructor(options: CaptureOptions, logger: Logger = silentLogger) {
     super();
@@ -226,7 +216,8 @@ export class CameraCapture extends EventEmitter {
     const stable = options.backoff?.stableAfterMs;
     this.o = { ...DEFAULTS, ...given, ...(stable !== undefined ? { stableAfterMs: stable } : {}) };
     this.log = logger;
-    this.backoff = new Backoff(options.backoff);
+    const { stableAfterMs: _stable, ...delays } = options.backoff ?? {};
+    this.backoff = new Backoff(backoffOptions(CAPTURE_BACKOFF, delays));
     this.description = describeSource(options.source);
     this.current = { camera: options.camera, state: 'stopped', since: Date.now(), source: this.description, failures: 0 };
   }
@@ -340,7 +331,7 @@ export class CameraCapture extends EventEmitter {
         emptyReadDelayMs: 20,
         aliveIntervalMs: this.o.aliveIntervalMs,
       });
-      this.childPath ??= resolveCaptureChild();
+      this.childEntry ??= resolveCaptureChild();
     } catch (e) {
       if (this.stopping) return;
       const reason = e instanceof Error ? e.message : String(e);
@@ -348,7 +339,7 @@ export class CameraCapture extends EventEmitter {
       return;
     }
     if (this.stopping) return;
-    this.spawn(prepared, this.childPath);
+    this.spawn(prepared, this.childEntry);
   }
 
   private failAndRetry(state: 'error' | 'reconnecting', reason: string, watchPath?: string): void {
@@ -416,15 +407,15 @@ export class CameraCapture extends EventEmitter {
 
   // ---- the capture process ----
 
-  private spawn(prepared: PreparedOpen, childPath: string): void {
+  private spawn(prepared: PreparedOpen, entry: CaptureChildEntry): void {
     const now = Date.now();
     let child: ChildProcess;
     try {
-      child = fork(childPath, [], {
+      child = fork(entry.file, [], {
         // fd 4 carries frames; the IPC channel (fd 3) only small control messages.
         stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
         env: { ...process.env, ...prepared.env },
-        execArgv: [],
+        execArgv: entry.execArgv,
         serialization: 'json',
       });
     } catch (e) {
@@ -466,7 +457,10 @@ export class CameraCapture extends EventEmitter {
     );
     frames?.on('data', (chunk: Buffer) => parser.push(chunk));
     frames?.on('error', () => undefined); // EPIPE/ECONNRESET when the process dies: its exit tells the story
-    child.on('message', (m: ChildMessage) => this.onChildMessage(s, m));
+    child.on('message', (raw: unknown) => {
+      const m = asChildMessage(raw);
+      if (m) this.onChildMessage(s, m);
+    });
     child.on('error', (e) => {
       s.outcome ??= { kind: 'crashed', reason: `capture process: ${e.message}` };
       if (child.pid === undefined) this.onExit(s, null, null);
@@ -479,7 +473,7 @@ export class CameraCapture extends EventEmitter {
     this.pump();
   }
 
-  private sendToChild(s: Session, msg: object): void {
+  private sendToChild(s: Session, msg: ParentMessage): void {
     if (s.exited || !s.child.connected) return;
     try {
       s.child.send(msg, () => undefined); // with a callback, a closed channel is not an 'error' event
@@ -553,16 +547,16 @@ export class CameraCapture extends EventEmitter {
   }
 
   private onChildMessage(s: Session, m: ChildMessage): void {
-    if (s !== this.session || !m || typeof m !== 'object') return;
+    if (s !== this.session) return;
     const now = Date.now();
     s.lastAliveAt = now;
     switch (m.t) {
       case 'alive':
-        if ((m.captured ?? 0) > s.captured) {
-          s.captured = m.captured ?? 0;
+        if (m.captured > s.captured) {
+          s.captured = m.captured;
           this.lastFrameAt = now;
         }
-        s.readingMs = m.readingMs ?? -1;
+        s.readingMs = m.readingMs;
         s.readingReportedAt = now;
         break;
       case 'opened':
@@ -576,21 +570,21 @@ export class CameraCapture extends EventEmitter {
         this.markStreaming(s);
         break;
       case 'warn':
-        this.log.warn({ camera: this.o.camera }, `capture: ${m.message ?? ''}`);
+        this.log.warn({ camera: this.o.camera }, `capture: ${m.message}`);
         break;
       case 'ended':
       case 'lost':
       case 'open-failed':
       case 'fatal':
         if (typeof m.captured === 'number' && m.captured > s.captured) s.captured = m.captured;
-        s.outcome ??= { kind: m.t, reason: m.reason ?? m.t };
+        s.outcome ??= { kind: m.t, reason: m.reason || m.t };
         break;
       default:
-        break;
+        unhandledKind(m);
     }
   }
 
-  private checkNegotiatedMode(m: ChildMessage): void {
+  private checkNegotiatedMode(m: OpenedMessage): void {
     const src = this.o.source;
     if (src.kind !== 'v4l2') return;
     const asked = `${src.width ?? '?'}x${src.height ?? '?'}@${src.fps ?? '?'}${src.fourcc ? ` ${src.fourcc}` : ''}`;
@@ -727,8 +721,9 @@ export class CameraCapture extends EventEmitter {
       ...(h.positionMs !== undefined ? { positionMs: h.positionMs } : {}),
       ...(h.loop !== undefined ? { loop: h.loop } : {}),
     };
-    if (rec.data.length !== h.width * h.height * 3) {
-      s.outcome ??= { kind: 'corrupt', reason: `frame ${h.seq} has ${rec.data.length} bytes for ${h.width}x${h.height} BGR` };
+    const problem = frameRecordProblem(rec);
+    if (problem) {
+      s.outcome ??= { kind: 'corrupt', reason: problem };
       this.kill(s);
       return;
     }

@@ -1,48 +1,15 @@
 /**
- * The frame pipe between a capture process and the daemon: length-prefixed binary records on an
- * extra stdio pipe (fd 4 in the child), so pixel data is never JSON- or base64-encoded and the IPC
- * channel stays free for small control messages.
- *
- * Record: magic 'LKF1' · u32 LE header length · u32 LE data length · header (UTF-8 JSON) · data.
- * capture-child.js writes the same layout (it cannot import this file).
+ * The daemon's side of the frame pipe (fd 4 in the capture process): reassembles the records that
+ * protocol.ts lays out from whatever chunks the pipe delivers.
  */
-
-export const FRAME_MAGIC = 0x3146_4b4c; // 'LKF1' read as u32 LE
-const PREFIX = 12;
-/** Larger than any real frame (8K BGR is 100 MB); a bigger length means the stream is corrupt. */
-const MAX_DATA = 256 * 1024 * 1024;
-const MAX_HEADER = 64 * 1024;
-
-/** What the capture process says about a frame; pixel data travels beside it. */
-export interface FrameHeader {
-  /** Frame number within this capture process, from 1. */
-  seq: number;
-  /** Epoch ms when the read returned (for paced files: when the frame became due). */
-  ts: number;
-  /** How long the read (grab + decode) took, ms. */
-  captureMs: number;
-  /** Size of `data` after transforms. */
-  width: number;
-  height: number;
-  /** Position in the media for files/images, ms. */
-  positionMs?: number;
-  /** Pass over a looping file or folder, from 0. */
-  loop?: number;
-}
-
-export interface FrameRecord {
-  header: FrameHeader;
-  data: Buffer;
-}
-
-export function encodeFrameRecord(header: FrameHeader, data: Buffer): Buffer[] {
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const prefix = Buffer.allocUnsafe(PREFIX);
-  prefix.writeUInt32LE(FRAME_MAGIC, 0);
-  prefix.writeUInt32LE(json.length, 4);
-  prefix.writeUInt32LE(data.length, 8);
-  return [prefix, json, data];
-}
+import {
+  FRAME_MAGIC,
+  type FrameHeader,
+  type FrameRecord,
+  MAX_RECORD_DATA_BYTES,
+  MAX_RECORD_HEADER_BYTES,
+  RECORD_PREFIX_BYTES as PREFIX,
+} from './protocol';
 
 /**
  * Reassembles records from arbitrary chunks. Pixel data is copied once, straight into a buffer of
@@ -95,7 +62,7 @@ export class FrameStreamParser {
     const magic = this.prefix.readUInt32LE(0);
     const hlen = this.prefix.readUInt32LE(4);
     const dlen = this.prefix.readUInt32LE(8);
-    if (magic !== FRAME_MAGIC || hlen === 0 || hlen > MAX_HEADER || dlen > MAX_DATA) {
+    if (magic !== FRAME_MAGIC || hlen === 0 || hlen > MAX_RECORD_HEADER_BYTES || dlen > MAX_RECORD_DATA_BYTES) {
       this.fail(`corrupt frame stream (magic 0x${magic.toString(16)}, header ${hlen} B, data ${dlen} B)`);
       return false;
     }

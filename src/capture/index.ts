@@ -10,7 +10,7 @@ export {
   type Frame,
 } from './camera-capture';
 export type { DeliveryMode } from './open-plan';
-export type { BackoffOptions } from './backoff';
+export type { BackoffOptions } from '../util/backoff';
 export {
   describeSource,
   parseSourceString,

@@ -3,8 +3,8 @@
  * then crop. The crop region is given in the rotated and flipped picture, i.e. the picture as the
  * user sees it. Detections are then normalized to that cropped frame.
  *
- * capture-child.js applies these with OpenCV and repeats `cropRect`'s arithmetic (it cannot import
- * TypeScript); an integration test checks that both agree pixel for pixel.
+ * The capture process applies `transformSteps` with OpenCV (cv-frame.ts); the daemon uses the same
+ * arithmetic for sizes and regions, and an integration test checks the pixels against OpenCV's own.
  */
 
 export type Rotation = 0 | 90 | 180 | 270;
@@ -88,4 +88,29 @@ export function isIdentityTransform(t: TransformSpec | undefined): boolean {
   if (!t) return true;
   const fullCrop = !t.crop || (t.crop.x === 0 && t.crop.y === 0 && t.crop.width === 1 && t.crop.height === 1);
   return (t.rotate ?? 0) === 0 && (t.flip ?? 'none') === 'none' && fullCrop;
+}
+
+/** One OpenCV operation of a transform, in the order they apply. */
+export type TransformStep =
+  | { op: 'rotate'; degrees: 90 | 180 | 270 }
+  | { op: 'flip'; axis: 'horizontal' | 'vertical' | 'both' }
+  | { op: 'crop'; rect: PixelRect };
+
+/**
+ * The operations that turn a width × height frame into the transformed one: rotate, flip, then crop
+ * (in the rotated picture). Steps that change nothing are left out, so an identity transform costs
+ * the capture process nothing.
+ */
+export function transformSteps(width: number, height: number, t: TransformSpec = {}): TransformStep[] {
+  const steps: TransformStep[] = [];
+  const rotate = t.rotate ?? 0;
+  if (rotate !== 0) steps.push({ op: 'rotate', degrees: rotate });
+  const flip = t.flip ?? 'none';
+  if (flip !== 'none') steps.push({ op: 'flip', axis: flip });
+  if (t.crop) {
+    const size = rotatedSize(width, height, rotate);
+    const rect = cropRect(size.width, size.height, t.crop);
+    if (rect.x !== 0 || rect.y !== 0 || rect.width !== size.width || rect.height !== size.height) steps.push({ op: 'crop', rect });
+  }
+  return steps;
 }

@@ -1,4 +1,5 @@
-import { encodeFrameRecord, FrameStreamParser, type FrameHeader, type FrameRecord } from '../../../src/capture/frame-stream';
+import { FrameStreamParser } from '../../../src/capture/frame-stream';
+import { encodeFrameRecord, type FrameHeader, type FrameRecord } from '../../../src/capture/protocol';
 
 function collect(): { records: FrameRecord[]; errors: Error[]; parser: FrameStreamParser } {
   const records: FrameRecord[] = [];

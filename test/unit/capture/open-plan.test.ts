@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { captureChildCandidates, resolveCaptureChild } from '../../../src/capture/child-path';
+import { resolveCaptureChild } from '../../../src/capture/child-path';
 import { listImages, prepareOpen, SourceUnavailableError, type PlanSettings } from '../../../src/capture/open-plan';
 
 const settings: PlanSettings = { camera: 'c', delivery: 'newest', emptyReadLimit: 10, emptyReadDelayMs: 20, aliveIntervalMs: 250 };
@@ -87,11 +87,15 @@ test('a broken user pipeline is refused before a process starts', async () => {
   );
 });
 
-test('the capture process entry is found from src/ and from dist/ (falling back to src/)', () => {
+test('the capture process runs compiled from dist/, and from src/ as TypeScript through the source loader', () => {
   const src = path.join(__dirname, '..', '..', '..', 'src', 'capture');
-  expect(resolveCaptureChild(src)).toBe(path.join(src, 'capture-child.js'));
-  const dist = path.join(__dirname, '..', '..', '..', 'dist', 'capture');
-  expect(captureChildCandidates(dist)[1]).toBe(path.join(src, 'capture-child.js'));
-  expect(resolveCaptureChild(dist)).toMatch(/capture-child\.js$/);
-  expect(() => resolveCaptureChild(path.join(dir, 'a', 'b'))).toThrow(/capture-child.js not found/);
+  expect(resolveCaptureChild(src, path.join(src, 'child-path.ts'))).toEqual({
+    file: path.join(src, 'capture-child.ts'),
+    execArgv: ['--require', path.join(src, 'source-loader.js')],
+  });
+  fs.writeFileSync(path.join(dir, 'capture-child.js'), '');
+  expect(resolveCaptureChild(dir, path.join(dir, 'child-path.js'))).toEqual({ file: path.join(dir, 'capture-child.js'), execArgv: [] });
+  expect(() => resolveCaptureChild(path.join(dir, 'a'), path.join(dir, 'a', 'child-path.js'))).toThrow(
+    `capture process entry not found: ${path.join(dir, 'a', 'capture-child.js')} (run npm run build)`,
+  );
 });

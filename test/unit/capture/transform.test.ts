@@ -1,4 +1,4 @@
-import { cropRect, isIdentityTransform, rotatedSize, transformedSize, validateTransform } from '../../../src/capture/transform';
+import { cropRect, isIdentityTransform, rotatedSize, transformedSize, transformSteps, validateTransform } from '../../../src/capture/transform';
 
 test('rotation swaps width and height for quarter turns', () => {
   expect(rotatedSize(768, 576, 0)).toEqual({ width: 768, height: 576 });
@@ -43,4 +43,19 @@ test('identity', () => {
   expect(isIdentityTransform(undefined)).toBe(true);
   expect(isIdentityTransform({ rotate: 0, flip: 'none', crop: { x: 0, y: 0, width: 1, height: 1 } })).toBe(true);
   expect(isIdentityTransform({ flip: 'both' })).toBe(false);
+});
+
+test('the capture process gets rotate, flip, then a crop measured in the rotated picture; no-ops are left out', () => {
+  expect(transformSteps(768, 576, {})).toEqual([]);
+  expect(transformSteps(768, 576, { rotate: 0, flip: 'none', crop: { x: 0, y: 0, width: 1, height: 1 } })).toEqual([]);
+  expect(transformSteps(768, 576, { rotate: 90, flip: 'horizontal', crop: { x: 0, y: 0.5, width: 0.5, height: 0.5 } })).toEqual([
+    { op: 'rotate', degrees: 90 },
+    { op: 'flip', axis: 'horizontal' },
+    // 576 wide and 768 high after turning: the bottom-left quarter.
+    { op: 'crop', rect: { x: 0, y: 384, width: 288, height: 384 } },
+  ]);
+  // The crop steps agree with the sizes the daemon computes.
+  const t = { rotate: 270 as const, crop: { x: 0.1, y: 0.2, width: 0.3, height: 0.4 } };
+  const crop = transformSteps(640, 480, t).find((s) => s.op === 'crop');
+  expect(crop?.op === 'crop' && { width: crop.rect.width, height: crop.rect.height }).toEqual(transformedSize(640, 480, t));
 });

@@ -1,19 +1,15 @@
-import { Backoff } from '../../../src/capture/backoff';
+import { Backoff, backoffOptions, type BackoffOptions } from '../../../src/util/backoff';
 
-test('doubles from initial up to max, without jitter', () => {
-  const b = new Backoff({ initialMs: 1000, maxMs: 30000, jitter: 0 });
+const exact: BackoffOptions = { initialMs: 1000, maxMs: 30000, factor: 2, jitter: 0 };
+
+test('doubles from the initial delay up to the maximum; reset starts over', () => {
+  const b = new Backoff(exact);
   const delays = Array.from({ length: 8 }, () => b.next());
   expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
   expect(b.attempts).toBe(8);
   b.reset();
+  expect(b.attempts).toBe(0);
   expect(b.next()).toBe(1000);
-});
-
-test('jitter spreads each delay within ±jitter and never above max', () => {
-  const low = new Backoff({ initialMs: 1000, maxMs: 5000, jitter: 0.2 }, () => 0);
-  const high = new Backoff({ initialMs: 1000, maxMs: 5000, jitter: 0.2 }, () => 0.999999);
-  expect([low.next(), low.next(), low.next(), low.next()]).toEqual([800, 1600, 3200, 4000]);
-  expect([high.next(), high.next(), high.next(), high.next()]).toEqual([1200, 2400, 4800, 5000]);
 });
 
 test('other growth factors', () => {
@@ -21,15 +17,30 @@ test('other growth factors', () => {
   expect([b.next(), b.next(), b.next(), b.next()]).toEqual([100, 300, 900, 1000]);
 });
 
-test('a long initial delay alone raises the default maximum; unset keys keep their defaults', () => {
-  const b = new Backoff({ initialMs: 60000, jitter: 0 });
-  expect([b.next(), b.next()]).toEqual([60000, 60000]);
-  const c = new Backoff({ initialMs: undefined, maxMs: undefined, jitter: 0 });
-  expect([c.next(), c.next()]).toEqual([1000, 2000]);
+test('jitter only shortens a delay, by up to its fraction: the maximum is really the longest wait', () => {
+  const o = { initialMs: 1000, maxMs: 8000, factor: 2, jitter: 0.5 };
+  const shortest = new Backoff(o, () => 0.999999);
+  const longest = new Backoff(o, () => 0);
+  expect([1, 2, 3, 4, 5].map(() => shortest.next())).toEqual([500, 1000, 2000, 4000, 4000]);
+  expect([1, 2, 3, 4, 5].map(() => longest.next())).toEqual([1000, 2000, 4000, 8000, 8000]);
 });
 
-test('nonsense settings are refused', () => {
-  expect(() => new Backoff({ initialMs: 0 })).toThrow(/initialMs > 0/);
-  expect(() => new Backoff({ initialMs: 5000, maxMs: 1000 })).toThrow(/maxMs ≥ initialMs/);
-  expect(() => new Backoff({ jitter: 2 })).toThrow(/jitter must be 0..1/);
+test("a consumer's defaults fill what its user left unset, also keys given as undefined", () => {
+  expect(backoffOptions(exact, { maxMs: 5000 })).toEqual({ ...exact, maxMs: 5000 });
+  expect(backoffOptions(exact, { initialMs: undefined, maxMs: undefined })).toEqual(exact);
+  expect(backoffOptions(exact)).toEqual(exact);
+});
+
+test('a long initial delay given alone raises the default maximum with it', () => {
+  const b = new Backoff(backoffOptions(exact, { initialMs: 60000 }));
+  expect([b.next(), b.next()]).toEqual([60000, 60000]);
+  // Both given: the user's maximum stands, and an inconsistent pair is refused.
+  expect(() => new Backoff(backoffOptions(exact, { initialMs: 60000, maxMs: 1000 }))).toThrow(/maxMs ≥ initialMs/);
+});
+
+test('nonsense settings are refused, naming the rule', () => {
+  expect(() => new Backoff({ ...exact, initialMs: 0 })).toThrow('backoff needs initialMs > 0, maxMs ≥ initialMs, factor ≥ 1 (got 0, 30000, 2)');
+  expect(() => new Backoff({ ...exact, factor: 0.5 })).toThrow(/factor ≥ 1/);
+  expect(() => new Backoff({ ...exact, jitter: 2 })).toThrow('backoff jitter must be 0..1, got 2');
+  expect(() => new Backoff({ ...exact, initialMs: Number.NaN })).toThrow(/initialMs > 0/);
 });
