@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import YAML from 'yaml';
 import { loadConfig, ConfigError, EX_CONFIG, redactConfig } from './config';
+import { chooseConfigFile, describeConfigChoice } from './config/config-file';
 import { createLogger, LOG_LEVELS, type LogLevel } from './log';
 import { version } from './version';
 
@@ -25,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const withConfigOptions = (cmd: Command) =>
     cmd
-      .option('-c, --config <file>', 'config file (YAML or JSON); default: $LOOKOUT_CONFIG, else embedded defaults')
+      .option('-c, --config <file>', 'config file (YAML or JSON); default: $LOOKOUT_CONFIG, else /etc/lookout/config.yaml when it exists, else embedded defaults')
       .option('-s, --set <key=value>', 'override one config key, e.g. --set objects.min_score=0.7 (repeatable)', collect, [] as string[])
       .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS as unknown as string[]));
 
@@ -35,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
       .description('Run the daemon: capture, detect, track, publish. With no config: the first V4L2 camera or the demo video, and the embedded broker if none answers on localhost.'),
   ).action(async (opts: { config?: string; set: string[]; logLevel?: LogLevel }) => {
     const { runDaemonCommand } = await import('./daemon-command');
-    exitCode = await runDaemonCommand({ configFile: opts.config ?? process.env.LOOKOUT_CONFIG, overrides: opts.set, logLevel: opts.logLevel });
+    const { file } = chooseConfigFile(opts.config);
+    exitCode = await runDaemonCommand({ configFile: file, overrides: opts.set, logLevel: opts.logLevel });
   });
 
   program
@@ -73,10 +75,14 @@ export async function main(argv: string[]): Promise<number> {
   config
     .command('check')
     .description('Validate a config file: exit 0 when valid, else print every problem as key.path: reason and exit 78.')
-    .argument('[file]', 'config file (default: $LOOKOUT_CONFIG)')
+    .argument('[file]', 'config file (default: $LOOKOUT_CONFIG, else /etc/lookout/config.yaml when it exists)')
+    .option('-c, --config <file>', 'the same as [file], as `config print` takes it')
     .option('-s, --set <key=value>', 'override one key (repeatable)', collect, [] as string[])
-    .action((file: string | undefined, opts: { set: string[] }) => {
-      const target = file ?? process.env.LOOKOUT_CONFIG;
+    .action((file: string | undefined, opts: { set: string[]; config?: string }) => {
+      const choice = chooseConfigFile(file ?? opts.config);
+      const target = choice.file;
+      // Say which file was read when the user did not name one (a device reads the service's file).
+      if (choice.source !== 'argument') process.stderr.write(`${describeConfigChoice(choice)}\n`);
       try {
         const loaded = loadConfig({ file: target, overrides: opts.set });
         process.stdout.write(`${loaded.file ?? 'embedded defaults'}: OK (${loaded.config.cameras.length} camera(s))\n`);
@@ -86,16 +92,42 @@ export async function main(argv: string[]): Promise<number> {
       }
     });
   withConfigOptions(config.command('print').description('Print the effective configuration (file + environment + overrides), secrets redacted.'))
+    .argument('[file]', 'the same as --config, as `config check` takes it')
     .option('--json', 'print JSON instead of YAML')
-    .action((opts: { config?: string; set: string[]; json?: boolean }) => {
+    .action((file: string | undefined, opts: { config?: string; set: string[]; json?: boolean }) => {
+      const choice = chooseConfigFile(file ?? opts.config);
+      // Say which file was read when the user did not name one (a device reads the service's file).
+      if (choice.source !== 'argument') process.stderr.write(`${describeConfigChoice(choice)}\n`);
       try {
-        const loaded = loadConfig({ file: opts.config ?? process.env.LOOKOUT_CONFIG, overrides: opts.set });
+        const loaded = loadConfig({ file: choice.file, overrides: opts.set });
         const safe = redactConfig(loaded.config);
         process.stdout.write(opts.json ? `${JSON.stringify(safe, null, 2)}\n` : YAML.stringify(safe));
       } catch (e) {
         if (e instanceof ConfigError) exitCode = reportConfigError(e);
         else throw e;
       }
+    });
+
+  withConfigOptions(
+    program
+      .command('doctor')
+      .description('Check what a working install needs (model, cameras, broker and Home Assistant, state dir, disk, temperature, time zone), one line each with the fix; exit 0 only when nothing failed. Run it as the service user: sudo -u lookout lookout doctor.'),
+  )
+    .option('--no-cameras', 'skip opening the cameras (a V4L2 camera the running service holds may refuse a second reader)')
+    .option('--camera-timeout <s>', 'seconds to wait for a camera\'s first frame', (v) => parseFloat(v), 20)
+    .action(async (opts: { config?: string; set: string[]; cameras: boolean; cameraTimeout: number }) => {
+      const choice = chooseConfigFile(opts.config);
+      process.stdout.write(`${describeConfigChoice(choice)}\n`);
+      const { runDoctorCommand } = await import('./doctor/doctor-command');
+      exitCode = await runDoctorCommand({ ...(choice.file ? { configFile: choice.file } : {}), overrides: opts.set, skipCameras: !opts.cameras, cameraTimeoutMs: opts.cameraTimeout * 1000 });
+    });
+
+  program
+    .command('cameras')
+    .description('List the cameras of this machine: V4L2 devices (stable names, formats and sizes with v4l-utils) and libcamera cameras, with the config line for each.')
+    .action(async () => {
+      const { runCamerasCommand } = await import('./doctor/cameras-command');
+      exitCode = await runCamerasCommand();
     });
 
   const model = program.command('model').description('Build, verify and inspect models.');
