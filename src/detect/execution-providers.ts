@@ -8,6 +8,71 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+
+/**
+ * Names the folder of an onnxruntime-node package to load instead of the npm one: the way to GPU
+ * execution on a Jetson, whose npm binding (linux/arm64) has the CPU EP only. ONNX Runtime built
+ * from source with CUDA/TensorRT yields that folder (js/node, with package.json, dist/ and
+ * bin/napi-v6/linux/arm64/). See docs/arm64.md.
+ */
+export const ORT_PATH_ENV = 'LOOKOUT_ONNXRUNTIME_NODE';
+
+export interface OrtBinding {
+  /** What require() loads (the package's entry point). */
+  main: string;
+  /** The package folder (provider libraries live under bin/napi-v6/<platform>/<arch>/). */
+  root: string;
+  version: string;
+  /** true when it came from LOOKOUT_ONNXRUNTIME_NODE. */
+  custom: boolean;
+}
+
+/** Where onnxruntime-node is loaded from; throws with the variable and path named when a given folder is no onnxruntime-node package. */
+export function resolveOrtBinding(env: NodeJS.ProcessEnv = process.env): OrtBinding {
+  const given = env[ORT_PATH_ENV]?.trim();
+  if (!given) {
+    const pkg = require.resolve('onnxruntime-node/package.json');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const version = (require(pkg) as { version: string }).version;
+    return { main: require.resolve('onnxruntime-node'), root: path.dirname(pkg), version, custom: false };
+  }
+  const root = path.resolve(path.basename(given) === 'package.json' ? path.dirname(given) : given);
+  const pkgFile = path.join(root, 'package.json');
+  let pkg: { name?: string; version?: string };
+  try {
+    pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as typeof pkg;
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no package.json there' : (e as Error).message;
+    throw new Error(`${ORT_PATH_ENV}=${given}: ${why} (${pkgFile}); it must name the folder of an onnxruntime-node package, e.g. js/node of an ONNX Runtime source build`);
+  }
+  if (pkg.name !== 'onnxruntime-node') {
+    throw new Error(`${ORT_PATH_ENV}=${given}: ${pkgFile} is the package "${pkg.name ?? '(no name)'}", not onnxruntime-node`);
+  }
+  let main: string;
+  try {
+    main = require.resolve(root);
+  } catch (e) {
+    throw new Error(`${ORT_PATH_ENV}=${given}: onnxruntime-node ${pkg.version ?? ''} in ${root} has no loadable entry point (${(e as Error).message}); was it built (npm run build in js/node)?`);
+  }
+  return { main, root, version: pkg.version ?? 'unknown', custom: true };
+}
+
+/** Requires onnxruntime-node from where resolveOrtBinding() says. */
+export function loadOrt(binding: OrtBinding = resolveOrtBinding()): typeof Ort {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(binding.main) as typeof Ort;
+  } catch (e) {
+    const from = binding.custom ? `${ORT_PATH_ENV} (${binding.root})` : `the npm package (${binding.root})`;
+    throw new Error(`loading onnxruntime-node ${binding.version} from ${from}: ${(e as Error).message}`);
+  }
+}
+
+/** The backends a binding offers (onnxruntime-node before 1.20 has no list: cpu). */
+export function listBackends(ort: { listSupportedBackends?: () => SupportedBackend[] }): SupportedBackend[] {
+  return ort.listSupportedBackends ? ort.listSupportedBackends() : [{ name: 'cpu', bundled: true }];
+}
 
 /** Execution provider names that onnxruntime-node knows on some platform. */
 export const KNOWN_EPS = ['tensorrt', 'cuda', 'dml', 'coreml', 'qnn', 'webgpu', 'cpu'] as const;
@@ -74,8 +139,7 @@ export function planExecutionProviders(
 /** Names of the execution providers this onnxruntime-node build knows (config check lists them). */
 export function supportedExecutionProviders(): string[] {
   // Loaded only when a config names providers: the native binding is not needed to check the rest.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ort = require('onnxruntime-node') as { listSupportedBackends?: () => SupportedBackend[] };
-  const names = ort.listSupportedBackends ? ort.listSupportedBackends().map((b) => b.name) : ['cpu'];
+  // The binding is the one the daemon will run with, a user's own build included.
+  const names = listBackends(loadOrt()).map((b) => b.name);
   return [...new Set(names)];
 }

@@ -16,7 +16,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type Logger, silentLogger } from '../log';
-import { planExecutionProviders, type SupportedBackend } from './execution-providers';
+import {
+  listBackends,
+  loadOrt,
+  ORT_PATH_ENV,
+  type OrtBinding,
+  planExecutionProviders,
+  resolveOrtBinding,
+  type SupportedBackend,
+} from './execution-providers';
 import type {
   LoadRequest,
   LoadedReply,
@@ -75,14 +83,17 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-function ortRoot(): string {
-  return path.dirname(require.resolve('onnxruntime-node/package.json'));
-}
+let bindingLogged = false;
 
-function supportedBackends(): SupportedBackend[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ort = require('onnxruntime-node') as { listSupportedBackends?: () => SupportedBackend[] };
-  return ort.listSupportedBackends ? ort.listSupportedBackends() : [{ name: 'cpu', bundled: true }];
+/** Says once per process which onnxruntime-node runs and what it offers: on a Jetson, whether the user's GPU build was picked up. */
+function logBinding(logger: Logger, binding: OrtBinding, backends: SupportedBackend[]): void {
+  if (bindingLogged) return;
+  bindingLogged = true;
+  const offers = backends.map((b) => (b.bundled ? b.name : `${b.name} (needs its provider library)`)).join(', ');
+  logger.info(
+    { onnxruntime: { version: binding.version, path: binding.root, custom: binding.custom, backends: backends.map((b) => b.name) } },
+    `onnxruntime-node ${binding.version} ${binding.custom ? `from ${ORT_PATH_ENV}=${binding.root}` : '(npm package)'} offers: ${offers}`,
+  );
 }
 
 function spawnWorker(): Worker {
@@ -108,15 +119,19 @@ export class WorkerSession {
   private ready = false;
   private lastInfo: SessionInfo | undefined;
   private readonly plan: ReturnType<typeof planExecutionProviders>;
+  private readonly binding: OrtBinding;
 
-  /** Throws UnknownEpError for an EP name ORT does not know. */
+  /** Throws UnknownEpError for an EP name ORT does not know, and an Error naming LOOKOUT_ONNXRUNTIME_NODE when its folder is no onnxruntime-node. */
   constructor(
     private readonly modelPath: string,
     private readonly input: InputSpec,
     private readonly options: SessionOptions = {},
     private readonly logger: Logger = silentLogger,
   ) {
-    this.plan = planExecutionProviders(options.executionProviders, supportedBackends(), ortRoot());
+    this.binding = resolveOrtBinding();
+    const backends = listBackends(loadOrt(this.binding));
+    logBinding(logger, this.binding, backends);
+    this.plan = planExecutionProviders(options.executionProviders, backends, this.binding.root);
   }
 
   get info(): SessionInfo | undefined {
@@ -152,7 +167,7 @@ export class WorkerSession {
     this.worker = worker;
     const req: LoadRequest = {
       type: 'load',
-      ortPath: require.resolve('onnxruntime-node'),
+      ortPath: this.binding.main,
       modelPath: this.modelPath,
       providers: this.plan.providers,
       sessionOptions,
