@@ -109,6 +109,14 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
   const { files, problems } = expandInputs(options.inputs);
   for (const p of problems) err(`lookout detect: ${p.message}`);
   if (files.length === 0) return problems[0]?.status ?? DETECT_EXIT.NO_INPUT;
+  // A binding that does not load (e.g. a prebuilt one without its build record: "No build found")
+  // is one problem of the installation, not one undecodable image per file.
+  try {
+    loadCv();
+  } catch (e) {
+    err(`lookout detect: ${(e as Error).message}`);
+    return DETECT_EXIT.SOFTWARE;
+  }
 
   let detector: Detector;
   try {
@@ -176,8 +184,9 @@ function readImage(file: string): Mat {
   } catch {
     throw new InputError(`${file}: not readable (permissions)`, DETECT_EXIT.NO_INPUT);
   }
+  const cv = loadCv();
   try {
-    return loadCv().imread(file);
+    return cv.imread(file);
   } catch {
     throw new InputError(`${file}: not an image OpenCV can decode`, DETECT_EXIT.DATA);
   }
