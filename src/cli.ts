@@ -138,7 +138,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--models-dir <dir>', 'output folder (default: models/)')
     .option('--cache-dir <dir>', 'where the original weights are kept between builds (default: .cache/models/)')
     .option('--force', 'rebuild even if present and verified')
-    .action(async (name: string, opts: { modelsDir?: string; cacheDir?: string; force?: boolean }) => {
+    .option('--recalibrate', 'int8 models: measure the calibration table again from the calibration frames (.cache/testdata)')
+    .action(async (name: string, opts: { modelsDir?: string; cacheDir?: string; force?: boolean; recalibrate?: boolean }) => {
       const tools = await import('./model-tools');
       exitCode = await tools.runModelBuildCommand(name, opts, createLogger({ level: 'info' }));
     });
@@ -160,6 +161,23 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (file: string, opts: { layers?: boolean; json?: boolean }) => {
       const tools = await import('./model-tools');
       exitCode = await tools.runModelInfoCommand(file, opts);
+    });
+  model
+    .command('compare')
+    .description('Run two models on the same frames: recall of A\'s detections by B, extras, mean |Δscore| and mean IoU of matched boxes.')
+    .argument('<a>', 'reference model (name in models/, or an .onnx with its manifest beside it)')
+    .argument('<b>', 'model judged against A')
+    .requiredOption('--source <file|folder>', 'images, videos or folders of them (repeatable)', collect, [] as string[])
+    .option('--min-score <x>', 'A\'s detections from this score are the reference (default 0.5)', parseFloat)
+    .option('--match-score <x>', 'B counts as finding one from this score (default 0.3)', parseFloat)
+    .option('--iou <x>', 'boxes match above this IoU (default 0.5)', parseFloat)
+    .option('--every <n>', 'videos: every n-th frame', (v) => parseInt(v, 10))
+    .option('--threads <n>', 'intra-op threads per model', (v) => parseInt(v, 10))
+    .option('--models-dir <dir>', 'models folder')
+    .option('--json', 'print the report as JSON')
+    .action(async (a: string, b: string, opts: Record<string, unknown>) => {
+      const { runCompareCommand } = await import('./model-tools/compare');
+      exitCode = await runCompareCommand({ a, b, ...opts } as never, createLogger({ level: 'warn', stderr: true }));
     });
 
   try {
