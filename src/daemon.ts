@@ -82,7 +82,7 @@ export class Daemon extends EventEmitter {
   private loaded: LoadedConfig;
   private readonly log: Logger;
   private readonly link: MqttLink;
-  private readonly metrics = new LookoutMetrics();
+  private readonly metrics = new LookoutMetrics({ version: version() });
   private server: MetricsServer | null = null;
   private readonly models = new Map<string, LoadedModel>();
   private readonly modelErrors = new Map<string, string>();
@@ -374,6 +374,7 @@ export class Daemon extends EventEmitter {
     });
     this.link.publishTiming(o.camera, timing);
     this.metrics.frame(o.camera, timing, this.runtimes.get(o.camera)?.captureStats?.dropped ?? 0);
+    this.metrics.detected(o.camera, detections.detections.map((d) => d.label));
     if (this.options.notifier) this.maybeStatus();
     if (this.listenerCount('frame') > 0) this.emit('frame', { camera: o.camera, timing, detections } satisfies ProcessedFrame);
   }
@@ -723,7 +724,8 @@ export class Daemon extends EventEmitter {
       host: os.hostname(),
     };
     this.link.publishStats(stats);
-    this.metrics.mqtt(this.link.counters().connected);
+    this.metrics.mqtt(this.link.counters().connected, this.link.counters());
+    this.metrics.host(host);
   }
 
   private lastStatusAt = 0;

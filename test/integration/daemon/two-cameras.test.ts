@@ -66,6 +66,10 @@ describe('lookout run with two cameras', () => {
     for (const c of cams) expect(metrics).toMatch(new RegExp(`lookout_frames_processed_total\\{[^}]*camera="${c}"[^}]*\\} [1-9]`));
     // vtest.avi has people.
     expect(rec.json<{ detections: { label: string }[] }>(d.topic('front/detections')).some((p) => p.detections.some((x) => x.label === 'person'))).toBe(true);
+    // Prometheus conventions: detections counted per label, Node's standard metrics unprefixed.
+    expect(metrics).toMatch(/^lookout_detections_total\{camera="front",label="person"\} [1-9]/m);
+    expect(metrics).toMatch(/^process_cpu_seconds_total /m);
+    expect(metrics).toMatch(/^lookout_build_info\{version="[^"]+"/m);
 
     d.signal('SIGTERM');
     const exit = await d.waitExit(15_000);
