@@ -22,11 +22,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
- * A copy of the unit as install.sh writes it: ExecStart points at the node running this test, since
+ * A copy of the unit as install.sh writes it: ExecStart/ExecReload point at the node running this test, since
  * verify insists the binary exists. Drop-ins are appended: later assignments override, as in systemd.
  */
 function writeUnit(name: string, ...dropIns: string[]): string {
-  const text = [unitText.replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `), ...dropIns].join('\n');
+  const text = [unitText.replace(/^(Exec\w+)=\/usr\/bin\/node /gm, `$1=${process.execPath} `), ...dropIns].join('\n');
   const file = path.join(dir, `${name}.service`);
   writeFileSync(file, text);
   return file;
@@ -76,6 +76,10 @@ test('the unit keeps the settings the service contract relies on', () => {
     'SupplementaryGroups=video',
     'StateDirectory=lookout',
     'ConfigurationDirectory=lookout',
+    'ConfigurationDirectoryMode=0750',
+    'SyslogIdentifier=lookout',
+    // A refused config makes `systemctl reload` fail instead of exiting 0.
+    'ExecReload=/usr/bin/node /opt/lookout/bin/lookout.js config check /etc/lookout/config.yaml',
     'DevicePolicy=closed',
     'DeviceAllow=char-video4linux rw',
     'LoadCredential=mqtt_password:/etc/lookout/credentials/mqtt_password',
