@@ -38,6 +38,16 @@ case "$ARCH" in
   aarch64) MULTIARCH=aarch64-linux-gnu ;;
   *) echo "setup: unsupported CPU architecture '$ARCH' (need x86_64 or aarch64, i.e. a 64-bit OS)" >&2; exit 1 ;;
 esac
+# A 64-bit kernel can run a 32-bit (armhf) Raspberry Pi OS, which onnxruntime-node has no build for.
+[ "$(getconf LONG_BIT)" = 64 ] || { echo "setup: 32-bit userland on a $ARCH kernel; flash the 64-bit OS (Raspberry Pi OS (64-bit))" >&2; exit 1; }
+# shellcheck source=lib/platform.sh
+. "$ROOT/scripts/lib/platform.sh"
+PLATFORM="$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-unknown Linux}"), $ARCH"
+PI_OS=0; JETSON=0
+if lookout_is_raspberry_pi_os; then PI_OS=1; PLATFORM="$PLATFORM, Raspberry Pi OS"; fi
+if [ -f /etc/nv_tegra_release ]; then JETSON=1; PLATFORM="$PLATFORM, NVIDIA Jetson ($(head -1 /etc/nv_tegra_release | cut -c1-40))"; fi
+echo "    $PLATFORM"
+[ "$JETSON" -eq 1 ] && echo "    note: Jetson: builds against JetPack's OpenCV (libopencv-dev from NVIDIA's apt repository, with GStreamer); the npm onnxruntime-node runs on the CPU cores; for CUDA/TensorRT see docs/arm64.md (LOOKOUT_ONNXRUNTIME_NODE)"
 command -v node >/dev/null || { echo "setup: node not found; install Node.js 20 or newer (22 LTS recommended)" >&2; exit 1; }
 NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$NODE_MAJOR" -lt 20 ]; then
@@ -48,6 +58,8 @@ fi
 step "system packages"
 PKGS=(libopencv-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
       mosquitto mosquitto-clients openssl python3 python3-venv make g++ pkg-config ca-certificates)
+# The Pi camera modules (CSI) are read through libcamera's GStreamer element.
+[ "$PI_OS" -eq 1 ] && PKGS+=(gstreamer1.0-libcamera)
 MISSING=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")
@@ -59,6 +71,12 @@ if [ ${#MISSING[@]} -gt 0 ]; then
 else
   echo "    all present"
 fi
+# Camera elements the sources use (config source types v4l2, csi-pi, csi-jetson): a missing one is
+# named with its package now rather than found when a camera fails to open.
+GST_ELEMENTS=(appsink videoconvert v4l2src)
+[ "$PI_OS" -eq 1 ] && GST_ELEMENTS+=(libcamerasrc)
+[ "$JETSON" -eq 1 ] && GST_ELEMENTS+=(nvarguscamerasrc)
+lookout_check_gst_elements "${GST_ELEMENTS[@]}" || echo "    (cameras that need a missing element will not open until its package is installed)"
 
 step "npm dependencies"
 # opencv4nodejs compiles against Debian's OpenCV; its auto-build would download OpenCV sources.
