@@ -228,7 +228,7 @@ export const configSchema: convict.Schema<LookoutConfig> = {
   },
   detector: {
     model: {
-      doc: 'Default model: a name in detector.models_dir (with a manifest <name>.json) or a path to an .onnx file with a manifest beside it.',
+      doc: 'Default model: a name in detector.models_dir (with a manifest <name>.json), a path to an .onnx file with a manifest beside it, or auto: ssdlite_mobilenet_v2_coco_int8 where it is built and the CPU has fast int8 kernels (aarch64, x86_64 with VNNI), else ssdlite_mobilenet_v2_coco; the log says which and why at start.',
       format: String,
       default: 'ssdlite_mobilenet_v2_coco',
       env: 'LOOKOUT_MODEL',

@@ -13,6 +13,7 @@ import { applyFilters, type FilterOptions } from './filters';
 import { WorkerSession, type SessionInfo, type SessionOptions } from './inference-session';
 import type { WireTensor } from './inference-protocol';
 import { loadManifest, resolveManifestPath, type Manifest, type ManifestInput } from './manifest';
+import { AUTO_MODEL, chooseAutoModel } from './model-choice';
 import { ModelMismatchError, modelContradictions } from './model-check';
 import { nms, type NmsOptions } from './nms';
 import { inputDims, preprocessFrame, preprocessMat, type Preprocessed } from './preprocess';
@@ -90,7 +91,14 @@ export class Detector {
    * missing file.
    */
   static async load(options: DetectorOptions = {}, logger: Logger = silentLogger): Promise<Detector> {
-    const manifestPath = resolveManifestPath(options.model ?? DEFAULT_MODEL, options.modelsDir ?? DEFAULT_MODELS_DIR);
+    const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
+    let model = options.model ?? DEFAULT_MODEL;
+    if (model === AUTO_MODEL) {
+      const choice = chooseAutoModel(modelsDir);
+      logger.info({ model: choice.model, reason: choice.reason }, `model auto: running ${choice.model} (${choice.reason})`);
+      model = choice.model;
+    }
+    const manifestPath = resolveManifestPath(model, modelsDir);
     if (!fs.existsSync(manifestPath)) {
       throw new Error(
         `no model manifest at ${manifestPath}: a model needs a manifest (JSON) beside its .onnx file, see ${path.join(DEFAULT_MODELS_DIR, `${DEFAULT_MODEL}.json`)}`,

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv, { type JSONSchemaType, type ErrorObject } from 'ajv';
+import { AUTO_MODEL, chooseAutoModel } from './model-choice';
 
 export type Layout = 'NHWC' | 'NCHW';
 export type InputDtype = 'uint8' | 'float32';
@@ -285,9 +286,11 @@ export function loadManifest(manifestPath: string): LoadedManifest {
 
 /**
  * Finds the manifest for a model given as a name (looked up in modelsDir), a manifest .json path,
- * or an .onnx path (its manifest is the same path with .json).
+ * or an .onnx path (its manifest is the same path with .json). `auto` is the model model-choice.ts
+ * picks for this CPU in modelsDir.
  */
 export function resolveManifestPath(model: string, modelsDir: string): string {
+  if (model === AUTO_MODEL) return path.resolve(modelsDir, `${chooseAutoModel(modelsDir).model}.json`);
   if (model.endsWith('.json')) return path.resolve(model);
   if (model.endsWith('.onnx')) return path.resolve(model.slice(0, -'.onnx'.length) + '.json');
   if (model.includes('/') || model.includes(path.sep)) return path.resolve(`${model}.json`);
