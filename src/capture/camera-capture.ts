@@ -1,31 +1,28 @@
 /**
- * One camera: a capture process (capture-child.js) that reads frames, the newest-frame hand-over to
- * the detector, and the watchdog that kills a stuck capture process and reopens the source with
- * backoff, forever. Nothing a camera does may crash the daemon, block its event loop, or touch
- * another camera: each camera has its own process, timers and state here.
- *
- * Frame hand-over: the consumer calls `nextFrame()`. In `newest` delivery the request goes to the
- * capture process, which keeps reading all the time and answers with the newest frame it has (or the
- * next one), so the detector always works on a fresh frame and never waits for a queue to drain;
- * frames that were captured but never handed over are counted as dropped (from the gaps in the
- * capture sequence numbers). In `lossless` delivery the capture process reads the next frame only
- * when asked and one frame is fetched ahead, so every frame of a file arrives, in order.
+ * One camera: opens its source in a capture process (capture-process.ts, capture-child.ts), hands
+ * frames to the detector (handover.ts), and when the process gets stuck (watchdog.ts) or the source
+ * fails or goes away, kills it and opens the source again with backoff (reopen.ts), forever. This
+ * file is the camera's state machine and the wiring of those parts. Nothing a camera does may crash
+ * the daemon, block its event loop, or touch another camera: each camera has its own process,
+ * timers and state here.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
-import { promises as fsp } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { type Logger, silentLogger } from '../log';
 import { Backoff, type BackoffOptions, backoffOptions } from '../util/backoff';
 import { type CaptureChildEntry, resolveCaptureChild } from './child-path';
-import { FrameStreamParser } from './frame-stream';
+import { CaptureProcess, KILL_WAIT_MS } from './capture-process';
 import { diagnoseGstPipeline } from './gst-diagnose';
+import { CaptureClosedError, type Frame, FrameHandover, FrameLedger } from './handover';
 import { type DeliveryMode, type PreparedOpen, prepareOpen, SourceUnavailableError } from './open-plan';
-import { asChildMessage, type ChildMessage, type FrameRecord, frameRecordProblem, type OpenedMessage, type ParentMessage, unhandledKind } from './protocol';
+import { type ChildMessage, type FinalKind, type FrameRecord, frameRecordProblem, type OpenedMessage, unhandledKind } from './protocol';
+import { type PresenceWatch, ReopenSchedule, type ReopenTrigger } from './reopen';
 import { describeSource, type SourceSpec, validateSourceSpec } from './source-spec';
-import { LineTail, stderrReason } from './stderr-reason';
+import { stderrReason } from './stderr-reason';
 import { type TransformSpec, validateTransform } from './transform';
+import { CaptureWatchdog } from './watchdog';
+
+export { CaptureClosedError, type Frame } from './handover';
 
 export interface CaptureOptions {
   /** Camera name: in every frame, status and log line. */
@@ -51,25 +48,6 @@ export interface CaptureOptions {
   stopGraceMs?: number;
   /** How often the capture process reports in (default 250 ms). */
   aliveIntervalMs?: number;
-}
-
-/** One captured frame, after transforms. */
-export interface Frame {
-  camera: string;
-  /** Increases by one per captured frame over the camera's lifetime (also across reconnects); gaps are drops. */
-  seq: number;
-  /** Epoch ms when the read returned (paced files: when the frame became due). */
-  ts: number;
-  /** How long the read (grab and decode) took, ms. */
-  captureMs: number;
-  width: number;
-  height: number;
-  /** H × W × 3 bytes, BGR, rows contiguous. */
-  data: Buffer;
-  /** Files and folders: position in the media, ms. */
-  positionMs?: number;
-  /** Files and folders: which pass over a looping source, from 0. */
-  loop?: number;
 }
 
 /**
@@ -113,47 +91,22 @@ export interface CaptureStats {
   lastFrameAt?: number;
 }
 
-/** nextFrame() cannot deliver because the camera ended (non-looping file) or was stopped. */
-export class CaptureClosedError extends Error {
-  constructor(
-    readonly camera: string,
-    readonly why: 'ended' | 'stopped',
-  ) {
-    super(why === 'ended' ? `camera ${camera}: the source ended` : `camera ${camera}: capture stopped`);
-    this.name = 'CaptureClosedError';
-  }
-}
+/** How a session ended: the process's own final word, or what the daemon saw. */
+type OutcomeKind = FinalKind | 'stalled' | 'crashed' | 'corrupt';
 
-type OutcomeKind = 'ended' | 'lost' | 'open-failed' | 'fatal' | 'stalled' | 'crashed' | 'corrupt';
-
+/** One capture process and what the camera knows about it. */
 interface Session {
   id: number;
-  child: ChildProcess;
+  proc: CaptureProcess;
   prepared: PreparedOpen;
-  spawnedAt: number;
-  lastCheckAt: number;
-  lastAliveAt: number;
-  readingMs: number;
-  readingReportedAt: number;
+  watchdog: CaptureWatchdog;
+  ledger: FrameLedger;
   streaming: boolean;
-  /** Highest capture seq reported (alive messages, frames, final message). */
-  captured: number;
-  /** Seqs up to here are counted as delivered or dropped. */
-  accountedSeq: number;
-  seqBase: number;
   wantInFlight: boolean;
+  /** Why it ended or is being ended; the first reason wins. */
   outcome?: { kind: OutcomeKind; reason: string };
-  stderr: LineTail;
-  exited: boolean;
   finalized: boolean;
   timers: NodeJS.Timeout[];
-}
-
-interface Waiter {
-  resolve: (f: Frame) => void;
-  reject: (e: unknown) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
 }
 
 const DEFAULTS = {
@@ -169,9 +122,6 @@ const DEFAULTS = {
 /** Reconnect delays of a camera unless configured (capture.reconnect_* in the config). */
 export const CAPTURE_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 30000, factor: 2, jitter: 0.2 };
 
-/** How long to wait for a SIGKILLed capture process to go (one stuck in the kernel may never). */
-const KILL_WAIT_MS = 2000;
-
 export interface CameraCapture {
   on(event: 'status', listener: (change: CameraStatusChange) => void): this;
   once(event: 'status', listener: (change: CameraStatusChange) => void): this;
@@ -181,7 +131,8 @@ export interface CameraCapture {
 export class CameraCapture extends EventEmitter {
   private readonly o: CaptureOptions & typeof DEFAULTS;
   private readonly log: Logger;
-  private readonly backoff: Backoff;
+  private readonly reopen: ReopenSchedule;
+  private readonly handover: FrameHandover;
   private readonly description: string;
   private current: CameraStatus;
   private started = false;
@@ -189,15 +140,7 @@ export class CameraCapture extends EventEmitter {
   private stopPromise: Promise<void> | undefined;
   private session: Session | undefined;
   private sessionCount = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private presenceTimer: NodeJS.Timeout | undefined;
-  private capTimer: NodeJS.Timeout | undefined;
-  private waiters: Waiter[] = [];
-  private slot: { frame: Frame; session: Session; childSeq: number } | undefined;
-  private lastDeliveredAt = 0;
   private capturedBefore = 0;
-  private delivered = 0;
-  private dropped = 0;
   private reconnects = 0;
   private lastFrameAt: number | undefined;
   private childEntry: CaptureChildEntry | undefined;
@@ -213,11 +156,15 @@ export class CameraCapture extends EventEmitter {
     if (errors.length) throw new Error(`camera ${options.camera}: invalid capture options:\n  ${errors.join('\n  ')}`);
     // Explicit `undefined`s (a config mapper passing unset keys) must not override the defaults.
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as CaptureOptions;
-    const stable = options.backoff?.stableAfterMs;
-    this.o = { ...DEFAULTS, ...given, ...(stable !== undefined ? { stableAfterMs: stable } : {}) };
+    const { stableAfterMs, ...delays } = options.backoff ?? {};
+    this.o = { ...DEFAULTS, ...given, ...(stableAfterMs !== undefined ? { stableAfterMs } : {}) };
     this.log = logger;
-    const { stableAfterMs: _stable, ...delays } = options.backoff ?? {};
-    this.backoff = new Backoff(backoffOptions(CAPTURE_BACKOFF, delays));
+    this.reopen = new ReopenSchedule(new Backoff(backoffOptions(CAPTURE_BACKOFF, delays)), this.o.presencePollMs, (t) => this.reopenNow(t));
+    this.handover = new FrameHandover(
+      this.o.camera,
+      { delivery: this.o.delivery ?? 'newest', ...(this.o.maxFps !== undefined ? { maxFps: this.o.maxFps } : {}) },
+      { request: () => this.request(), exhausted: () => this.current.state === 'ended' && !this.session },
+    );
     this.description = describeSource(options.source);
     this.current = { camera: options.camera, state: 'stopped', since: Date.now(), source: this.description, failures: 0 };
   }
@@ -232,15 +179,15 @@ export class CameraCapture extends EventEmitter {
 
   /** The pid of the current capture process (diagnostics, tests). */
   get capturePid(): number | undefined {
-    return this.session?.exited ? undefined : this.session?.child.pid;
+    return this.session?.proc.exited ? undefined : this.session?.proc.pid;
   }
 
   stats(): CaptureStats {
     return {
       state: this.current.state,
-      captured: this.capturedBefore + (this.session?.captured ?? 0),
-      delivered: this.delivered,
-      dropped: this.dropped,
+      captured: this.capturedBefore + (this.session?.ledger.captured ?? 0),
+      delivered: this.handover.delivered,
+      dropped: this.handover.dropped,
       reconnects: this.reconnects,
       ...(this.lastFrameAt !== undefined ? { lastFrameAt: this.lastFrameAt } : {}),
     };
@@ -262,19 +209,16 @@ export class CameraCapture extends EventEmitter {
   stop(): Promise<void> {
     if (this.stopPromise) return this.stopPromise;
     this.stopping = true;
-    this.clearRetry();
-    if (this.capTimer) clearTimeout(this.capTimer);
-    this.capTimer = undefined;
-    this.rejectWaiters(new CaptureClosedError(this.o.camera, 'stopped'));
-    this.slot = undefined;
+    this.reopen.cancel();
+    this.handover.close(new CaptureClosedError(this.o.camera, 'stopped'));
     const s = this.session;
     this.stopPromise = (async () => {
-      if (s && !s.exited) {
-        this.sendToChild(s, { t: 'stop' });
-        if (!(await this.waitExit(s, this.o.stopGraceMs))) {
-          s.child.kill('SIGKILL');
-          if (!(await this.waitExit(s, KILL_WAIT_MS))) {
-            this.log.warn({ camera: this.o.camera, child_pid: s.child.pid }, 'capture process did not exit after SIGKILL; abandoning it');
+      if (s && !s.proc.exited) {
+        s.proc.send({ t: 'stop' });
+        if (!(await s.proc.waitExit(this.o.stopGraceMs))) {
+          s.proc.kill();
+          if (!(await s.proc.waitExit(KILL_WAIT_MS))) {
+            this.log.warn({ camera: this.o.camera, child_pid: s.proc.pid }, 'capture process did not exit after SIGKILL; abandoning it');
           }
         }
       }
@@ -291,21 +235,7 @@ export class CameraCapture extends EventEmitter {
    * promise simply waits.
    */
   nextFrame(signal?: AbortSignal): Promise<Frame> {
-    if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
-    if (this.stopping) return Promise.reject(new CaptureClosedError(this.o.camera, 'stopped'));
-    if (this.current.state === 'ended' && !this.slot) return Promise.reject(new CaptureClosedError(this.o.camera, 'ended'));
-    return new Promise<Frame>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, ...(signal ? { signal } : {}) };
-      if (signal) {
-        w.onAbort = () => {
-          this.waiters = this.waiters.filter((x) => x !== w);
-          reject(signal.reason ?? new Error('aborted'));
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.waiters.push(w);
-      this.pump();
-    });
+    return this.handover.next(signal);
   }
 
   // ---- open attempts and retry ----
@@ -335,24 +265,19 @@ export class CameraCapture extends EventEmitter {
     } catch (e) {
       if (this.stopping) return;
       const reason = e instanceof Error ? e.message : String(e);
-      this.failAndRetry('error', reason, e instanceof SourceUnavailableError ? e.watchPath : undefined);
+      const watchPath = e instanceof SourceUnavailableError ? e.watchPath : undefined;
+      this.failAndRetry('error', reason, watchPath ? { path: watchPath, missingNow: true } : undefined);
       return;
     }
     if (this.stopping) return;
     this.spawn(prepared, this.childEntry);
   }
 
-  private failAndRetry(state: 'error' | 'reconnecting', reason: string, watchPath?: string): void {
-    const delay = this.backoff.next();
+  private failAndRetry(state: 'error' | 'reconnecting', reason: string, watch?: PresenceWatch): void {
+    const p = watch ? undefined : this.sourcePath();
+    // One stat of a local path: whether it is missing right now decides what "reappears" means.
+    const delay = this.reopen.schedule(watch ?? (p ? { path: p, missingNow: !fs.existsSync(p) } : undefined));
     this.setState(state, reason, delay);
-    this.retryTimer = setTimeout(() => this.retryNow(), delay);
-    if (watchPath) {
-      this.watchForPresence(watchPath, true);
-    } else {
-      const p = this.sourcePath();
-      // One stat of a local path: whether it is missing right now decides what "reappears" means.
-      if (p) this.watchForPresence(p, !fs.existsSync(p));
-    }
   }
 
   /** The file or device path of the source, whose reappearance is worth an immediate retry. */
@@ -363,201 +288,75 @@ export class CameraCapture extends EventEmitter {
     return undefined;
   }
 
-  private retryNow(): void {
-    this.clearRetry();
+  private reopenNow(trigger: ReopenTrigger): void {
     if (this.stopping) return;
+    if (trigger.by === 'reappeared') this.log.info({ camera: this.o.camera, path: trigger.path }, 'source reappeared; reopening now');
     this.reconnects++;
     this.attemptSafely();
-  }
-
-  private clearRetry(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.presenceTimer) clearInterval(this.presenceTimer);
-    this.retryTimer = undefined;
-    this.presenceTimer = undefined;
-  }
-
-  /**
-   * A device node or file that was missing and reappears is retried at once instead of after the
-   * backoff (a replugged camera, a restored file). Present all along: the backoff decides.
-   */
-  private watchForPresence(p: string, missingNow: boolean): void {
-    let checking = false;
-    let seenMissing = missingNow;
-    this.presenceTimer = setInterval(() => {
-      if (checking) return;
-      checking = true;
-      fsp
-        .stat(p)
-        .then(
-          () => {
-            if (!this.presenceTimer || !seenMissing) return;
-            this.log.info({ camera: this.o.camera, path: p }, 'source reappeared; reopening now');
-            this.retryNow();
-          },
-          () => {
-            seenMissing = true;
-          },
-        )
-        .finally(() => {
-          checking = false;
-        });
-    }, this.o.presencePollMs);
   }
 
   // ---- the capture process ----
 
   private spawn(prepared: PreparedOpen, entry: CaptureChildEntry): void {
-    const now = Date.now();
-    let child: ChildProcess;
+    const tickMs = CaptureWatchdog.tickFor(this.o.readTimeoutMs);
+    // The process reports only through events, which arrive after `s` below is assigned.
+    let s: Session;
+    let proc: CaptureProcess;
     try {
-      child = fork(entry.file, [], {
-        // fd 4 carries frames; the IPC channel (fd 3) only small control messages.
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
-        env: { ...process.env, ...prepared.env },
-        execArgv: entry.execArgv,
-        serialization: 'json',
-      });
+      proc = new CaptureProcess(
+        entry,
+        prepared,
+        {
+          message: (m) => this.onChildMessage(s, m),
+          frame: (rec) => this.onFrameRecord(s, rec),
+          failed: (kind, reason) => {
+            s.outcome ??= { kind, reason };
+          },
+          ended: (code, signal) => this.onEnded(s, code, signal),
+        },
+        this.log,
+        { camera: this.o.camera },
+      );
     } catch (e) {
       this.failAndRetry('error', `cannot start the capture process: ${(e as Error).message}`);
       return;
     }
-    const s: Session = {
+    s = {
       id: ++this.sessionCount,
-      child,
+      proc,
       prepared,
-      spawnedAt: now,
-      lastCheckAt: now,
-      lastAliveAt: now,
-      readingMs: -1,
-      readingReportedAt: now,
+      watchdog: new CaptureWatchdog(
+        { openTimeoutMs: this.o.openTimeoutMs, readTimeoutMs: this.o.readTimeoutMs, aliveIntervalMs: this.o.aliveIntervalMs, tickMs },
+        Date.now(),
+      ),
+      ledger: new FrameLedger(this.capturedBefore),
       streaming: false,
-      captured: 0,
-      accountedSeq: 0,
-      seqBase: this.capturedBefore,
       wantInFlight: false,
-      stderr: new LineTail(40, (line) => this.log.debug({ camera: this.o.camera, stderr: line }, 'capture process stderr')),
-      exited: false,
       finalized: false,
-      timers: [],
+      timers: [setInterval(() => this.checkStuck(s), tickMs)],
     };
     this.session = s;
-    const log = this.log;
-    child.stdout?.on('data', (d: Buffer) => {
-      if (log.isLevelEnabled('debug')) log.debug({ camera: this.o.camera, stdout: d.toString().trim() }, 'capture process stdout');
-    });
-    child.stderr?.on('data', (d: Buffer) => s.stderr.push(d));
-    const frames = child.stdio[4] as Readable | null | undefined;
-    const parser = new FrameStreamParser(
-      (rec) => this.onFrameRecord(s, rec),
-      (err) => {
-        s.outcome ??= { kind: 'corrupt', reason: err.message };
-        this.kill(s);
-      },
-    );
-    frames?.on('data', (chunk: Buffer) => parser.push(chunk));
-    frames?.on('error', () => undefined); // EPIPE/ECONNRESET when the process dies: its exit tells the story
-    child.on('message', (raw: unknown) => {
-      const m = asChildMessage(raw);
-      if (m) this.onChildMessage(s, m);
-    });
-    child.on('error', (e) => {
-      s.outcome ??= { kind: 'crashed', reason: `capture process: ${e.message}` };
-      if (child.pid === undefined) this.onExit(s, null, null);
-    });
-    child.on('exit', (code, signal) => this.onExit(s, code, signal));
-    this.sendToChild(s, { t: 'start', plan: prepared.plan });
-    const tick = Math.max(20, Math.min(250, Math.floor(this.o.readTimeoutMs / 4)));
-    s.timers.push(setInterval(() => this.watchdog(s, tick), tick));
-    this.log.debug({ camera: this.o.camera, child_pid: child.pid, session: s.id }, 'capture process started');
-    this.pump();
+    this.log.debug({ camera: this.o.camera, child_pid: proc.pid, session: s.id }, 'capture process started');
+    this.handover.pump();
   }
 
-  private sendToChild(s: Session, msg: ParentMessage): void {
-    if (s.exited || !s.child.connected) return;
-    try {
-      s.child.send(msg, () => undefined); // with a callback, a closed channel is not an 'error' event
-    } catch {
-      // the process is going away; its exit is handled
-    }
-  }
-
-  private watchdog(s: Session, tick: number): void {
-    if (s.exited || s.outcome || this.stopping) return;
-    const now = Date.now();
-    const late = now - s.lastCheckAt > Math.max(1000, 4 * tick);
-    s.lastCheckAt = now;
-    // This process itself was blocked: the capture process's reports are still queued, unread.
-    // Judge it on the next tick, after they have been read.
-    if (late) return;
-    if (!s.streaming) {
-      if (now - s.spawnedAt > this.o.openTimeoutMs) {
-        this.stall(s, `no frame within ${this.o.openTimeoutMs} ms of opening (open or first read hung)`);
-      }
-      return;
-    }
-    const silent = now - s.lastAliveAt;
-    const reading = s.readingMs >= 0 ? s.readingMs + (now - s.readingReportedAt) : -1;
-    // A process that has missed several reports is not reading slowly, it is not running: its read
-    // time is only extrapolated from the last report, so wait for the unresponsive verdict instead.
-    const reporting = silent <= 3 * this.o.aliveIntervalMs;
-    if (silent > this.o.readTimeoutMs) {
-      this.stall(s, `capture process unresponsive for ${silent} ms (stuck in a native call)`);
-    } else if (reading > this.o.readTimeoutMs && reporting) {
-      this.stall(s, `a read has not returned for ${reading} ms (read timeout ${this.o.readTimeoutMs} ms)`);
-    }
-  }
-
-  private stall(s: Session, reason: string): void {
-    s.outcome = { kind: 'stalled', reason };
-    this.setState('stalled', reason);
-    this.kill(s);
-  }
-
-  /** SIGKILL, and give up waiting for the exit after a while (a process stuck in the kernel may never go). */
-  private kill(s: Session): void {
-    if (s.exited) return;
-    try {
-      s.child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-    s.timers.push(
-      setTimeout(() => {
-        if (s.exited) return;
-        this.log.warn({ camera: this.o.camera, child_pid: s.child.pid }, 'capture process did not exit after SIGKILL; abandoning it');
-        this.onExit(s, null, 'SIGKILL');
-      }, KILL_WAIT_MS),
-    );
-  }
-
-  private waitExit(s: Session, ms: number): Promise<boolean> {
-    if (s.exited) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        s.child.off('exit', done);
-        resolve(false);
-      }, ms);
-      const done = (): void => {
-        clearTimeout(t);
-        resolve(true);
-      };
-      s.child.once('exit', done);
-    });
+  private checkStuck(s: Session): void {
+    if (s.proc.exited || s.outcome || this.stopping) return;
+    const verdict = s.watchdog.check(Date.now());
+    if (verdict === undefined) return;
+    s.outcome = { kind: 'stalled', reason: verdict };
+    this.setState('stalled', verdict);
+    s.proc.kill();
   }
 
   private onChildMessage(s: Session, m: ChildMessage): void {
     if (s !== this.session) return;
     const now = Date.now();
-    s.lastAliveAt = now;
+    s.watchdog.heard(now);
     switch (m.t) {
       case 'alive':
-        if (m.captured > s.captured) {
-          s.captured = m.captured;
-          this.lastFrameAt = now;
-        }
-        s.readingMs = m.readingMs;
-        s.readingReportedAt = now;
+        if (s.ledger.read(m.captured)) this.lastFrameAt = now;
+        s.watchdog.reading(m.readingMs, now);
         break;
       case 'opened':
         this.log.info(
@@ -576,7 +375,7 @@ export class CameraCapture extends EventEmitter {
       case 'lost':
       case 'open-failed':
       case 'fatal':
-        if (typeof m.captured === 'number' && m.captured > s.captured) s.captured = m.captured;
+        if (typeof m.captured === 'number') s.ledger.read(m.captured);
         s.outcome ??= { kind: m.t, reason: m.reason || m.t };
         break;
       default:
@@ -599,73 +398,35 @@ export class CameraCapture extends EventEmitter {
   private markStreaming(s: Session): void {
     if (s.streaming || s !== this.session) return;
     s.streaming = true;
+    s.watchdog.streamingSince();
     this.lastFrameAt = Date.now();
     this.setState('streaming');
     s.timers.push(
       setTimeout(() => {
-        if (this.session === s && !s.outcome) this.backoff.reset();
+        if (this.session === s && !s.outcome && !s.proc.exited) this.reopen.steady();
       }, this.o.stableAfterMs),
     );
-  }
-
-  private onExit(s: Session, code: number | null, signal: NodeJS.Signals | null): void {
-    if (s.exited) return;
-    s.exited = true;
-    for (const t of s.timers) clearTimeout(t);
-    s.timers = [];
-    if (this.stopping) return; // stop() finalizes
-    // stderr (GStreamer's words for the reason) and the last frame may still be in their pipes:
-    // read them to the end, but not forever (a grandchild may hold a pipe open).
-    const pipes = [s.child.stderr, s.child.stdio[4] as Readable | null | undefined].filter(
-      (p): p is Readable => !!p && !p.readableEnded && !p.destroyed,
-    );
-    let pending = pipes.length;
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(t);
-      this.endSession(s, code, signal).catch((e: unknown) => {
-        if (this.stopping) return;
-        this.log.error({ camera: this.o.camera, err: e }, 'unexpected error after the capture process ended');
-        this.failAndRetry('error', `internal error: ${e instanceof Error ? e.message : String(e)}`);
-      });
-    };
-    const t = setTimeout(finish, 1000);
-    if (pending === 0) finish();
-    for (const p of pipes) {
-      p.once('close', () => {
-        if (--pending === 0) finish();
-      });
-    }
   }
 
   /** Book-keeping common to every way a session ends. */
   private finalizeSession(s: Session): void {
     if (s.finalized) return;
     s.finalized = true;
-    s.stderr.flush();
     for (const t of s.timers) clearTimeout(t);
     s.timers = [];
-    // Frames read and never handed over are dropped, except the one still waiting in the slot.
-    const kept = this.slot?.session === s ? this.slot.childSeq : undefined;
-    if (kept !== undefined) {
-      this.dropped += Math.max(0, kept - s.accountedSeq - 1) + Math.max(0, s.captured - kept);
-      s.accountedSeq = kept - 1;
-    } else if (s.captured > s.accountedSeq) {
-      this.dropped += s.captured - s.accountedSeq;
-      s.accountedSeq = s.captured;
-    }
-    this.capturedBefore += s.captured;
+    this.handover.settle(s.ledger);
+    this.capturedBefore += s.ledger.captured;
     if (this.session === s) this.session = undefined;
-    try {
-      s.child.removeAllListeners('message');
-      s.child.stdout?.destroy();
-      s.child.stderr?.destroy();
-      (s.child.stdio[4] as Readable | null | undefined)?.destroy();
-    } catch {
-      // closing pipes of a dead process is best effort
-    }
+    s.proc.close();
+  }
+
+  private onEnded(s: Session, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopping) return; // stop() finalizes
+    this.endSession(s, code, signal).catch((e: unknown) => {
+      if (this.stopping) return;
+      this.log.error({ camera: this.o.camera, err: e }, 'unexpected error after the capture process ended');
+      this.failAndRetry('error', `internal error: ${e instanceof Error ? e.message : String(e)}`);
+    });
   }
 
   private async endSession(s: Session, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
@@ -674,13 +435,13 @@ export class CameraCapture extends EventEmitter {
       kind: 'crashed' as const,
       reason: `capture process exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})`,
     };
-    const detail = stderrReason(s.stderr.lines);
+    const detail = stderrReason(s.proc.stderrLines);
     const wasStreaming = s.streaming;
     this.finalizeSession(s);
     switch (outcome.kind) {
       case 'ended':
         this.setState('ended', outcome.reason);
-        this.pump();
+        this.handover.pump();
         return;
       case 'stalled':
         this.failAndRetry('reconnecting', outcome.reason);
@@ -702,17 +463,27 @@ export class CameraCapture extends EventEmitter {
     }
   }
 
-  // ---- frame hand-over ----
+  // ---- frames ----
 
   private onFrameRecord(s: Session, rec: FrameRecord): void {
     if (s !== this.session || s.finalized) return;
     const h = rec.header;
     s.wantInFlight = false;
-    if (h.seq > s.captured) s.captured = h.seq;
+    s.ledger.read(h.seq);
     this.markStreaming(s);
+    const problem = frameRecordProblem(rec);
+    if (problem) {
+      s.outcome ??= { kind: 'corrupt', reason: problem };
+      s.proc.kill();
+      return;
+    }
+    const seq = s.ledger.seqBase + h.seq;
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug({ camera: this.o.camera, seq, age_ms: Date.now() - h.ts, capture_ms: h.captureMs }, 'frame');
+    }
     const frame: Frame = {
       camera: this.o.camera,
-      seq: s.seqBase + h.seq,
+      seq,
       ts: h.ts,
       captureMs: h.captureMs,
       width: h.width,
@@ -721,86 +492,15 @@ export class CameraCapture extends EventEmitter {
       ...(h.positionMs !== undefined ? { positionMs: h.positionMs } : {}),
       ...(h.loop !== undefined ? { loop: h.loop } : {}),
     };
-    const problem = frameRecordProblem(rec);
-    if (problem) {
-      s.outcome ??= { kind: 'corrupt', reason: problem };
-      this.kill(s);
-      return;
-    }
-    if (this.log.isLevelEnabled('debug')) {
-      this.log.debug({ camera: this.o.camera, seq: frame.seq, age_ms: Date.now() - h.ts, capture_ms: h.captureMs }, 'frame');
-    }
-    if (this.o.delivery === 'lossless') {
-      this.slot = { frame, session: s, childSeq: h.seq };
-    } else {
-      const w = this.waiters.shift();
-      if (w) this.deliver(w, frame, s, h.seq);
-      else {
-        // Its consumer gave up (aborted) before it arrived; the next request fetches a newer one.
-        this.dropped += h.seq - s.accountedSeq;
-        s.accountedSeq = h.seq;
-      }
-    }
-    this.pump();
+    this.handover.offer(frame, s.ledger, h.seq);
   }
 
-  private deliver(w: Waiter, frame: Frame, s: Session, childSeq: number): void {
-    if (childSeq > s.accountedSeq) {
-      this.dropped += childSeq - s.accountedSeq - 1;
-      s.accountedSeq = childSeq;
-    }
-    this.delivered++;
-    this.lastDeliveredAt = Date.now();
-    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-    w.resolve(frame);
-  }
-
-  /** Moves frames toward waiters: serves the slot, asks the capture process, honours maxFps. */
-  private pump(): void {
-    if (this.stopping) return;
-    const lossless = this.o.delivery === 'lossless';
-    const minInterval = this.o.maxFps ? 1000 / this.o.maxFps : 0;
-    while (this.waiters.length > 0) {
-      const wait = this.lastDeliveredAt + minInterval - Date.now();
-      if (wait > 0) {
-        if (!this.capTimer) {
-          this.capTimer = setTimeout(() => {
-            this.capTimer = undefined;
-            this.pump();
-          }, wait);
-        }
-        break;
-      }
-      if (this.slot) {
-        const { frame, session, childSeq } = this.slot;
-        this.slot = undefined;
-        this.deliver(this.waiters.shift() as Waiter, frame, session, childSeq);
-        continue;
-      }
-      if (this.current.state === 'ended' && !this.session) {
-        this.rejectWaiters(new CaptureClosedError(this.o.camera, 'ended'));
-        return;
-      }
-      this.request();
-      break;
-    }
-    if (lossless && !this.slot) this.request(); // fetch one ahead so decoding overlaps the consumer
-  }
-
+  /** Asks the current capture process for a frame (the hand-over calls this when it needs one). */
   private request(): void {
     const s = this.session;
-    if (!s || s.exited || s.outcome || s.wantInFlight) return;
+    if (!s || s.proc.exited || s.outcome || s.wantInFlight) return;
     s.wantInFlight = true;
-    this.sendToChild(s, { t: 'want' });
-  }
-
-  private rejectWaiters(e: Error): void {
-    const ws = this.waiters;
-    this.waiters = [];
-    for (const w of ws) {
-      if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-      w.reject(e);
-    }
+    s.proc.send({ t: 'want' });
   }
 
   // ---- status ----
@@ -813,7 +513,7 @@ export class CameraCapture extends EventEmitter {
       state,
       since: Date.now(),
       source: this.description,
-      failures: this.backoff.attempts,
+      failures: this.reopen.failures,
       ...(reason !== undefined ? { reason } : {}),
       ...(retryInMs !== undefined ? { retryInMs } : {}),
     };
