@@ -27,7 +27,7 @@ import { lowestMinScore, pipelineInferenceThreads, type CameraSettings } from '.
 import { CameraRuntime, type FrameOutcome, type TracksEnded } from './pipeline/camera-runtime';
 import { FairGate } from './pipeline/fair-gate';
 import { detectionsPayload, eventInput, timingPayload } from './pipeline/payloads';
-import { configuredCounts } from './pipeline/counts';
+import { configuredCounts, discoveryCamera } from './pipeline/counts';
 import { ReadyGate } from './pipeline/ready-gate';
 import { ReloadQueue } from './pipeline/reload-queue';
 import { enabledCameraSettings, planReload, type ReloadPlan } from './pipeline/reload-plan';
@@ -178,7 +178,7 @@ export class Daemon extends EventEmitter {
     await this.loadModels(settings);
 
     this.link.onCommand((request) => this.onCommand(request));
-    this.link.setDiscovery(settings.map((s) => ({ name: s.name, labels: s.trackedLabels, snapshot: s.snapshots })));
+    this.link.setDiscovery(settings.map(discoveryCamera));
     await this.link.start();
     this.publishConfigState([], []);
     for (const cam of c.cameras.filter((x) => x.enabled === false)) {
@@ -291,9 +291,15 @@ export class Daemon extends EventEmitter {
     if (runtime.isActive) this.progress.cameraActive(s.name);
   }
 
-  /** Every configured count is on the broker, 0 until this process has seen otherwise. */
+  /** Every configured count is on the broker, 0 until this process has seen otherwise; the controls as they are. */
   private initCounts(s: CameraSettings): void {
     for (const { label, zone } of configuredCounts(s)) this.link.initCount(s.name, label, zone);
+    const runtime = this.runtimes.get(s.name);
+    this.publishControls(s.name, runtime?.detectionOn ?? true, s.filters.minScore);
+  }
+
+  private publishControls(camera: string, detect: boolean, minScore: number | undefined): void {
+    this.link.setControls(camera, { detect, minScore: minScore ?? this.config.objects.min_score });
   }
 
   private startSchedule(camera: string): void {
@@ -360,7 +366,8 @@ export class Daemon extends EventEmitter {
     const fig = this.figures.get(o.camera);
     const now = Date.now();
     this.progress.frameCaptured(o.camera);
-    fig?.frameProcessed(o.result.inference_ms, o.result.preprocess_ms + o.result.roundtrip_ms + o.result.postprocess_ms, now);
+    // Home Assistant's fps and inference sensors read stats: a first value now, not one interval later.
+    if (fig?.frameProcessed(o.result.inference_ms, o.result.preprocess_ms + o.result.roundtrip_ms + o.result.postprocess_ms, now)) void this.publishStats();
     const detections = detectionsPayload(o);
     this.link.publishDetections(o.camera, detections);
     this.keepBestFrames(o);
@@ -452,6 +459,7 @@ export class Daemon extends EventEmitter {
           ...(minScore !== undefined ? { minScore } : {}),
           ...(minScores !== undefined ? { minScoreByLabel: { ...runtime.current.filters.minScoreByLabel, ...minScores } } : {}),
         });
+        this.publishControls(camera, runtime.detectionOn, runtime.current.filters.minScore);
         return { min_score: runtime.current.filters.minScore, min_scores: runtime.current.filters.minScoreByLabel };
       },
       setDetect: (camera, on) => this.setDetect(camera, on),
@@ -473,6 +481,7 @@ export class Daemon extends EventEmitter {
     const fig = this.figures.get(camera);
     if (!runtime || !fig) return;
     runtime.setActive(on, 'command');
+    this.publishControls(camera, on, runtime.current.filters.minScore);
     if (on) {
       if (fig.scheduleActive) this.progress.cameraActive(camera);
       this.setCameraState(camera, fig.scheduleActive ? STATUS_OF_CAPTURE[fig.captureState] : 'paused', 'detection enabled by command');
@@ -566,7 +575,7 @@ export class Daemon extends EventEmitter {
       }
     }
     this.link.setCameras([...this.runtimes.keys()]);
-    this.link.setDiscovery(settings.map((s) => ({ name: s.name, labels: s.trackedLabels, snapshot: s.snapshots })));
+    this.link.setDiscovery(settings.map(discoveryCamera));
     if (this.statsTimer) {
       clearInterval(this.statsTimer);
       this.statsTimer = setInterval(() => void this.publishStats(), c.stats.interval_s * 1000);

@@ -315,6 +315,11 @@ export class MqttLink {
     if (this.retained.has(topic)) return true;
     return this.setCount(camera, label, 0, zone);
   }
+  /** Retained controls of a camera as Home Assistant's switch and number read them back. */
+  setControls(camera: string, controls: { detect: boolean; minScore: number }): void {
+    this.publishKind('detect', () => this.topics.detect(camera), controls.detect ? 'ON' : 'OFF');
+    this.publishKind('minScore', () => this.topics.minScore(camera), Math.round(controls.minScore * 1000) / 1000);
+  }
   setStatus(camera: string, status: Omit<StatusPayload, 'v'>): boolean {
     return this.publishKind('status', () => this.topics.status(camera), { v: 1, ...status });
   }

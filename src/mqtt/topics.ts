@@ -11,7 +11,7 @@ import type {
 } from './schemas';
 
 /** Levels under `base/<camera>/` that carry fixed meanings, so no label or zone may take them. */
-export const RESERVED_CAMERA_LEVELS = ['detections', 'timing', 'events', 'snapshot', 'status', 'set'] as const;
+export const RESERVED_CAMERA_LEVELS = ['detections', 'timing', 'events', 'snapshot', 'status', 'set', 'detect', 'min_score'] as const;
 /** Levels directly under `base/` that no camera may take. */
 export const RESERVED_BASE_LEVELS = ['availability', 'stats', 'set', 'config'] as const;
 
@@ -129,6 +129,14 @@ export class Topics {
   status(camera: string): string {
     return `${this.camera(camera)}/status`;
   }
+  /** `ON` / `OFF`: whether the `detect` command has detection on (Home Assistant's switch state). */
+  detect(camera: string): string {
+    return `${this.camera(camera)}/detect`;
+  }
+  /** The camera's minimum score now (config, or a command since), as text. */
+  minScore(camera: string): string {
+    return `${this.camera(camera)}/min_score`;
+  }
   /** `base/<camera>/<label>`, or `base/<camera>/<zone>/<label>` for the count inside one zone. */
   count(camera: string, label: string, zone?: string): string {
     check(labelNameProblem(label));
@@ -165,6 +173,8 @@ export interface TopicPayloads {
   timing: TimingPayload;
   events: EventPayload;
   count: number;
+  detect: 'ON' | 'OFF';
+  minScore: number;
   snapshot: Buffer;
   status: StatusPayload;
   stats: StatsPayload;
@@ -180,6 +190,8 @@ export const TOPIC_DELIVERY: Record<TopicKind, { qos: 0 | 1; retain: boolean }> 
   timing: { qos: 0, retain: false },
   events: { qos: 1, retain: false },
   count: { qos: 1, retain: true },
+  detect: { qos: 1, retain: true },
+  minScore: { qos: 1, retain: true },
   snapshot: { qos: 0, retain: true },
   status: { qos: 1, retain: true },
   stats: { qos: 0, retain: true },

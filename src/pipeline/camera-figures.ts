@@ -31,10 +31,14 @@ export class CameraFigures {
   scheduleActive = true;
   adaptiveReason: string | null = null;
 
-  frameProcessed(inferenceMs: number, workMs: number, at: number): void {
+  private frames = 0;
+
+  /** Returns true for this camera's first processed frame: its stats should not wait for the interval. */
+  frameProcessed(inferenceMs: number, workMs: number, at: number): boolean {
     this.inference.add(inferenceMs);
     this.detectRate.mark(at);
     this.busyMs += workMs;
+    return ++this.frames === 1;
   }
 
   /** Share of `elapsedMs` the model spent on this camera since the previous call (0..1). */

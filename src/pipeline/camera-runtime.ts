@@ -104,6 +104,11 @@ export class CameraRuntime {
     return this.capture?.stats() ?? null;
   }
 
+  /** Detection as the `detect` command left it (a schedule may still pause the camera). */
+  get detectionOn(): boolean {
+    return this.detectionsOn;
+  }
+
   get isActive(): boolean {
     return this.active && this.detectionsOn;
   }

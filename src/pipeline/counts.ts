@@ -4,6 +4,7 @@
  * changed: a retained `person = 1` left by a crash, an OOM kill or a power cut stayed until someone
  * walked by again.
  */
+import type { DiscoveryCamera } from '../mqtt/discovery';
 import type { CameraSettings } from './camera-settings';
 
 export interface CountKey {
@@ -19,4 +20,15 @@ export function configuredCounts(s: Pick<CameraSettings, 'trackedLabels' | 'zone
     }
   }
   return out;
+}
+
+/** What Home Assistant is told about a camera: the same labels and zone counts as published. */
+export function discoveryCamera(s: Pick<CameraSettings, 'name' | 'trackedLabels' | 'zones' | 'snapshots'>): DiscoveryCamera {
+  const keys = configuredCounts(s);
+  return {
+    name: s.name,
+    labels: s.trackedLabels,
+    zones: s.zones.map((z) => ({ name: z.name, labels: keys.filter((k) => k.zone === z.name).map((k) => k.label) })),
+    snapshot: s.snapshots,
+  };
 }

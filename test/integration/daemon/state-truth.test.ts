@@ -9,6 +9,7 @@ import { Mosquitto } from '../../support/mosquitto';
 import { bindNotifySocket } from '../../support/notify-socket';
 import { Daemon, daemonTest, fileCamera, gstCamera, retainedSnapshot, type Msg } from '../../support/daemon-harness';
 import { loadConfig } from '../../../src/config';
+import { renderHa } from '../../support/ha-templates';
 
 interface ConfigState {
   ok: boolean;
@@ -72,6 +73,26 @@ describe('lookout run: retained state stays true', () => {
     expect([...after2.keys()].filter((t) => t.includes('/side'))).toEqual([]);
     const discovery2 = [...after2.keys()].filter((t) => t.startsWith(`${prefix}/`));
     expect(discovery2.length).toBeGreaterThan(0);
+    // Every template Home Assistant was given renders on every message its topic carried in this run.
+    await d2.waitFor('stats with the camera', () => d2.rec.on(d2.topic('stats')).some((m) => m.text.includes('"front"')), 20_000);
+    const failures: string[] = [];
+    for (const t of discovery2) {
+      const c = JSON.parse(after2.get(t)!.text) as Record<string, unknown>;
+      const templates: [string, string][] = [
+        ...((c.availability as { topic: string; value_template?: string }[]).filter((a) => a.value_template).map((a): [string, string] => [a.topic, a.value_template!])),
+        ...(typeof c.value_template === 'string' ? [[c.state_topic as string, c.value_template] as [string, string]] : []),
+      ];
+      for (const [topic, template] of templates) {
+        for (const m of d2.rec.on(topic)) {
+          try {
+            renderHa(template, m.text);
+          } catch (e) {
+            failures.push(`${t}: ${template} on ${m.text.slice(0, 80)}: ${(e as Error).message}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
     d2.signal('SIGTERM');
     expect(await d2.waitExit(15_000)).toMatchObject({ code: 0, signal: null });
 
