@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--source <file>', 'video file for the pipeline run')
     .option('--frames <n>', 'frames per measurement', (v) => parseInt(v, 10))
     .option('--threads <k>', 'inference threads (default: all cores but one, as lookout run)', (v) => parseInt(v, 10))
-    .option('--compare <what>', 'also measure: opencv')
+    .option('--compare <what>', 'also measure: opencv, int8 (the model\'s int8 variant or FP32 original, side by side), or both comma-separated')
     .option('--no-scan', 'skip the threads scan')
     .option('--json <file>', 'write the results as JSON here')
     .action(async (opts: Record<string, unknown>) => {

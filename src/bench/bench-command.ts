@@ -14,6 +14,7 @@ import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from '../detect/detector';
 import { loadManifest, resolveManifestPath } from '../detect/manifest';
 import type { Logger } from '../log';
 import { benchBareSession, scanThreads, type BareSessionOptions } from './bare-session';
+import { benchBarePair, int8Comparison, int8Pair, type Int8Comparison } from './int8-compare';
 import { sourceInputs } from './input';
 import { machineInfo } from './machine';
 import { compareOpenCv } from './opencv-dnn';
@@ -28,6 +29,7 @@ export interface BenchCommandOptions {
   /** Frames per measurement; default: 5000 for the pipeline, fewer for the others (see defaults). */
   frames?: number;
   threads?: number;
+  /** Also measure: `opencv`, `int8`, or both comma-separated. */
   compare?: string;
   /** false with --no-scan. */
   scan?: boolean;
@@ -69,8 +71,10 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     err(`lookout bench: --threads must be a positive integer (got ${String(opts.threads)})`);
     return EX_USAGE;
   }
-  if (opts.compare !== undefined && opts.compare !== 'opencv') {
-    err(`lookout bench: --compare knows only "opencv" (got "${String(opts.compare)}")`);
+  const compares = new Set(opts.compare === undefined ? [] : String(opts.compare).split(',').map((c) => c.trim()));
+  const unknown = [...compares].filter((c) => c !== 'opencv' && c !== 'int8');
+  if (unknown.length) {
+    err(`lookout bench: --compare knows "opencv" and "int8", comma-separated (got "${String(opts.compare)}")`);
     return EX_USAGE;
   }
   const source = path.resolve(opts.source ?? DEFAULT_SOURCE);
@@ -90,6 +94,15 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
   if (!fs.existsSync(loaded.modelPath)) {
     err(`lookout bench: model file ${loaded.modelPath} is missing; build it with \`lookout model build ${loaded.manifest.name}\``);
     return EX_NOINPUT;
+  }
+  let pair = null;
+  if (compares.has('int8')) {
+    try {
+      pair = int8Pair(loaded);
+    } catch (e) {
+      err(`lookout bench: ${(e as Error).message}`);
+      return EX_NOINPUT;
+    }
   }
   // The daemon's own default, so a plain `lookout bench` measures what `lookout run` does.
   const threads = opts.threads ?? pipelineInferenceThreads(0, cores);
@@ -132,9 +145,33 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     );
 
     let opencv = null;
-    if (opts.compare === 'opencv') {
+    if (compares.has('opencv')) {
       progress(`OpenCV DNN: ${counts.opencv} runs each, agreement on ${src.inputs.length} frames`);
       opencv = await compareOpenCv({ manifest, session, inputs: src.inputs, runs: counts.opencv });
+    }
+
+    let int8: Int8Comparison | null = null;
+    if (pair) {
+      const other = pair.main === 'fp32' ? pair.int8 : pair.fp32;
+      progress(`int8 vs FP32: pipeline with ${other.manifest.name}, ${counts.warmup} + ${counts.pipeline} frames`);
+      const otherPipeline = await runPipeline({
+        source,
+        model: other.modelPath,
+        threads,
+        frames: counts.pipeline,
+        warmupFrames: counts.warmup,
+        sourceFrames: src.frameCount,
+        logger,
+      });
+      progress(`int8 vs FP32: bare session.run, ${counts.bare} runs each, interleaved`);
+      const fp32Session = { ...session, modelPath: pair.fp32.modelPath, inputName: pair.fp32.manifest.input.name };
+      const int8Session = { ...session, modelPath: pair.int8.modelPath, inputName: pair.int8.manifest.input.name };
+      const [fp32Bare, int8Bare] = await benchBarePair(fp32Session, int8Session, src.inputs[0], counts.bare);
+      int8 = int8Comparison(
+        pair,
+        { fp32: fp32Bare, int8: int8Bare },
+        pair.main === 'fp32' ? { fp32: pipeline, int8: otherPipeline } : { fp32: otherPipeline, int8: pipeline },
+      );
     }
 
     let scan = null;
@@ -144,7 +181,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     }
 
     const efficiency = round3(pipeline.fps / bare.throughput_fps);
-    const base = { efficiency, pipeline, opencv };
+    const base = { efficiency, pipeline, opencv, int8 };
     const report: BenchReport = {
       report_version: 1,
       generated_at: new Date().toISOString(),
@@ -169,6 +206,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
       pipeline,
       efficiency,
       opencv,
+      int8,
       threads_scan: scan,
       targets: evaluateTargets(base),
     };

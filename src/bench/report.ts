@@ -1,6 +1,7 @@
 /** The bench's JSON document, its targets, and the table printed for people. */
 import type { BenchDetectResult } from '../detect/bench-detect';
 import type { BareRunResult } from './bare-session';
+import type { Int8Comparison } from './int8-compare';
 import type { MachineInfo } from './machine';
 import type { OpenCvResult } from './opencv-dnn';
 import { STAGES, type PipelineResult } from './pipeline-run';
@@ -38,11 +39,13 @@ export interface BenchReport {
   /** Pipeline FPS / bare session.run throughput, same model and threads. */
   efficiency: number;
   opencv: OpenCvResult | null;
+  /** FP32 and its int8 variant side by side (--compare int8). */
+  int8: Int8Comparison | null;
   threads_scan: BareRunResult[] | null;
   targets: TargetResult[];
 }
 
-export function evaluateTargets(r: Pick<BenchReport, 'efficiency' | 'pipeline' | 'opencv'>): TargetResult[] {
+export function evaluateTargets(r: Pick<BenchReport, 'efficiency' | 'pipeline' | 'opencv' | 'int8'>): TargetResult[] {
   const t = (name: string, target: string, value: number | null, ok: (v: number) => boolean): TargetResult => ({
     name,
     target,
@@ -54,6 +57,8 @@ export function evaluateTargets(r: Pick<BenchReport, 'efficiency' | 'pipeline' |
     t('preprocess + postprocess + publish, share of frame time', '≤ 10%', r.pipeline.overhead_share, (v) => v <= 0.1),
     t('RSS growth over 5000 frames after warm-up', '≤ 2%', r.pipeline.rss_growth_pct_per_5000_frames, (v) => v <= 2),
     t('ONNX Runtime speed / OpenCV DNN speed', '≥ 1.00', r.opencv?.ort_speedup ?? null, (v) => v >= 1),
+    // Set for x86_64 with VNNI at 1 thread (docs/performance.md); ARM's own figure is still to be measured.
+    t('int8 speed / FP32 speed, bare session.run', '≥ 1.60', r.int8?.bare_speedup ?? null, (v) => v >= 1.6),
   ];
 }
 
@@ -100,6 +105,24 @@ export function formatReport(r: BenchReport, jsonPath?: string): string {
           `${Object.entries(r.opencv.rewrites).map(([k, v]) => `${v} ${k} in attribute form`).join(', ') || 'no rewrites'}), ORT the decoding tail.`,
       );
     }
+  }
+  if (r.int8) {
+    const q = r.int8;
+    out.push('');
+    out.push(`FP32 vs int8, ${q.threads} thread(s): bare runs interleaved; pipelines one after the other`);
+    const row = (name: string, a: number, b: number, ratio: number, digits = 1): string[] => [name, f(a, digits), f(b, digits), `${f(ratio)}×`];
+    out.push(
+      ...table(
+        ['', q.fp32.model, q.int8.model, 'int8/FP32'],
+        [
+          row('bare FPS', q.fp32.bare.throughput_fps, q.int8.bare.throughput_fps, q.bare_speedup),
+          row('bare ms p50', q.fp32.bare.latency_ms.p50, q.int8.bare.latency_ms.p50, q.fp32.bare.latency_ms.p50 / q.int8.bare.latency_ms.p50, 2),
+          row('pipeline FPS', q.fp32.pipeline.fps, q.int8.pipeline.fps, q.pipeline_speedup),
+          row('pipeline CPU ms/frame', q.fp32.pipeline.cpu_ms_per_frame, q.int8.pipeline.cpu_ms_per_frame, q.fp32.pipeline.cpu_ms_per_frame / q.int8.pipeline.cpu_ms_per_frame, 2),
+        ],
+      ),
+    );
+    out.push('  (ratios are speed-ups: above 1 means int8 is faster or cheaper; accuracy: lookout model compare)');
   }
   const d = r.detector;
   out.push(

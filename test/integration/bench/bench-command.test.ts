@@ -15,6 +15,7 @@ function need(): void {
     [path.join(ROOT, 'dist', 'bench', 'bench-command.js'), 'npm run build'],
     [path.join(ROOT, 'dist', 'daemon.js'), 'npm run build'],
     [path.join(ROOT, 'models', 'ssdlite_mobilenet_v2_coco.onnx'), 'node bin/lookout.js model build ssdlite_mobilenet_v2_coco'],
+    [path.join(ROOT, 'models', 'ssdlite_mobilenet_v2_coco_int8.onnx'), 'node bin/lookout.js model build ssdlite_mobilenet_v2_coco_int8'],
   ].filter(([p]) => !fs.existsSync(p));
   if (missing.length) throw new Error(`missing ${missing.map(([p, fix]) => `${p} (run: ${fix})`).join(', ')}`);
 }
@@ -67,7 +68,7 @@ describe('lookout bench', () => {
 
   beforeAll(async () => {
     need();
-    const args = [BIN, 'bench', '--source', VTEST, '--frames', '20', '--threads', '1', '--no-scan', '--compare', 'opencv', '--json', jsonPath];
+    const args = [BIN, 'bench', '--source', VTEST, '--frames', '20', '--threads', '1', '--no-scan', '--compare', 'opencv,int8', '--json', jsonPath];
     stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, args, { cwd: ROOT, timeout: 120_000, maxBuffer: 4 << 20 }, (err, out, errOut) => {
         if (err) reject(new Error(`lookout bench failed (${err.message}):\n${errOut}\n${out}`));
@@ -83,6 +84,8 @@ describe('lookout bench', () => {
     expect(stdout).toContain('bare session.run');
     expect(stdout).toContain('Full pipeline');
     expect(stdout).toMatch(/OpenCV DNN/);
+    expect(stdout).toMatch(/FP32 vs int8, 1 thread\(s\)/);
+    expect(stdout).toMatch(/^bare FPS .*×$/m);
     expect(stdout).toMatch(/(PASS|MISS) {2}efficiency/);
     expect(stdout).toContain(`JSON written to ${jsonPath}`);
   });
@@ -176,9 +179,26 @@ describe('lookout bench', () => {
     nonNegative(a, 'max_score_diff', 'opencv.agreement');
   });
 
+  test('FP32 and int8 side by side: both bare (interleaved) and through the pipeline, with the speed-ups', () => {
+    const q = report.int8 as Json;
+    expect(q.threads).toBe(1);
+    const fp32 = q.fp32 as Json;
+    const int8 = q.int8 as Json;
+    expect(fp32.model).toBe('ssdlite_mobilenet_v2_coco');
+    expect(int8.model).toBe('ssdlite_mobilenet_v2_coco_int8');
+    for (const [side, where] of [[fp32, 'int8.fp32'], [int8, 'int8.int8']] as const) {
+      bareRun(side.bare as Json, `${where}.bare`, 20);
+      for (const k of ['fps', 'frame_ms', 'inference_ms_mean', 'cpu_ms_per_frame']) positive(side.pipeline as Json, k, `${where}.pipeline`);
+    }
+    // The FP32 pipeline figures are the main run's, not a second run.
+    expect((fp32.pipeline as Json).fps).toBe((report.pipeline as Json).fps);
+    expect(q.bare_speedup).toBeCloseTo(((int8.bare as Json).throughput_fps as number) / ((fp32.bare as Json).throughput_fps as number), 2);
+    expect(q.pipeline_speedup).toBeCloseTo(((int8.pipeline as Json).fps as number) / ((fp32.pipeline as Json).fps as number), 2);
+  });
+
   test('targets are reported with a value and a verdict', () => {
     const targets = report.targets as Json[];
-    expect(targets).toHaveLength(4);
+    expect(targets).toHaveLength(5);
     for (const t of targets) {
       expect(t.name).toEqual(expect.stringMatching(/\S/));
       expect(t.target).toEqual(expect.stringMatching(/[≥≤]/));
@@ -190,6 +210,22 @@ describe('lookout bench', () => {
 });
 
 describe('lookout bench usage errors', () => {
+  test('--compare int8 for a model without an int8 variant names the missing manifest (exit 66)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-noint8-'));
+    try {
+      for (const f of ['ssdlite_mobilenet_v2_coco.json', 'ssdlite_mobilenet_v2_coco.onnx']) fs.symlinkSync(path.join(ROOT, 'models', f), path.join(dir, f));
+      const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+        execFile(process.execPath, [BIN, 'bench', '--model', path.join(dir, 'ssdlite_mobilenet_v2_coco.onnx'), '--compare', 'int8', '--no-scan'], { cwd: ROOT, timeout: 30_000 }, (err, _out, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
+        );
+      });
+      expect(r.code).toBe(66);
+      expect(r.stderr).toContain(`no manifest ${path.join(dir, 'ssdlite_mobilenet_v2_coco_int8.json')}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('an unknown --compare value is refused with exit 64', async () => {
     const code = await new Promise<number>((resolve) => {
       execFile(process.execPath, [BIN, 'bench', '--compare', 'tflite', '--no-scan'], { cwd: ROOT, timeout: 30_000 }, (err) =>
