@@ -107,6 +107,30 @@ test('one live camera is enough; paused cameras do not count; none active is fin
   expect(pinger.state).toBe('pinging');
 });
 
+test('an unplugged camera that is reconnecting keeps the pings going: restarting the service would not bring it back', () => {
+  const { clock, notifier, progress, pinger } = setup();
+  progress.cameraActive('front');
+  pinger.start();
+  progress.frameCaptured('front');
+  progress.cameraWaiting('front'); // the capture lost its source and is reopening it with backoff
+  clock.advance(300_000);
+  expect(pinger.state).toBe('pinging');
+  expect(notifier.pings).toBe(21);
+  // Back: frames count again, and a stall while it claims to stream stops the pings.
+  progress.frameCaptured('front');
+  clock.advance(30_000);
+  expect(pinger.state).toBe('stalled');
+});
+
+test('a waiting camera does not hide a stuck inference', () => {
+  const { clock, progress, pinger } = setup();
+  progress.cameraWaiting('front');
+  progress.inferenceStarted('back');
+  pinger.start();
+  clock.advance(15_000);
+  expect(pinger.state).toBe('stalled');
+});
+
 test('a camera that becomes active gets the stall limit as grace before its first frame', () => {
   const { clock, progress } = setup();
   clock.advance(100_000);
