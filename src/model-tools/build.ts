@@ -32,6 +32,8 @@ export interface BuildOptions {
   npm?: string;
   /** Quantized models: measure the calibration table again from the frames (see quantize.ts). */
   recalibrate?: boolean;
+  /** Quantized models: the calibration table to use (and to rewrite with --recalibrate). Default: the committed one. */
+  calibrationTable?: string;
   /** Quantized models: where the calibration frames are. Default: <project>/.cache/testdata. */
   testdataDir?: string;
   /** Quantized models: the build-time Python environment. Default: <project>/.cache/quantize-venv. */

@@ -108,7 +108,7 @@ export async function buildQuantizedModel(name: string, opts: BuildOptions = {},
   if (fp32.sha256 !== prov.from_sha256) {
     throw new Error(`${where} was made from ${q.from} with sha256 ${prov.from_sha256}, but that model now has ${fp32.sha256}; recalibrate and update the manifest`);
   }
-  const table = path.join(root, q.table);
+  const table = path.resolve(opts.calibrationTable ?? path.join(root, q.table));
   const py = await ensurePythonEnv({ venvDir: opts.venvDir, python: opts.python }, logger);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'lookout-quant-'));
   try {
