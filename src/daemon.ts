@@ -21,12 +21,13 @@ import {
   type StatsPayload,
   type TimingPayload,
 } from './mqtt';
+import { linkOptions } from './mqtt/link-config';
 import { CameraFigures, STATUS_OF_CAPTURE } from './pipeline/camera-figures';
 import { applyCommand, MIN_SCORE_FLOOR } from './pipeline/commands';
 import { lowestMinScore, pipelineInferenceThreads, type CameraSettings } from './pipeline/camera-settings';
 import { CameraRuntime, type FrameOutcome, type TracksEnded } from './pipeline/camera-runtime';
 import { FairGate } from './pipeline/fair-gate';
-import { detectionsPayload, eventInput, timingPayload } from './pipeline/payloads';
+import { detectionsPayload, eventInput, statsPayload, timingPayload } from './pipeline/payloads';
 import { configuredCounts, discoveryCamera } from './pipeline/counts';
 import { ReadyGate } from './pipeline/ready-gate';
 import { ReloadQueue } from './pipeline/reload-queue';
@@ -111,36 +112,7 @@ export class Daemon extends EventEmitter {
     this.log = options.logger;
     const c = this.config;
     this.link = new MqttLink(
-      {
-        url: options.mqttUrl ?? (c.mqtt.url || 'mqtt://localhost:1883'),
-        protocolVersion: options.protocolVersion ?? (c.mqtt.protocol_version === 4 ? 4 : 5),
-        ...(c.mqtt.username ? { username: c.mqtt.username } : {}),
-        ...(c.mqtt.password ? { password: c.mqtt.password } : {}),
-        ...(c.mqtt.tls.ca || c.mqtt.tls.cert || c.mqtt.tls.key || !c.mqtt.tls.reject_unauthorized
-          ? {
-              tls: {
-                ...(c.mqtt.tls.ca ? { ca: c.mqtt.tls.ca } : {}),
-                ...(c.mqtt.tls.cert ? { cert: c.mqtt.tls.cert } : {}),
-                ...(c.mqtt.tls.key ? { key: c.mqtt.tls.key } : {}),
-                ...(c.mqtt.tls.key_passphrase ? { passphrase: c.mqtt.tls.key_passphrase } : {}),
-                rejectUnauthorized: c.mqtt.tls.reject_unauthorized,
-              },
-            }
-          : {}),
-        deviceId: c.device.id,
-        clientId: c.mqtt.client_id,
-        baseTopic: c.mqtt.base_topic,
-        keepaliveS: c.mqtt.keepalive_s,
-        sessionExpiryS: c.mqtt.session_expiry_s,
-        backoff: { minMs: c.mqtt.reconnect.initial_ms, maxMs: c.mqtt.reconnect.max_ms },
-        queueMaxMessages: c.mqtt.queue.max_messages,
-        queueMaxAgeMs: c.mqtt.queue.max_age_s * 1000,
-        cameras: c.cameras.filter((cam) => cam.enabled !== false).map((cam) => cam.name),
-        discovery: { enabled: c.homeassistant.discovery, prefix: c.homeassistant.prefix, deviceName: c.device.name, statusTopic: c.homeassistant.status_topic },
-        ledgerFile: path.join(c.state_dir, 'mqtt-retained.json'),
-        version: version(),
-        stopTimeoutMs: 2000,
-      },
+      linkOptions(c, { ...(options.mqttUrl ? { url: options.mqttUrl } : {}), ...(options.protocolVersion ? { protocolVersion: options.protocolVersion } : {}), version: version() }),
       this.log.child({ component: 'mqtt' }),
     );
     this.hostStats = this.newHostStats(c);
@@ -717,21 +689,7 @@ export class Daemon extends EventEmitter {
       const runtime = this.runtimes.get(name);
       cameras[name] = fig.stats(runtime?.captureStats ?? null, runtime ? runtime.fpsCapNow : null, now, mono);
     }
-    const eps = [...new Set(this.detectorInfos.map((i) => i.ep))];
-    const stats: StatsPayload = {
-      v: 1,
-      ts: now,
-      uptime_s: Math.round(host.process_uptime_s),
-      cameras,
-      ep: eps.join(',') || 'none',
-      cpu_temp_c: host.cpu_temp_c,
-      load: host.load_avg.map((x) => Math.round(x * 100) / 100),
-      rss_mb: Math.round((host.rss_bytes / 1048576) * 10) / 10,
-      ...(host.throttled ? { throttled: host.throttled.throttled_now || host.throttled.under_voltage_now || host.throttled.freq_capped_now } : {}),
-      models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })),
-      version: version(),
-      host: os.hostname(),
-    };
+    const stats = statsPayload({ now, host, cameras, models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), version: version(), hostname: os.hostname() });
     this.link.publishStats(stats);
     this.metrics.mqtt(this.link.counters().connected, this.link.counters());
     this.metrics.host(host);

@@ -2,7 +2,8 @@
  * MQTT payloads of one processed frame, built from what the pipeline measured. Pure functions: the
  * daemon publishes what these return, and tests check them against the schemas.
  */
-import type { DetectionsPayload, EventInput, TimingPayload } from '../mqtt';
+import type { DetectionsPayload, EventInput, StatsPayload, TimingPayload } from '../mqtt';
+import type { HostSnapshot } from '../system/host-stats';
 import type { TrackedDetection, TrackEvent } from '../track';
 import type { FrameOutcome } from './camera-runtime';
 
@@ -87,5 +88,33 @@ export function eventInput(e: TrackEvent, snapshot: boolean): EventInput {
     ...(e.ended_at !== undefined ? { ended_at: Math.round(e.ended_at) } : {}),
     frames: Math.max(1, e.frames),
     ...(snapshot ? { snapshot: true } : {}),
+  };
+}
+
+export interface StatsInput {
+  now: number;
+  host: HostSnapshot;
+  cameras: StatsPayload['cameras'];
+  models: { model: string; ep: string }[];
+  version: string;
+  hostname: string;
+}
+
+/** The periodic stats payload (the link adds its own counters as `mqtt`). */
+export function statsPayload(x: StatsInput): StatsPayload {
+  const h = x.host;
+  return {
+    v: 1,
+    ts: x.now,
+    uptime_s: Math.round(h.process_uptime_s),
+    cameras: x.cameras,
+    ep: [...new Set(x.models.map((m) => m.ep))].join(',') || 'none',
+    cpu_temp_c: h.cpu_temp_c,
+    load: h.load_avg.map((v) => Math.round(v * 100) / 100),
+    rss_mb: Math.round((h.rss_bytes / 1048576) * 10) / 10,
+    ...(h.throttled ? { throttled: h.throttled.throttled_now || h.throttled.under_voltage_now || h.throttled.freq_capped_now } : {}),
+    models: x.models,
+    version: x.version,
+    host: x.hostname,
   };
 }

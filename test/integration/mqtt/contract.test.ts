@@ -44,6 +44,8 @@ function problemOf(m: Received): string | null {
     case 'events': return json('event');
     case 'status': return json('status');
     case 'snapshot': return m.payload[0] === 0xff && m.payload[1] === 0xd8 ? null : 'snapshot is not a JPEG';
+    case 'detect': return /^(ON|OFF)?$/.test(m.payload.toString()) ? null : `detect must be ON or OFF, got '${m.payload.toString()}'`;
+    case 'min_score': return /^(0(\.\d+)?|1)?$/.test(m.payload.toString()) ? null : `min_score must be a number in [0, 1], got '${m.payload.toString()}'`;
     default: return countProblem(m.payload.toString());
   }
 }
@@ -224,25 +226,26 @@ describe('MQTT contract against a real Mosquitto', () => {
     const ha = await Subscriber.connect(broker.url, ['homeassistant/+/+/+/config']);
     try {
       const configTopics = (): string[] => [...new Set(ha.messages.filter((m) => m.payload.length > 0).map((m) => m.topic))];
-      await waitUntil('retained discovery', () => configTopics().length === 7);
+      // Per camera: occupancy + count per label, status, detect switch, min_score number, fps, inference time, image, snapshot button.
+      await waitUntil('retained discovery', () => configTopics().length === 11);
       expect(ha.messages.every((m) => m.retain)).toBe(true);
       const occupancy = 'homeassistant/binary_sensor/contract/front_car_occupancy/config';
       expect(JSON.parse(ha.on(occupancy)[0]!.payload.toString())).toMatchObject({
-        state_topic: `${base}/front/car`, device_class: 'occupancy', availability: [{ topic: `${base}/availability` }],
+        state_topic: `${base}/front/car`, device_class: 'occupancy', availability: [{ topic: `${base}/availability` }, { topic: `${base}/front/status` }],
       });
 
       const before = ha.messages.length;
       await ha.publish('homeassistant/status', 'online');
-      await waitUntil('republished discovery', () => ha.messages.length >= before + 7);
+      await waitUntil('republished discovery', () => ha.messages.length >= before + 11);
 
       link.setDiscovery([{ name: 'front', labels: ['person'] }]);
       await waitUntil('cleared car entities', () => ha.on(occupancy).some((m) => m.payload.length === 0) && ha.on('homeassistant/sensor/contract/front_car_count/config').some((m) => m.payload.length === 0));
       const fresh = await Subscriber.connect(broker.url, ['homeassistant/+/+/+/config']);
       try {
-        await waitUntil('retained after removal', () => fresh.messages.length >= 5);
+        await waitUntil('retained after removal', () => fresh.messages.length >= 9);
         await new Promise((r) => setTimeout(r, 300)); // let any stray retained copies arrive
         expect(fresh.messages.map((m) => m.topic).sort()).not.toContain(occupancy);
-        expect(fresh.messages.length).toBe(5);
+        expect(fresh.messages.length).toBe(9);
       } finally {
         await fresh.close();
       }

@@ -1,6 +1,7 @@
+import type { HostSnapshot } from '../../../src/system/host-stats';
 import { schemaProblems } from '../../../src/mqtt';
 import type { FrameOutcome } from '../../../src/pipeline/camera-runtime';
-import { detectionsPayload, eventInput, timingPayload } from '../../../src/pipeline/payloads';
+import { detectionsPayload, eventInput, statsPayload, timingPayload } from '../../../src/pipeline/payloads';
 
 const outcome = (): FrameOutcome => ({
   camera: 'front',
@@ -55,5 +56,18 @@ describe('frame payloads', () => {
     expect(schemaProblems('event', { v: 1, seq: 1, event_id: 'pi4:b0:front:3', camera: 'front', ...e })).toBeNull();
     expect(e).toMatchObject({ entered_zones: ['a'], left_zones: ['b'], snapshot: true });
     expect(e).not.toHaveProperty('best');
+  });
+
+  it('stats follow the schema', () => {
+    const stats = statsPayload({
+      now: 1_764_180_000_123,
+      host: { process_uptime_s: 12.4, cpu_temp_c: null, load_avg: [0.123, 0.5, 1], rss_bytes: 150 * 1048576, throttled: null } as unknown as HostSnapshot,
+      cameras: { front: { fps: 10, detect_fps: 5, inference_p50_ms: null, inference_p95_ms: null, dropped: 0, status: 'starting' } },
+      models: [{ model: 'ssdlite_mobilenet_v2_coco', ep: 'cpu' }],
+      version: '0.1.0',
+      hostname: 'pi4',
+    });
+    expect(schemaProblems('stats', stats)).toBeNull();
+    expect(stats).toMatchObject({ uptime_s: 12, ep: 'cpu', load: [0.12, 0.5, 1], rss_mb: 150 });
   });
 });
