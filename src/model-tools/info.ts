@@ -106,6 +106,8 @@ function broadcast(a: number[], b: number[]): number[] {
 const SAME_SHAPE_OPS = new Set([
   'Relu', 'Clip', 'Sigmoid', 'Exp', 'Tanh', 'Cast', 'Identity', 'Softmax', 'LeakyRelu', 'BatchNormalization',
   'Dropout', 'HardSigmoid', 'HardSwish', 'Log', 'Neg', 'Sqrt', 'Abs', 'Floor', 'Ceil', 'PRelu', 'Elu', 'Selu',
+  // A QDQ (int8) model feeds every Conv through these; without them its MACs would read 0.
+  'QuantizeLinear', 'DequantizeLinear',
 ]);
 const BROADCAST_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum', 'Pow', 'Mean', 'Equal', 'Less', 'Greater']);
 

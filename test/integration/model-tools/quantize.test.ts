@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildModel, verifyModel } from '../../../src/model-tools';
+import { buildModel, modelInfo, verifyModel } from '../../../src/model-tools';
 import { projectRoot, sha256File } from '../../../src/model-tools/files';
 import { SSDLITE_MOBILENET_V2_COCO_INT8 as INT8 } from '../../../src/model-tools/registry';
 
@@ -72,6 +72,13 @@ describe('model build (int8)', () => {
       m.provenance.quantization.from_sha256 = '0'.repeat(64);
     });
     await expect(buildModel(INT8.name, { modelsDir: dir })).rejects.toThrow(/was made from ssdlite_mobilenet_v2_coco with sha256 0{64}, but that model now has [0-9a-f]{64}/);
+  });
+
+  it('model info sees through the QDQ nodes: the int8 model has the FP32 model\'s multiply-accumulates', async () => {
+    const [fp32, int8] = await Promise.all([modelInfo(path.join(MODELS, `${INT8.from}.onnx`)), modelInfo(path.join(MODELS, `${INT8.name}.onnx`))]);
+    expect(int8.macs).toBeGreaterThan(0.7e9);
+    expect(int8.macs).toBe(fp32.macs);
+    expect(int8.opCounts.DequantizeLinear).toBeGreaterThan(0);
   });
 
   it('names every missing field of a manifest without a quantization record', async () => {
