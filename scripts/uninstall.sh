@@ -56,7 +56,11 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 fi
 
 step "remove the program ($PREFIX)"
-run rm -rf "$PREFIX"
+run rm -rf "$PREFIX" "$PREFIX.new" "$PREFIX.old"
+# The command a bundle install writes; someone else's /usr/local/bin/lookout is left alone.
+if grep -qsF "# lookout wrapper installed by scripts/install.sh" /usr/local/bin/lookout; then
+  run rm -f /usr/local/bin/lookout
+fi
 
 if [ "$PURGE" -eq 1 ]; then
   step "purge config, credentials, state and the 'lookout' user"
