@@ -22,7 +22,25 @@ for arg in "$@"; do
 done
 
 STEP=""
-step() { STEP="$1"; echo "==> setup: $1"; }
+T0=$(date +%s)
+TS=$T0
+# Each step says how long the one before took, so a slow board shows where its minutes go.
+step() {
+  local now; now=$(date +%s)
+  [ -n "$STEP" ] && echo "    ($((now - TS)) s)"
+  STEP="$1"; TS=$now; echo "==> setup: $1"
+}
+# Runs a long, quiet command with a line every 30 s, so nobody takes a compile for a hang.
+with_ticker() {
+  local start; start=$(date +%s)
+  ( while sleep 30; do echo "    ... $1: $(( $(date +%s) - start )) s so far"; done ) &
+  local ticker=$! rc=0
+  shift
+  "$@" || rc=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  return $rc
+}
 trap 'rc=$?; [ $rc -ne 0 ] && echo "setup: FAILED at step: ${STEP} (exit $rc)" >&2' EXIT
 
 SUDO=""
@@ -85,14 +103,20 @@ export OPENCV_INCLUDE_DIR=/usr/include/opencv4
 export OPENCV_LIB_DIR=/usr/lib/$MULTIARCH
 export OPENCV_BIN_DIR=/usr/bin
 export ONNXRUNTIME_NODE_INSTALL=skip
-export JOBS=max
+# node-gyp's parallel compile: one job per core, but each g++ of the binding needs ~1 GB, so a
+# 1-2 GB board compiles with fewer jobs instead of running out of memory.
+MEM_AVAILABLE_MB=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
+JOBS=$(nproc)
+[ $(( MEM_AVAILABLE_MB / 1024 )) -lt "$JOBS" ] && JOBS=$(( MEM_AVAILABLE_MB / 1024 ))
+[ "$JOBS" -ge 1 ] || JOBS=1
+export JOBS
 LOCK_HASH=$(sha256sum package-lock.json | cut -d' ' -f1)
 STAMP=node_modules/.lookout-setup-stamp
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$LOCK_HASH-$(node -v)-$ARCH" ]; then
   echo "    node_modules up to date"
 else
-  echo "    npm ci (compiles the OpenCV binding: several minutes on a small board)"
-  npm ci --no-audit --no-fund
+  echo "    npm ci (compiles the OpenCV binding with $JOBS parallel job(s), ${MEM_AVAILABLE_MB} MB free: several minutes, 30+ on a Pi 4)"
+  with_ticker "npm ci" npm ci --no-audit --no-fund
   node -e "require('@u4/opencv4nodejs')" >/dev/null 2>&1 \
     || { echo "setup: @u4/opencv4nodejs does not load after npm ci; see the build log above" >&2; exit 1; }
   echo "$LOCK_HASH-$(node -v)-$ARCH" > "$STAMP"
@@ -122,5 +146,5 @@ if [ "$WITH_TEST" -eq 1 ] || [ "$WITH_DEMO" -eq 1 ]; then
   step "demo video and test data"
   bash scripts/fetch-testdata.sh
 fi
-STEP="done"
-echo "==> setup: done"
+step "done"
+echo "    $(( $(date +%s) - T0 )) s in all"
