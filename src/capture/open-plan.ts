@@ -23,7 +23,7 @@ export type CaptureApi = 'CAP_V4L2' | 'CAP_GSTREAMER' | 'CAP_FFMPEG' | 'CAP_ANY'
  */
 export type DeliveryMode = 'newest' | 'lossless';
 
-/** What capture-child.js executes (sent as JSON over the IPC channel). */
+/** What the capture process (capture-child.ts) executes, sent in its 'start' message (protocol.ts). */
 export interface ChildPlan {
   camera: string;
   open: { type: 'capture'; target: string | number; api: CaptureApi } | { type: 'images'; files: string[] };

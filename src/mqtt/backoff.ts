@@ -1,43 +1,23 @@
-// Reconnect timing. mqtt.js retries at a fixed period; the link sets reconnectPeriod 0 and schedules
-// each reconnect itself with these delays (exponential, with jitter so a fleet does not reconnect in
-// lockstep after a broker restart).
+// Reconnect timing of the MQTT link. mqtt.js retries at a fixed period; the link sets reconnectPeriod
+// 0 and schedules each reconnect itself with the one backoff rule of Lookout (src/util/backoff.ts):
+// exponential, jitter only shortening a delay, so a fleet does not reconnect in lockstep after a
+// broker restart.
+import { Backoff, type BackoffOptions, backoffOptions } from '../util/backoff';
 
-export interface BackoffOptions {
-  /** First delay after a lost connection, ms. */
-  minMs: number;
-  /** Delay never exceeds this, ms. */
-  maxMs: number;
-  /** Growth per failed attempt. */
-  factor: number;
-  /** Fraction of each delay that is random: 0.5 → between 50% and 100% of the nominal delay. */
-  jitter: number;
-}
+export type { BackoffOptions } from '../util/backoff';
 
-export const DEFAULT_BACKOFF: BackoffOptions = { minMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.5 };
+/** Delays as the link takes them: any subset; `minMs` is the former name of `initialMs`. */
+export type LinkBackoffOptions = Partial<BackoffOptions> & {
+  /** @deprecated the same as initialMs; remains until the last callers are renamed. */
+  minMs?: number;
+};
 
-export class Backoff {
-  private attempt = 0;
-  constructor(
-    private readonly options: BackoffOptions = DEFAULT_BACKOFF,
-    private readonly random: () => number = Math.random,
-  ) {
-    if (!(options.minMs > 0 && options.maxMs >= options.minMs && options.factor >= 1)) {
-      throw new Error(`invalid backoff ${JSON.stringify(options)}: need 0 < minMs <= maxMs and factor >= 1`);
-    }
-  }
-  /** Delay before the next attempt; each call counts one more failure. */
-  next(): number {
-    const nominal = Math.min(this.options.maxMs, this.options.minMs * this.options.factor ** this.attempt);
-    this.attempt++;
-    const jitter = Math.min(1, Math.max(0, this.options.jitter));
-    return Math.round(nominal * (1 - jitter * this.random()));
-  }
-  reset(): void {
-    this.attempt = 0;
-  }
-  get attempts(): number {
-    return this.attempt;
-  }
+/** 1 s doubling to 60 s, up to half of each delay random (docs/mqtt.md). */
+export const MQTT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.5 };
+
+export function linkBackoff(defaults: BackoffOptions, given: LinkBackoffOptions = {}): Backoff {
+  const { minMs, ...rest } = given;
+  return new Backoff(backoffOptions(defaults, { ...rest, initialMs: rest.initialMs ?? minMs }));
 }
 
 /**

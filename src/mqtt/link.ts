@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../log';
-import { Backoff, DEFAULT_BACKOFF, FlapDetector, type BackoffOptions } from './backoff';
+import type { Backoff, BackoffOptions } from '../util/backoff';
+import { FlapDetector, linkBackoff, MQTT_BACKOFF, type LinkBackoffOptions } from './backoff';
 import { parseCommand, type CommandRequest } from './commands';
 import { buildDiscovery, type DiscoveryCamera } from './discovery';
 import { BoundedQueue, type QueuedMessage } from './queue';
@@ -74,9 +75,9 @@ export interface MqttLinkOptions {
   /** How long to wait for CONNACK, ms. Default 10000. */
   connectTimeoutMs?: number;
   /** Reconnect backoff. Default 1 s doubling to 60 s, 50% jitter. */
-  backoff?: Partial<BackoffOptions>;
+  backoff?: LinkBackoffOptions;
   /** Backoff while another client seems to use our client id. Default 30 s doubling to 10 min. */
-  takeoverBackoff?: Partial<BackoffOptions>;
+  takeoverBackoff?: LinkBackoffOptions;
   /** QoS 1 queue bound in messages. Default 1000. */
   queueMaxMessages?: number;
   /** A queued non-retained message older than this is dropped, not delivered late. Default 10 min. */
@@ -133,7 +134,7 @@ export interface MqttCounters {
 
 export type EventInput = Omit<EventPayload, 'v' | 'seq' | 'camera' | 'event_id'>;
 
-const TAKEOVER_BACKOFF: BackoffOptions = { minMs: 30_000, maxMs: 600_000, factor: 2, jitter: 0.5 };
+const TAKEOVER_BACKOFF: BackoffOptions = { initialMs: 30_000, maxMs: 600_000, factor: 2, jitter: 0.5 };
 const SESSION_TAKEN_OVER = 0x8e;
 const AUTH_CODES = new Set([4, 5, 134, 135]);
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME|EPROTO/;
@@ -207,8 +208,8 @@ export class MqttLink {
       maxMessages: options.queueMaxMessages ?? 1000,
       maxAgeMs: options.queueMaxAgeMs ?? 600_000,
     });
-    this.backoff = new Backoff({ ...DEFAULT_BACKOFF, ...options.backoff });
-    this.takeoverBackoff = new Backoff({ ...TAKEOVER_BACKOFF, ...options.takeoverBackoff });
+    this.backoff = linkBackoff(MQTT_BACKOFF, options.backoff);
+    this.takeoverBackoff = linkBackoff(TAKEOVER_BACKOFF, options.takeoverBackoff);
     this.cameras = new Set(options.cameras ?? []);
     this.bootId = options.bootId ?? Date.now().toString(36);
     this.ledger = new RetainedLedger(options.ledgerFile ?? null, logger);

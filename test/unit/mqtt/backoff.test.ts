@@ -1,22 +1,21 @@
-import { Backoff, FlapDetector } from '../../../src/mqtt/backoff';
+import { FlapDetector, linkBackoff, MQTT_BACKOFF } from '../../../src/mqtt/backoff';
 
-describe('Backoff', () => {
-  it('doubles up to the cap, without jitter', () => {
-    const b = new Backoff({ minMs: 100, maxMs: 1000, factor: 2, jitter: 0 });
-    expect([1, 2, 3, 4, 5, 6].map(() => b.next())).toEqual([100, 200, 400, 800, 1000, 1000]);
-    b.reset();
-    expect(b.next()).toBe(100);
+describe('the link backoff', () => {
+  it('defaults to 1 s doubling to 60 s (docs/mqtt.md), each delay shortened by up to half', () => {
+    const nominal = linkBackoff({ ...MQTT_BACKOFF, jitter: 0 });
+    expect(Array.from({ length: 8 }, () => nominal.next())).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+    expect(MQTT_BACKOFF.jitter).toBe(0.5);
   });
 
-  it('jitter shortens each delay by up to the jitter fraction', () => {
-    const low = new Backoff({ minMs: 1000, maxMs: 8000, factor: 2, jitter: 0.5 }, () => 1);
-    const high = new Backoff({ minMs: 1000, maxMs: 8000, factor: 2, jitter: 0.5 }, () => 0);
-    expect([low.next(), low.next()]).toEqual([500, 1000]);
-    expect([high.next(), high.next()]).toEqual([1000, 2000]);
+  it('takes any subset of the options; minMs is still read as initialMs', () => {
+    const b = linkBackoff(MQTT_BACKOFF, { initialMs: 100, maxMs: 400, jitter: 0 });
+    expect([b.next(), b.next(), b.next(), b.next()]).toEqual([100, 200, 400, 400]);
+    const old = linkBackoff(MQTT_BACKOFF, { minMs: 50, maxMs: 200, jitter: 0 });
+    expect([old.next(), old.next(), old.next()]).toEqual([50, 100, 200]);
   });
 
-  it('refuses nonsense', () => {
-    expect(() => new Backoff({ minMs: 0, maxMs: 1, factor: 2, jitter: 0 })).toThrow(/backoff/);
+  it('refuses nonsense, naming the rule', () => {
+    expect(() => linkBackoff(MQTT_BACKOFF, { initialMs: 500, maxMs: 100 })).toThrow(/backoff needs initialMs > 0, maxMs ≥ initialMs/);
   });
 });
 
