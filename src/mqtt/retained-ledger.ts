@@ -14,6 +14,7 @@ interface LedgerFile {
 
 export class RetainedLedger {
   private readonly topics = new Set<string>();
+  private saveFailed = false;
   /** Topics the previous run left retained, until the sweep at start. */
   private readonly previous: Set<string>;
 
@@ -70,8 +71,11 @@ export class RetainedLedger {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       fs.writeFileSync(tmp, JSON.stringify(body));
       fs.renameSync(tmp, this.file);
+      this.saveFailed = false;
     } catch (e) {
-      this.log.warn({ file: this.file, err: (e as Error).message }, 'cannot save the list of retained topics; entities removed while Lookout is stopped may stay on the broker');
+      // Once per failure streak: every new topic tries again, and a read-only state_dir must not flood the log.
+      if (!this.saveFailed) this.log.warn({ file: this.file, err: (e as Error).message }, 'cannot save the list of retained topics; entities removed while Lookout is stopped may stay on the broker');
+      this.saveFailed = true;
     }
   }
 

@@ -150,6 +150,22 @@ describe('lookout run: retained state stays true', () => {
     d.signal('SIGHUP');
     await d.waitFor('base/config ok with the new hash', () => states().some((c) => c.ok && c.hash === good), 20_000);
 
+    // A camera restarted by a reload (its max_fps changed) goes on with new track ids, never reused ones.
+    const events = () => rec.json<{ type: string; track_id: number; event_id: string }>(d.topic('front/events'));
+    await d.waitFor('a track start', () => events().some((e) => e.type === 'start'), 60_000);
+    const beforeRestart = hash();
+    d.editConfig({ cameras: [{ ...(d.config.cameras as Record<string, unknown>[])[0], max_fps: 4 }, (d.config.cameras as unknown[])[1]] });
+    const expectRestart = loadConfig({ file: d.configPath, env: {} }).hash;
+    expect(expectRestart).not.toBe(beforeRestart);
+    const seenBefore = events().length;
+    const highest = Math.max(...events().map((e) => e.track_id));
+    d.signal('SIGHUP');
+    await d.waitFor('the restart applied', () => states().some((c) => c.ok && c.hash === expectRestart), 20_000);
+    await d.waitFor('a track start after the restart', () => events().slice(seenBefore).some((e) => e.type === 'start'), 60_000);
+    const fresh = events().slice(seenBefore).filter((e) => e.type === 'start');
+    expect(fresh.filter((e) => e.track_id <= highest)).toEqual([]);
+    expect(new Set(events().filter((e) => e.type === 'start').map((e) => e.event_id)).size).toBe(events().filter((e) => e.type === 'start').length);
+
     // A reload that removes `back`, sent with a score for `back`: refused as such, not a crash.
     d.editConfig({ cameras: [(d.config.cameras as unknown[])[0]] });
     const removed = await d.command<Result>('back/set', { reload: true, min_score: 0.7 });

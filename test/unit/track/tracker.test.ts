@@ -66,6 +66,14 @@ describe('Tracker ids', () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
+  test('a tracker that replaces another (camera restart) continues its ids', () => {
+    const before = new Tracker({ minHits: 1 });
+    const first = before.update(1000, [det(boxAt(0.2)), det(boxAt(0.6))]).detections.map((d) => d.track_id as number);
+    const after = new Tracker({ minHits: 1 }, before.nextTrackId);
+    const next = after.update(2000, [det(boxAt(0.2))]).detections.map((d) => d.track_id as number);
+    expect(Math.min(...next)).toBeGreaterThan(Math.max(...first));
+  });
+
   test('labels outside the tracked set pass through without an id', () => {
     const tracker = new Tracker({ labels: ['person'] });
     const r = tracker.update(1000, [det(boxAt(0.1), 'person'), det(boxAt(0.5), 'car')]);
