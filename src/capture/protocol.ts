@@ -15,7 +15,9 @@
  * of its KINDS list); the handlers switch over `t` with an exhaustiveness check, so the compiler
  * names every place that must handle it. A new frame fact is an optional field of FrameHeader
  * (JSON, so older readers ignore it); a new binary section goes into `data` with its layout
- * described by header fields, never by position alone.
+ * described by header fields, never by position alone. A record that answers something other than
+ * 'want' (a frame fetched from a ring by seq, say) carries the request's id in its header, so the
+ * daemon can route it past the hand-over (capture-process.ts sees every record first).
  */
 import type { ChildPlan } from './open-plan';
 
