@@ -138,7 +138,7 @@ export function buildDiscovery(topics: Topics, options: DiscoveryOptions, camera
       mode: 'box',
       entity_category: 'config',
     });
-    add('sensor', `${c}_fps`, [{ topic: topics.stats(), ...ONLINE_OFFLINE, value_template: `{{ 'online' if ${inStats} else 'offline' }}` }], {
+    add('sensor', `${c}_fps`, [...cameraUp, { topic: topics.stats(), ...ONLINE_OFFLINE, value_template: `{{ 'online' if ${inStats} else 'offline' }}` }], {
       name: `${cam.name} detection fps`,
       state_topic: topics.stats(),
       value_template: `{{ (value_json.cameras[${key}].detect_fps | float(0)) | round(1) if ${inStats} else 0 }}`,
@@ -147,7 +147,7 @@ export function buildDiscovery(topics: Topics, options: DiscoveryOptions, camera
       entity_category: 'diagnostic',
     });
     const hasP50 = `${inStats} and value_json.cameras[${key}].inference_p50_ms is defined and value_json.cameras[${key}].inference_p50_ms is not none`;
-    add('sensor', `${c}_inference_ms`, [{ topic: topics.stats(), ...ONLINE_OFFLINE, value_template: `{{ 'online' if ${hasP50} else 'offline' }}` }], {
+    add('sensor', `${c}_inference_ms`, [...cameraUp, { topic: topics.stats(), ...ONLINE_OFFLINE, value_template: `{{ 'online' if ${hasP50} else 'offline' }}` }], {
       name: `${cam.name} inference time`,
       state_topic: topics.stats(),
       value_template: `{{ (value_json.cameras[${key}].inference_p50_ms | float(0)) | round(1) if ${hasP50} else 0 }}`,
