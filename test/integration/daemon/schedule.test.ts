@@ -45,6 +45,8 @@ describe('lookout run: schedules', () => {
     const paused = statuses().find((s) => s.state === 'paused')!;
     expect(paused.reason).toMatch(/^schedule window: inactive until \d{4}-\d\d-\d\dT/);
     for (const s of rec.json(d.topic('front/status'))) expect(schemaProblems('status', s)).toBeNull();
+    // The log line says which camera paused (with several cameras it was anybody's guess).
+    expect(d.logsMatching(/detection paused/).map((l) => l.camera)).toContain('front');
     await sleep(3000);
     expect(detections()).toBe(0);
 
