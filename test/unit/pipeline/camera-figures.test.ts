@@ -30,4 +30,11 @@ describe('CameraFigures', () => {
     expect(entry.fps_cap).toBe(5);
     expect(schemaProblems('stats', { v: 1, ts: 1, uptime_s: 1, cameras: { front: entry }, ep: 'cpu', cpu_temp_c: null, load: [0, 0, 0], rss_mb: 1 })).toBeNull();
   });
+
+  it("says which frame is the camera's first, so its stats go out at once", () => {
+    const f = new CameraFigures();
+    expect(f.frameProcessed(20, 25, 1000)).toBe(true);
+    expect(f.frameProcessed(20, 25, 1200)).toBe(false);
+    expect(f.stats(null, null, 1200, 0).inference_p50_ms).toBe(20);
+  });
 });
