@@ -316,6 +316,12 @@ export class Daemon extends EventEmitter {
     fig.captureState = change.state;
     this.metrics.cameraStreaming(change.camera, change.state === 'streaming');
     const runtime = this.runtimes.get(change.camera);
+    // Reopening a lost source is the capture supervisor working (own timeouts, backoff), not a stuck
+    // daemon: the watchdog leaves such a camera out until it streams again (docs/service.md).
+    if (runtime?.isActive) {
+      if (change.state === 'starting' || change.state === 'reconnecting' || change.state === 'error' || change.state === 'stalled') this.progress.cameraWaiting(change.camera);
+      else if (change.state === 'streaming') this.progress.cameraActive(change.camera);
+    }
     if (runtime && !runtime.isActive && change.state === 'stopped') return; // closed on purpose while paused
     if (fig.state === 'paused' || fig.state === 'disabled') return;
     let reason = change.reason ?? null;
@@ -388,6 +394,14 @@ export class Daemon extends EventEmitter {
       }
       this.link.publishEvent(camera, eventInput(ev, snapshot));
       this.metrics.event(camera, ev.type, ev.label);
+      // Starts and ends are what a user looks for in the journal ("was anyone there at 3 am?").
+      if (ev.type !== 'update') {
+        const seconds = Math.round(((ev.ended_at ?? ev.updated_at) - ev.started_at) / 100) / 10;
+        this.log.info(
+          { camera, label: ev.label, score: Math.round(ev.score * 1000) / 1000, track_id: ev.track_id, ...(ev.zones.length ? { zones: ev.zones } : {}), ...(ev.type === 'end' ? { seconds } : {}) },
+          `${ev.label} ${ev.type === 'start' ? 'appeared' : 'left'}`,
+        );
+      }
     }
     if (tracked.countsChanged) {
       for (const [label, n] of Object.entries(tracked.counts.byLabel)) this.link.setCount(camera, label, n);
