@@ -3,7 +3,9 @@
  * inference time, on real video frames. The target is pre + post under 10% of inference, so the
  * engine's own work never matters next to the model.
  *
- *   node dist/detect/bench-detect.js [video-or-image] [frames] [threads]
+ *   node dist/detect/bench-detect.js [video-or-image] [frames] [threads] [model]
+ *
+ * `model` is a name, a path or `auto`; `lookout bench --compare int8` puts FP32 and int8 side by side.
  */
 import path from 'node:path';
 import { type Logger, silentLogger } from '../log';
@@ -119,8 +121,8 @@ export function formatBenchDetect(r: BenchDetectResult): string {
 }
 
 if (require.main === module) {
-  const [source, frames, threads] = process.argv.slice(2);
-  benchDetect({ source, frames: frames ? Number(frames) : undefined, intraOpThreads: threads ? Number(threads) : undefined }).then(
+  const [source, frames, threads, model] = process.argv.slice(2);
+  benchDetect({ source, frames: frames ? Number(frames) : undefined, intraOpThreads: threads ? Number(threads) : undefined, model }).then(
     (r) => process.stdout.write(`${formatBenchDetect(r)}\n`),
     (e: Error) => {
       process.stderr.write(`bench-detect: ${e.message}\n`);
