@@ -144,7 +144,7 @@ export const configSchema: convict.Schema<LookoutConfig> = {
       env: 'LOOKOUT_LOG_LEVEL',
     },
     format: {
-      doc: 'Log format: json lines (journald), pretty (a terminal), auto (pretty on a TTY).',
+      doc: 'Log format: auto (pretty on a terminal, one readable line per entry with syslog priorities under systemd, JSON lines otherwise), json (JSON lines, also under systemd: for log shippers), pretty.',
       format: ['auto', 'json', 'pretty'],
       default: 'auto',
       env: 'LOOKOUT_LOG_FORMAT',
