@@ -167,6 +167,9 @@ export class Daemon extends EventEmitter {
     this.startWatchdog();
     this.gate.arm(READY_BOUND_MS);
     if (settings.length === 0) this.gate.ready('no cameras enabled');
+    // Nothing is going to stream before a window opens, maybe hours from now: waiting for it (or for
+    // the 30 s bound) would only delay systemd's "started".
+    else if ([...this.runtimes.values()].every((r) => !r.isActive)) this.gate.ready('every camera is paused (schedule or command)');
     this.log.info(
       { cameras: settings.map((s) => s.name), models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), base_topic: this.link.topics.base },
       'lookout running',
@@ -307,7 +310,10 @@ export class Daemon extends EventEmitter {
     const why = state.reason === 'override' ? `schedule override ${state.mode}` : 'schedule window';
     this.log.info({ camera, active: state.active, mode: state.mode, next_change: state.nextChange }, state.active ? 'detection resumes' : 'detection paused');
     if (state.active) this.setCameraState(camera, STATUS_OF_CAPTURE[fig.captureState], `${why}: active${next}`);
-    else this.setCameraState(camera, 'paused', `${why}: inactive${next}`);
+    else {
+      fig.pausedReason = `${why}: inactive${next}`;
+      this.setCameraState(camera, 'paused', fig.pausedReason);
+    }
   }
 
   private onCaptureStatus(change: CameraStatusChange): void {
@@ -322,11 +328,21 @@ export class Daemon extends EventEmitter {
       if (change.state === 'starting' || change.state === 'reconnecting' || change.state === 'error' || change.state === 'stalled') this.progress.cameraWaiting(change.camera);
       else if (change.state === 'streaming') this.progress.cameraActive(change.camera);
     }
-    if (runtime && !runtime.isActive && change.state === 'stopped') return; // closed on purpose while paused
-    if (fig.state === 'paused' || fig.state === 'disabled') return;
+    if (fig.state === 'disabled') return;
     let reason = change.reason ?? null;
     if (change.state === 'ended') reason = reason ?? 'end of the file or folder';
     if (change.retryInMs !== undefined) reason = `${reason ?? change.state}; retrying in ${(change.retryInMs / 1000).toFixed(1)} s`;
+    if (runtime && !runtime.isActive) {
+      // Paused, with the camera kept open (close_when_inactive: false): a fault shows now, not when
+      // detection resumes hours later; once the camera streams again the status is `paused` again.
+      const paused = fig.pausedReason ?? 'detection paused';
+      if (change.state === 'error' || change.state === 'reconnecting' || change.state === 'stalled') {
+        this.setCameraState(change.camera, STATUS_OF_CAPTURE[change.state], `${reason ?? change.state} (${paused})`);
+      } else if (change.state === 'streaming' && fig.state !== 'paused') {
+        this.setCameraState(change.camera, 'paused', paused);
+      }
+      return;
+    }
     if (change.state === 'streaming' && fig.adaptiveReason) reason = fig.adaptiveReason;
     this.setCameraState(change.camera, STATUS_OF_CAPTURE[change.state], reason);
     if (change.state === 'streaming') this.gate.ready(`camera ${change.camera} streaming`);
@@ -473,7 +489,8 @@ export class Daemon extends EventEmitter {
       this.setCameraState(camera, fig.scheduleActive ? STATUS_OF_CAPTURE[fig.captureState] : 'paused', 'detection enabled by command');
     } else {
       this.progress.cameraInactive(camera);
-      this.setCameraState(camera, 'paused', 'detection disabled by command');
+      fig.pausedReason = 'detection disabled by command';
+      this.setCameraState(camera, 'paused', fig.pausedReason);
     }
   }
 

@@ -29,6 +29,8 @@ export class CameraFigures {
   since = Date.now();
   captureState: CaptureState = 'starting';
   scheduleActive = true;
+  /** Why detection is paused (schedule window or command), to return to after a fault while paused. */
+  pausedReason: string | null = null;
   adaptiveReason: string | null = null;
 
   private frames = 0;

@@ -114,7 +114,9 @@ export class CameraRuntime {
   }
 
   start(): void {
-    if (this.active) this.openCapture();
+    // A camera that starts outside its schedule window is still opened unless close_when_inactive
+    // says otherwise: a missing device shows now, not when the window opens.
+    if (this.isActive || !this.settings.closeWhenInactive) this.openCapture();
     this.loopDone = this.loop().catch((e: unknown) => {
       const reason = e instanceof Error ? e.message : String(e);
       this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : reason }, 'camera loop failed; the camera stops, the others go on');

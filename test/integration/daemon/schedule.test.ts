@@ -2,7 +2,9 @@
 // (retained status says so and until when) and publishes no detections; the MQTT override turns it on
 // until the next window edge, and `auto` hands it back to the schedule. The window edges themselves
 // are tested with a test clock in test/unit/schedule.
+import path from 'node:path';
 import { Mosquitto } from '../../support/mosquitto';
+import { bindNotifySocket } from '../../support/notify-socket';
 import { Daemon, daemonTest, fileCamera, sleep } from '../../support/daemon-harness';
 import { schemaProblems } from '../../../src/mqtt';
 
@@ -65,5 +67,30 @@ describe('lookout run: schedules', () => {
     expect(detections()).toBe(settled);
     d.signal('SIGTERM');
     expect(await d.waitExit(15_000)).toMatchObject({ code: 0, signal: null });
+  });
+
+  daemonTest('every camera outside its window: READY=1 at once, and a missing file shows as an error before the window opens', async () => {
+    const sock = await bindNotifySocket();
+    try {
+      const started = Date.now();
+      const d = await Daemon.start({
+        mqttUrl: broker.url,
+        cameras: [fileCamera('gone', { realtime: true, loop: true, path: path.join(__dirname, 'no-such-video.avi'), schedule: [{ from: utcClock(2), to: utcClock(3) }] })],
+        config: { schedule: { timezone: 'UTC' } },
+        env: { NOTIFY_SOCKET: sock.path },
+      });
+      const statuses = () => d.rec.json<Status>(d.topic('gone/status'));
+      // close_when_inactive is false by default: the camera is opened although detection is paused.
+      await d.waitFor('an error status naming the file and the schedule', () => statuses().some((s) => s.state === 'error' && /no-such-video\.avi/.test(s.reason ?? '') && /schedule window: inactive until/.test(s.reason ?? '')), 30_000);
+      await sock.waitFor(() => sock.assignments().includes('READY=1'), 30_000);
+      // Not the 30 s bound: nothing will stream before the window opens, so there is nothing to wait for.
+      expect(sock.assignments().find((a) => a.startsWith('STATUS=') && /paused/.test(a)) ?? sock.assignments().join(' ')).toMatch(/paused/);
+      expect(Date.now() - started).toBeLessThan(25_000);
+      expect(d.rec.count(d.topic('gone/detections'))).toBe(0);
+      d.signal('SIGTERM');
+      expect(await d.waitExit(15_000)).toMatchObject({ code: 0, signal: null });
+    } finally {
+      await sock.close();
+    }
   });
 });
