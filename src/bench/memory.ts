@@ -1,7 +1,7 @@
 /**
  * Resource counters for the pipeline run: RSS of this process, and CPU time of this process plus
  * its child processes. The daemon runs each camera's capture in a child process (see
- * src/capture/capture-child.js), whose CPU process.cpuUsage() does not see; it is read from
+ * src/capture/capture-child.ts), whose CPU process.cpuUsage() does not see; it is read from
  * /proc/<pid>/stat of every live child of this process (Linux only; elsewhere it is reported as
  * null). A broker the bench itself started is left out by pid.
  */

@@ -6,18 +6,14 @@ import { Backoff, type BackoffOptions, backoffOptions } from '../util/backoff';
 
 export type { BackoffOptions } from '../util/backoff';
 
-/** Delays as the link takes them: any subset; `minMs` is the former name of `initialMs`. */
-export type LinkBackoffOptions = Partial<BackoffOptions> & {
-  /** @deprecated the same as initialMs; remains until the last callers are renamed. */
-  minMs?: number;
-};
-
 /** 1 s doubling to 60 s, up to half of each delay random (docs/mqtt.md). */
 export const MQTT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.5 };
 
+/** Delays as the link takes them: any subset of the options. */
+export type LinkBackoffOptions = Partial<BackoffOptions>;
+
 export function linkBackoff(defaults: BackoffOptions, given: LinkBackoffOptions = {}): Backoff {
-  const { minMs, ...rest } = given;
-  return new Backoff(backoffOptions(defaults, { ...rest, initialMs: rest.initialMs ?? minMs }));
+  return new Backoff(backoffOptions(defaults, given));
 }
 
 /**

@@ -38,7 +38,7 @@ export function linkOptions(c: LookoutConfig, choice: LinkChoice): MqttLinkOptio
     baseTopic: c.mqtt.base_topic,
     keepaliveS: c.mqtt.keepalive_s,
     sessionExpiryS: c.mqtt.session_expiry_s,
-    backoff: { minMs: c.mqtt.reconnect.initial_ms, maxMs: c.mqtt.reconnect.max_ms },
+    backoff: { initialMs: c.mqtt.reconnect.initial_ms, maxMs: c.mqtt.reconnect.max_ms },
     queueMaxMessages: c.mqtt.queue.max_messages,
     queueMaxAgeMs: c.mqtt.queue.max_age_s * 1000,
     cameras: c.cameras.filter((cam) => cam.enabled !== false).map((cam) => cam.name),

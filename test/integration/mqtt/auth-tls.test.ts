@@ -7,7 +7,7 @@ import { MqttLink, type MqttLinkOptions } from '../../../src/mqtt';
 import { createServerCert, createTestCa, Mosquitto } from '../../support/mosquitto';
 import { captureLogger, Subscriber, waitUntil } from './helpers';
 
-const quick = { backoff: { minMs: 100, maxMs: 400 }, discovery: { enabled: false } };
+const quick = { backoff: { initialMs: 100, maxMs: 400 }, discovery: { enabled: false } };
 
 async function withLink(options: MqttLinkOptions, body: (link: MqttLink, log: ReturnType<typeof captureLogger>) => Promise<void>): Promise<void> {
   const log = captureLogger();

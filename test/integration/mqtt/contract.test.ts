@@ -61,7 +61,7 @@ describe('MQTT contract against a real Mosquitto', () => {
     broker = await Mosquitto.start();
     sub = await Subscriber.connect(broker.url, [`${base}/#`, 'homeassistant/#']);
     link = new MqttLink(
-      { url: broker.url, deviceId: 'contract', cameras: ['front', 'back'], version: '0.1.0', backoff: { minMs: 100, maxMs: 500 } },
+      { url: broker.url, deviceId: 'contract', cameras: ['front', 'back'], version: '0.1.0', backoff: { initialMs: 100, maxMs: 500 } },
       log.logger,
     );
     link.onCommand((request) => {

@@ -40,7 +40,7 @@ describe('MQTT link across a broker SIGKILL and restart', () => {
     link = new MqttLink(
       {
         url: `mqtt://127.0.0.1:${proxy.port}`, deviceId: 'outage', cameras: ['front'],
-        backoff: { minMs: 100, maxMs: 400, jitter: 0.5 }, discovery: { enabled: false },
+        backoff: { initialMs: 100, maxMs: 400, jitter: 0.5 }, discovery: { enabled: false },
       },
       log.logger,
     );
@@ -104,7 +104,7 @@ describe('MQTT link across a broker SIGKILL and restart', () => {
   it('drops the oldest queued events past the bound and says how many', async () => {
     await proxy.down();
     const bounded = new MqttLink(
-      { url: `mqtt://127.0.0.1:${proxy.port}`, deviceId: 'bounded', queueMaxMessages: 10, backoff: { minMs: 100, maxMs: 200 }, discovery: { enabled: false } },
+      { url: `mqtt://127.0.0.1:${proxy.port}`, deviceId: 'bounded', queueMaxMessages: 10, backoff: { initialMs: 100, maxMs: 200 }, discovery: { enabled: false } },
       captureLogger().logger,
     );
     links.push(bounded);
@@ -120,7 +120,7 @@ describe('MQTT link across a broker SIGKILL and restart', () => {
   it('drops queued events older than the max age instead of delivering them late', async () => {
     await proxy.down();
     const aging = new MqttLink(
-      { url: `mqtt://127.0.0.1:${proxy.port}`, deviceId: 'aging', queueMaxAgeMs: 2000, backoff: { minMs: 100, maxMs: 200 }, discovery: { enabled: false } },
+      { url: `mqtt://127.0.0.1:${proxy.port}`, deviceId: 'aging', queueMaxAgeMs: 2000, backoff: { initialMs: 100, maxMs: 200 }, discovery: { enabled: false } },
       captureLogger().logger,
     );
     links.push(aging);

@@ -31,7 +31,7 @@ describe('retained state across link restarts', () => {
         deviceId: 'ledger',
         version: '0.1.0',
         ledgerFile: path.join(dir, 'mqtt-retained.json'),
-        backoff: { minMs: 100, maxMs: 500 },
+        backoff: { initialMs: 100, maxMs: 500 },
         discovery: { statusTopic: 'ha-custom/status' },
         ...over,
       },

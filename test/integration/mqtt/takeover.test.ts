@@ -16,7 +16,7 @@ describe('a second client with the same client id', () => {
     const links = logs.map(
       (log) =>
         new MqttLink(
-          { url: broker.url, deviceId: `twin${protocolVersion}`, protocolVersion, backoff: { minMs: 50, maxMs: 200 }, discovery: { enabled: false } },
+          { url: broker.url, deviceId: `twin${protocolVersion}`, protocolVersion, backoff: { initialMs: 50, maxMs: 200 }, discovery: { enabled: false } },
           log.logger,
         ),
     );
