@@ -1,6 +1,7 @@
 /**
- * Model tools: build known models from their originals (TF.js → ONNX), verify them against their
- * manifests, and describe ONNX files. The `run*Command` functions are the CLI actions: they print
+ * Model tools: build known models from their originals (TF.js → ONNX) and int8 variants of them
+ * (ONNX Runtime's static quantization, quantize.ts), verify them against their manifests, compare
+ * two models' detections (compare.ts), and describe ONNX files. The `run*Command` functions are the CLI actions: they print
  * results to stdout, errors to stderr, and resolve to an exit status.
  */
 import type { Logger } from '../log';
@@ -16,8 +17,12 @@ export type { ModelInfo, LayerInfo, TensorInfo } from './info';
 export { loadTfjsGraphFromDir } from './load-dir';
 export { loadGraph, parseModelJson } from './tfjs-graph';
 export type { TfjsGraph, TfjsModelJson } from './tfjs-graph';
-export { BUILDABLE_MODELS, buildableModel } from './registry';
-export type { BuildableModel } from './registry';
+export { BUILDABLE_MODELS, buildableModel, knownModelNames, QUANTIZED_MODELS, quantizedModel } from './registry';
+export type { BuildableModel, CalibrationSet, QuantizedModel } from './registry';
+export { buildQuantizedModel } from './quantize';
+// compare.ts itself is left out: it loads the detector, which `model build`/`verify` do not need.
+export { compareFrame, summarize as summarizeComparison, DEFAULT_MATCH_RULES } from './compare-metrics';
+export type { ComparisonSummary, FrameComparison, MatchRules } from './compare-metrics';
 export { readManifest } from './manifest';
 export type { ModelManifest } from './manifest';
 
