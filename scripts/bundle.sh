@@ -179,7 +179,8 @@ find "$CV/build" -mindepth 1 ! -path "$CV/build/Release" ! -path "$CV_NODE" -del
 AB_SRC=$(find node_modules/@u4/opencv-build -name auto-build.json | head -1)
 [ -n "$AB_SRC" ] || die "no auto-build.json under node_modules/@u4/opencv-build (run scripts/setup.sh)"
 mkdir -p "$STAGE/$(dirname "$AB_SRC")"
-sed "s#/usr/lib/[a-z0-9_]*-linux-gnu/#/usr/lib/$MULTIARCH/#g" "$AB_SRC" > "$STAGE/$AB_SRC"
+# (its buildRoot names this clone; the loader does not use it, but /opt/lookout is where it will be)
+sed -e "s#/usr/lib/[a-z0-9_]*-linux-gnu/#/usr/lib/$MULTIARCH/#g" -e "s#\"$ROOT/#\"/opt/lookout/#g" "$AB_SRC" > "$STAGE/$AB_SRC"
 
 step "unix-dgram (sd_notify) for linux-$ARCH"
 if [ -d "$STAGE/node_modules/unix-dgram" ]; then

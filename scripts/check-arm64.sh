@@ -45,7 +45,7 @@ done
 case "$ARCH" in arm64) DEB_ARCH=arm64 ;; x64) DEB_ARCH=amd64 ;; *) die "--arch must be arm64 or x64 (got '$ARCH')" ;; esac
 
 CHECK=$ARM64_CACHE/check-$ARCH
-WORK=$ARM64_CACHE/work
+WORK=$ARM64_CACHE/work-$ARCH
 mkdir -p "$WORK"
 RESULTS=()
 FAILED=0

@@ -64,6 +64,9 @@ arm64_base() {
 }
 
 # arm64_mount ROOT / arm64_umount ROOT: what a chroot needs from the host.
+# qemu-user 7.2 (Debian 12) shows arm64 programs the host's x86 /proc/cpuinfo; ONNX Runtime 1.30's
+# CPU detection (pytorch cpuinfo) segfaults on it while libonnxruntime.so loads. An arm64 root gets
+# a Cortex-A72 (Raspberry Pi 4) cpuinfo bound over it, one entry per host CPU.
 arm64_mount() {
   local r=$1 d
   for d in proc sys dev dev/pts; do
@@ -74,10 +77,19 @@ arm64_mount() {
       *) mount --bind "/$d" "$r/$d" ;;
     esac
   done
+  if readelf -h "$r/bin/sh" 2>/dev/null | grep -q 'Machine:.*AArch64' && ! mountpoint -q "$r/proc/cpuinfo"; then
+    local fake=$ARM64_CACHE/cpuinfo-arm64 i
+    : > "$fake"
+    for ((i = 0; i < $(nproc); i++)); do
+      printf 'processor\t: %d\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm crc32 cpuid\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: 0xd08\nCPU revision\t: 3\n\n' "$i" >> "$fake"
+    done
+    mount --bind "$fake" "$r/proc/cpuinfo"
+  fi
   cp -L /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
 }
 arm64_umount() {
   local r=$1 d
+  mountpoint -q "$r/proc/cpuinfo" && umount -l "$r/proc/cpuinfo"
   for d in dev/pts dev sys proc; do
     mountpoint -q "$r/$d" && umount -l "$r/$d"
   done
