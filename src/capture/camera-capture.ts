@@ -507,11 +507,14 @@ export class CameraCapture extends EventEmitter {
 
   private setState(state: CaptureState, reason?: string, retryInMs?: number): void {
     const prev = this.current;
-    if (prev.state === state && prev.reason === reason) return;
+    // A repeated failure with the same reason is news when its retry delay changed: the status must
+    // say the delay that applies now, not the first one (backoff grows from 1 s to 30 s).
+    const repeat = prev.state === state && prev.reason === reason;
+    if (repeat && prev.retryInMs === retryInMs) return;
     const next: CameraStatus = {
       camera: this.o.camera,
       state,
-      since: Date.now(),
+      since: repeat ? prev.since : Date.now(),
       source: this.description,
       failures: this.reopen.failures,
       ...(reason !== undefined ? { reason } : {}),
@@ -519,7 +522,8 @@ export class CameraCapture extends EventEmitter {
     };
     this.current = next;
     const fields = { camera: this.o.camera, state, previous: prev.state, reason, retry_in_ms: retryInMs };
-    if (state === 'error' || state === 'stalled' || state === 'reconnecting') this.log.warn(fields, `camera ${state}${reason ? `: ${reason}` : ''}`);
+    if (repeat) this.log.debug(fields, `camera still ${state}`);
+    else if (state === 'error' || state === 'stalled' || state === 'reconnecting') this.log.warn(fields, `camera ${state}${reason ? `: ${reason}` : ''}`);
     else this.log.info(fields, `camera ${state}`);
     try {
       this.emit('status', { ...next, previous: prev.state } satisfies CameraStatusChange);

@@ -55,8 +55,9 @@ test('a pipeline GStreamer cannot build: error naming the missing element, retri
   const cap = capture({
     camera: 'broken',
     source: { kind: 'gstreamer', pipeline: 'videotestsrc ! nosuchelement ! videoconvert ! video/x-raw,format=BGR ! appsink' },
-    backoff: { initialMs: 100, maxMs: 200 },
+    backoff: { initialMs: 100, maxMs: 400, jitter: 0 },
   });
+  const states = recordStates(cap);
   cap.start();
   const err = await waitForState(cap, 'error', 20000);
   expect(err.reason).toBe("cannot open gstreamer 'videotestsrc ! nosuchelement ! videoconvert ! video/x-raw,format=BGR ! appsink': GStreamer has no element 'nosuchelement' (plugin not installed, or a typo?)");
@@ -66,6 +67,11 @@ test('a pipeline GStreamer cannot build: error naming the missing element, retri
   while (cap.stats().reconnects < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(cap.stats().reconnects).toBeGreaterThanOrEqual(2);
   expect(cap.status.state).toBe('error');
+  // Each failure with the same reason is published again with the delay that really applies now
+  // (it once kept saying "retrying in 0.1 s" while the backoff had grown).
+  const delays = () => states.filter((s) => s.state === 'error').map((s) => s.retryInMs);
+  while (delays().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(delays().slice(0, 3)).toEqual([100, 200, 400]);
 });
 
 test('a pipeline that cannot start passes on what GStreamer said', async () => {
