@@ -95,7 +95,8 @@ export class Detector {
     let model = options.model ?? DEFAULT_MODEL;
     if (model === AUTO_MODEL) {
       const choice = chooseAutoModel(modelsDir);
-      logger.info({ model: choice.model, reason: choice.reason }, `model auto: running ${choice.model} (${choice.reason})`);
+      // `runs`, not `model`: the daemon's child logger already binds model=auto.
+      logger.info({ runs: choice.model, reason: choice.reason }, `model auto: running ${choice.model} (${choice.reason})`);
       model = choice.model;
     }
     const manifestPath = resolveManifestPath(model, modelsDir);

@@ -25,7 +25,7 @@ describe('detector.model: auto', () => {
     const cpu = hostInt8Support();
     const { model, said } = await loadAuto(MODELS);
     expect(model).toBe(cpu.fast ? AUTO_INT8 : AUTO_FP32);
-    expect(said).toEqual([expect.objectContaining({ level: 30, model, reason: cpu.why, msg: `model auto: running ${model} (${cpu.why})` })]);
+    expect(said).toEqual([expect.objectContaining({ level: 30, runs: model, reason: cpu.why, msg: `model auto: running ${model} (${cpu.why})` })]);
     process.stderr.write(`auto on this machine: ${said[0].msg}\n`);
   });
 
