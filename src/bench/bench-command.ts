@@ -153,16 +153,13 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     let int8: Int8Comparison | null = null;
     if (pair) {
       const other = pair.main === 'fp32' ? pair.int8 : pair.fp32;
+      const again = (model: string) =>
+        runPipeline({ source, model, threads, frames: counts.pipeline, warmupFrames: counts.warmup, sourceFrames: src.frameCount, logger });
       progress(`int8 vs FP32: pipeline with ${other.manifest.name}, ${counts.warmup} + ${counts.pipeline} frames`);
-      const otherPipeline = await runPipeline({
-        source,
-        model: other.modelPath,
-        threads,
-        frames: counts.pipeline,
-        warmupFrames: counts.warmup,
-        sourceFrames: src.frameCount,
-        logger,
-      });
+      const otherPipeline = await again(other.modelPath);
+      // A, B, A: the main run's model once more, so a load that drifts over the runs hits both alike.
+      progress(`int8 vs FP32: pipeline with ${loaded.manifest.name} again, ${counts.warmup} + ${counts.pipeline} frames`);
+      const mainAgain = await again(modelPath);
       progress(`int8 vs FP32: bare session.run, ${counts.bare} runs each, interleaved`);
       const fp32Session = { ...session, modelPath: pair.fp32.modelPath, inputName: pair.fp32.manifest.input.name };
       const int8Session = { ...session, modelPath: pair.int8.modelPath, inputName: pair.int8.manifest.input.name };
@@ -170,7 +167,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
       int8 = int8Comparison(
         pair,
         { fp32: fp32Bare, int8: int8Bare },
-        pair.main === 'fp32' ? { fp32: pipeline, int8: otherPipeline } : { fp32: otherPipeline, int8: pipeline },
+        pair.main === 'fp32' ? { fp32: [pipeline, mainAgain], int8: [otherPipeline] } : { fp32: [otherPipeline], int8: [pipeline, mainAgain] },
       );
     }
 

@@ -109,7 +109,7 @@ export function formatReport(r: BenchReport, jsonPath?: string): string {
   if (r.int8) {
     const q = r.int8;
     out.push('');
-    out.push(`FP32 vs int8, ${q.threads} thread(s): bare runs interleaved; pipelines one after the other`);
+    out.push(`FP32 vs int8, ${q.threads} thread(s): bare runs interleaved; pipeline runs A B A (${r.model.name} twice, pooled)`);
     const row = (name: string, a: number, b: number, ratio: number, digits = 1): string[] => [name, f(a, digits), f(b, digits), `${f(ratio)}×`];
     out.push(
       ...table(
