@@ -91,6 +91,19 @@ export async function main(argv: string[]): Promise<number> {
         else throw e;
       }
     });
+  config
+    .command('starter')
+    .description('Print a short starting config for this machine: its camera (or --camera), the broker (--mqtt-url), no schedule. scripts/install.sh writes it when there is no config yet.')
+    .option('--camera <source>', '/dev/videoN, a /dev/v4l/by-id link, csi-pi, csi-jetson, rtsp://... or a video file')
+    .option('--mqtt-url <url>', 'broker URL (default mqtt://127.0.0.1:1883)')
+    .option('--mqtt-user <name>', 'MQTT user name (the password goes into the systemd credential, not here)')
+    .option('--device-id <id>', 'device id (default: the hostname)')
+    .action(async (opts: { camera?: string; mqttUrl?: string; mqttUser?: string; deviceId?: string }) => {
+      const { starterConfig } = await import('./config/starter');
+      const starter = starterConfig(opts);
+      process.stdout.write(starter.yaml);
+      process.stderr.write(`camera: ${starter.camera}\n`);
+    });
   withConfigOptions(config.command('print').description('Print the effective configuration (file + environment + overrides), secrets redacted.'))
     .argument('[file]', 'the same as --config, as `config check` takes it')
     .option('--json', 'print JSON instead of YAML')

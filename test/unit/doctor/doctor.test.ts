@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { listV4l2Nodes, summarizeFormats } from '../../../src/doctor/cameras-command';
+import { summarizeFormats } from '../../../src/doctor/cameras-command';
+import { listV4l2Nodes } from '../../../src/system/v4l2-nodes';
 import { timeZoneCheck } from '../../../src/doctor/host-checks';
 import { doctorExitCode, fail, formatResult, ok, runChecks, summary, warn } from '../../../src/doctor/report';
 import { gstInstallHint, packageForGstElement } from '../../../src/system/gst-packages';
