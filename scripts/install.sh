@@ -14,6 +14,17 @@
 #                                         (must have the bundle's Node major version)
 #   --no-systemd                          install files and unit, skip systemctl (images, chroots)
 #
+# A first install writes a short starter config (/etc/lookout/config.yaml: this machine's camera, no
+# schedule, the default labels) and keeps the full, documented example beside it
+# (config.example.yaml). An existing config is never touched. For the starter:
+#   --camera SOURCE                       /dev/videoN, a /dev/v4l/by-id link, csi-pi, csi-jetson,
+#                                         rtsp://... or a video file (default: the camera found)
+#   --mqtt-url URL                        the broker, e.g. Home Assistant's: mqtt://homeassistant.local:1883
+#   --mqtt-user NAME                      its user; the password is asked for (or read from
+#                                         --mqtt-password-file FILE) and kept as a systemd credential
+#   --device-id ID                        topic level and Home Assistant id (default: the hostname)
+#   --with-broker                         install Mosquitto here too (what happens without --mqtt-url)
+#
 # Testing hooks (environment): LOOKOUT_INSTALL_ARCH, LOOKOUT_INSTALL_LONG_BIT, LOOKOUT_INSTALL_NODE,
 # LOOKOUT_INSTALL_OS_RELEASE replace the detected dpkg architecture, `getconf LONG_BIT`, node binary
 # and /etc/os-release; LOOKOUT_INSTALL_JETSON=1|0 forces the Jetson drop-in on or off.
@@ -35,10 +46,18 @@ BUNDLE_FILE=""
 BUNDLE_MODE=0
 NO_SYSTEMD=0
 NODE_ARG=""
+CAMERA=""
+MQTT_URL=""
+MQTT_USER=""
+MQTT_PASSWORD_FILE=""
+DEVICE_ID=""
+WITH_BROKER=0
 WRAPPER=/usr/local/bin/lookout
 WRAPPER_MARK="# lookout wrapper installed by scripts/install.sh"
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+# The header comment above is the help text: every line from the second up to the first that is not
+# a comment.
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die() { echo "install: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -51,6 +70,17 @@ while [ $# -gt 0 ]; do
     --node) [ $# -ge 2 ] || die "--node needs the path of a node binary"; NODE_ARG=$2; shift 2 ;;
     --node=*) NODE_ARG=${1#--node=}; shift ;;
     --no-systemd) NO_SYSTEMD=1; shift ;;
+    --camera) [ $# -ge 2 ] || die "--camera needs a source (/dev/video0, csi-pi, rtsp://...)"; CAMERA=$2; shift 2 ;;
+    --camera=*) CAMERA=${1#--camera=}; shift ;;
+    --mqtt-url) [ $# -ge 2 ] || die "--mqtt-url needs a URL (mqtt://host:1883)"; MQTT_URL=$2; shift 2 ;;
+    --mqtt-url=*) MQTT_URL=${1#--mqtt-url=}; shift ;;
+    --mqtt-user) [ $# -ge 2 ] || die "--mqtt-user needs a user name"; MQTT_USER=$2; shift 2 ;;
+    --mqtt-user=*) MQTT_USER=${1#--mqtt-user=}; shift ;;
+    --mqtt-password-file) [ $# -ge 2 ] || die "--mqtt-password-file needs a file"; MQTT_PASSWORD_FILE=$2; shift 2 ;;
+    --mqtt-password-file=*) MQTT_PASSWORD_FILE=${1#--mqtt-password-file=}; shift ;;
+    --device-id) [ $# -ge 2 ] || die "--device-id needs an id"; DEVICE_ID=$2; shift 2 ;;
+    --device-id=*) DEVICE_ID=${1#--device-id=}; shift ;;
+    --with-broker) WITH_BROKER=1; shift ;;
     --dry-run) DRY=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
@@ -60,7 +90,14 @@ case "$PREFIX" in /*) ;; *) die "--prefix must be an absolute path (got '$PREFIX
 PREFIX=${PREFIX%/}
 
 STEP=""
-step() { STEP="$1"; echo "==> install: $1"; }
+TS=$(date +%s)
+T0=$TS
+# Each step says how long the one before took (apt and the compile take minutes on a Pi).
+step() {
+  local now; now=$(date +%s)
+  [ -n "$STEP" ] && [ $((now - TS)) -gt 0 ] && echo "    ($((now - TS)) s)"
+  STEP="$1"; TS=$now; echo "==> install: $1"
+}
 trap 'rc=$?; [ $rc -ne 0 ] && [ -n "$STEP" ] && echo "install: FAILED at step: $STEP (exit $rc)" >&2' EXIT
 
 # run CMD...: execute, or under --dry-run print it.
@@ -164,6 +201,35 @@ elif [ -f /etc/nv_tegra_release ]; then JETSON=1; fi
 [ -f "$SRC/systemd/lookout.service" ] || die "$SRC/systemd/lookout.service missing: run this from a Lookout checkout"
 [ -f "$SRC/config/lookout.example.yaml" ] || die "$SRC/config/lookout.example.yaml missing: run this from a Lookout checkout"
 
+# What the first config and the broker will be, decided (and the password asked for) before the
+# long steps, so nobody has to wait at the prompt.
+FIRST_CONFIG=0
+[ -e "$CONF_DIR/config.yaml" ] || FIRST_CONFIG=1
+BROKER_WHY=""
+if [ "$WITH_BROKER" = 1 ]; then BROKER_WHY="--with-broker"
+elif [ "$FIRST_CONFIG" = 1 ] && [ -z "$MQTT_URL" ]; then
+  WITH_BROKER=1
+  BROKER_WHY="no --mqtt-url given, so Lookout gets a broker on this machine"
+fi
+if [ "$FIRST_CONFIG" = 0 ] && [ -n "$CAMERA$MQTT_URL$DEVICE_ID" ]; then
+  note "warning: $CONF_DIR/config.yaml exists and is kept; --camera, --mqtt-url and --device-id only shape a first config (edit the file, then: sudo systemctl restart lookout)"
+fi
+MQTT_PASSWORD=""
+HAVE_PASSWORD=0
+if [ -n "$MQTT_USER" ]; then
+  if [ -n "$MQTT_PASSWORD_FILE" ]; then
+    [ -r "$MQTT_PASSWORD_FILE" ] || die "--mqtt-password-file $MQTT_PASSWORD_FILE: cannot read it"
+    MQTT_PASSWORD=$(cat "$MQTT_PASSWORD_FILE"); HAVE_PASSWORD=1
+  elif [ -n "${LOOKOUT_MQTT_PASSWORD+x}" ]; then
+    MQTT_PASSWORD=$LOOKOUT_MQTT_PASSWORD; HAVE_PASSWORD=1
+  elif [ -t 0 ] && [ "$DRY" -eq 0 ]; then
+    read -rsp "    MQTT password for '$MQTT_USER' (kept as a root-only systemd credential): " MQTT_PASSWORD; echo
+    HAVE_PASSWORD=1
+  else
+    note "no password for '$MQTT_USER' given (no terminal to ask on); put it into $CRED_DIR/mqtt_password later"
+  fi
+fi
+
 step "system user '$SERVICE_USER'"
 GROUPS_WANTED=video
 getent group render >/dev/null 2>&1 && GROUPS_WANTED=video,render
@@ -181,6 +247,13 @@ step "program files → $PREFIX"
 # (setup.sh rebuilds only what changed); test data and git metadata are not installed.
 EXCLUDES=(--exclude=.git --exclude=node_modules --exclude=.cache --exclude=dist --exclude=coverage
           --exclude='models/*.onnx' --exclude='models/*.onnx.tmp*')
+if [ "$BUNDLE_MODE" = 0 ] && [ -f "$SRC/node_modules/.lookout-setup-stamp" ] \
+   && [ "$(cat "$SRC/node_modules/.lookout-setup-stamp")" = "$(sha256sum "$SRC/package-lock.json" | cut -d' ' -f1)-$("$NODE" -v)-$(uname -m)" ]; then
+  # The checkout was set up with this Node on this architecture: its compiled OpenCV binding and
+  # built models are what setup.sh would make again (one compile per install, not two).
+  EXCLUDES=(--exclude=.git --exclude=.cache --exclude=dist --exclude=coverage --exclude='models/*.onnx.tmp*')
+  note "reusing $SRC's node_modules and models (set up with the same Node, architecture and lock file)"
+fi
 if [ "$BUNDLE_MODE" = 1 ]; then
   # A bundle replaces the whole program folder (nothing of an older version may linger in
   # node_modules); the new tree is complete before the old one is moved away.
@@ -244,30 +317,55 @@ if [ "$BUNDLE_MODE" = 1 ]; then
       note "model $m: verified"
     done
   fi
-  step "command $WRAPPER"
-  if [ -e "$WRAPPER" ] && ! grep -qF "$WRAPPER_MARK" "$WRAPPER" 2>/dev/null; then
-    note "$WRAPPER exists and is not ours; left alone (run: $NODE $PREFIX/bin/lookout.js)"
-  elif [ "$DRY" -eq 1 ]; then
-    echo "    would write: $WRAPPER (exec $NODE $PREFIX/bin/lookout.js)"
-  else
-    printf '#!/bin/sh\n%s\nexec %s %s/bin/lookout.js "$@"\n' "$WRAPPER_MARK" "$NODE" "$PREFIX" > "$WRAPPER.tmp"
-    chmod 0755 "$WRAPPER.tmp"
-    mv "$WRAPPER.tmp" "$WRAPPER"
-    note "lookout detect|bench|config|model ... runs the installed program"
-  fi
 else
 step "dependencies, build and model (scripts/setup.sh in $PREFIX)"
 # setup.sh must build with the same node the unit will run.
-run env PATH="$(dirname "$NODE"):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" bash "$PREFIX/scripts/setup.sh"
+# --no-demo: the service reads a real camera; the demo video is for trying Lookout from a clone.
+run env PATH="$(dirname "$NODE"):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" bash "$PREFIX/scripts/setup.sh" --no-demo
+fi
+
+if [ "$WITH_BROKER" = 1 ]; then
+  step "local MQTT broker (Mosquitto)"
+  note "why: $BROKER_WHY"
+  BROKER_MISSING=()
+  for p in mosquitto mosquitto-clients; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || BROKER_MISSING+=("$p")
+  done
+  if [ ${#BROKER_MISSING[@]} -gt 0 ]; then
+    run apt-get update -qq
+    run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${BROKER_MISSING[@]}"
+  else
+    note "mosquitto is installed"
+  fi
+  if [ "$HAVE_SYSTEMD" -eq 1 ] || [ "$DRY" -eq 1 ]; then run systemctl enable --now mosquitto.service; fi
+  note "Debian's Mosquitto listens on localhost only; for Home Assistant on another machine, point Lookout at HA's broker (--mqtt-url) or bridge this one (docs/fleet.md)"
 fi
 
 step "configuration in $CONF_DIR"
 run install -d -o root -g "$SERVICE_USER" -m 0750 "$CONF_DIR"
-if [ -e "$CONF_DIR/config.yaml" ]; then
-  note "$CONF_DIR/config.yaml exists; kept (the new example is $PREFIX/config/lookout.example.yaml)"
+CAMERA_CHOSEN="(the existing config's)"
+if [ "$FIRST_CONFIG" = 0 ]; then
+  note "$CONF_DIR/config.yaml exists; kept (every key is documented in $CONF_DIR/config.example.yaml)"
 else
-  run install -o root -g "$SERVICE_USER" -m 0640 "$SRC/config/lookout.example.yaml" "$CONF_DIR/config.yaml"
+  STARTER=(config starter --mqtt-url "${MQTT_URL:-mqtt://127.0.0.1:1883}")
+  [ -n "$CAMERA" ] && STARTER+=(--camera "$CAMERA")
+  [ -n "$MQTT_USER" ] && STARTER+=(--mqtt-user "$MQTT_USER")
+  [ -n "$DEVICE_ID" ] && STARTER+=(--device-id "$DEVICE_ID")
+  if [ "$DRY" -eq 1 ]; then
+    echo "    would write: $CONF_DIR/config.yaml (starter:$(printf ' %q' lookout "${STARTER[@]}"))"
+    CAMERA_CHOSEN="(chosen at install)"
+  else
+    "$NODE" "$PREFIX/bin/lookout.js" "${STARTER[@]}" > "$CONF_DIR/config.yaml.tmp" 2> "$CONF_DIR/.starter.log" \
+      || { cat "$CONF_DIR/.starter.log" >&2; die "could not write the starter config"; }
+    CAMERA_CHOSEN=$(sed -n 's/^camera: //p' "$CONF_DIR/.starter.log")
+    rm -f "$CONF_DIR/.starter.log"
+    chown root:"$SERVICE_USER" "$CONF_DIR/config.yaml.tmp"
+    chmod 0640 "$CONF_DIR/config.yaml.tmp"
+    mv "$CONF_DIR/config.yaml.tmp" "$CONF_DIR/config.yaml"
+    note "wrote a starter config; camera: $CAMERA_CHOSEN"
+  fi
 fi
+run install -o root -g "$SERVICE_USER" -m 0640 "$SRC/config/lookout.example.yaml" "$CONF_DIR/config.example.yaml"
 # systemd reads these as root and hands copies to the service in $CREDENTIALS_DIRECTORY;
 # LoadCredential= fails the start when a source file is missing, so create empty ones (= unset).
 run install -d -o root -g root -m 0700 "$CRED_DIR"
@@ -275,6 +373,14 @@ for cred in "${CREDENTIALS[@]}"; do
   if [ -e "$CRED_DIR/$cred" ]; then note "credential $cred exists; kept"
   else run install -o root -g root -m 0600 /dev/null "$CRED_DIR/$cred"; fi
 done
+if [ "$HAVE_PASSWORD" = 1 ]; then
+  if [ "$DRY" -eq 1 ]; then echo "    would write: $CRED_DIR/mqtt_password (the password for '$MQTT_USER')"
+  else
+    (umask 077; printf '%s' "$MQTT_PASSWORD" > "$CRED_DIR/mqtt_password.tmp")
+    mv "$CRED_DIR/mqtt_password.tmp" "$CRED_DIR/mqtt_password"
+    note "password for '$MQTT_USER' stored in $CRED_DIR/mqtt_password (root only; the service reads it as a credential)"
+  fi
+fi
 
 step "systemd unit"
 if [ "$DRY" -eq 1 ]; then
@@ -309,6 +415,18 @@ if [ "$DRY" -eq 0 ] && command -v systemd-analyze >/dev/null 2>&1; then
   systemd-analyze verify "$UNIT" || note "warning: systemd-analyze verify reported problems (above)"
 fi
 
+step "command $WRAPPER"
+if [ -e "$WRAPPER" ] && ! grep -qF "$WRAPPER_MARK" "$WRAPPER" 2>/dev/null; then
+  note "$WRAPPER exists and is not ours; left alone (run: $NODE $PREFIX/bin/lookout.js)"
+elif [ "$DRY" -eq 1 ]; then
+  echo "    would write: $WRAPPER (exec $NODE $PREFIX/bin/lookout.js)"
+else
+  printf '#!/bin/sh\n%s\nexec %s %s/bin/lookout.js "$@"\n' "$WRAPPER_MARK" "$NODE" "$PREFIX" > "$WRAPPER.tmp"
+  chmod 0755 "$WRAPPER.tmp"
+  mv "$WRAPPER.tmp" "$WRAPPER"
+  note "lookout detect|bench|config|model ... runs the installed program"
+fi
+
 step "check the configuration"
 if [ "$DRY" -eq 1 ]; then
   echo "    would run: $NODE $PREFIX/bin/lookout.js config check $CONF_DIR/config.yaml"
@@ -334,7 +452,11 @@ STEP=""
 echo "==> install: done$( [ "$DRY" -eq 1 ] && echo ' (dry run: nothing was changed)')"
 cat <<EOF
 
+  camera:      $CAMERA_CHOSEN
+  broker:      $( [ "$FIRST_CONFIG" = 1 ] && echo "${MQTT_URL:-mqtt://127.0.0.1:1883}" || echo "(the existing config's)")$( [ "$WITH_BROKER" = 1 ] && echo "   (Mosquitto on this machine: $BROKER_WHY)")
+  check:       sudo -u $SERVICE_USER lookout doctor
   config:      $CONF_DIR/config.yaml   (reload after edits: sudo systemctl reload lookout)
+  reference:   $CONF_DIR/config.example.yaml   (every key, documented)
   secrets:     $CRED_DIR/{$(IFS=,; echo "${CREDENTIALS[*]}")}   (root-only files; restart after edits)
   state:       $STATE_DIR
   status:      systemctl status lookout

@@ -75,7 +75,10 @@ fi
 
 step "system packages"
 PKGS=(libopencv-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
-      mosquitto mosquitto-clients openssl python3 python3-venv make g++ pkg-config ca-certificates)
+      mosquitto-clients openssl python3 python3-venv make g++ pkg-config ca-certificates)
+# The tests start their own Mosquitto brokers. A device gets a broker only when it wants one
+# (install.sh --with-broker): Debian's package starts a system-wide broker as it installs.
+[ "$WITH_TEST" -eq 1 ] && PKGS+=(mosquitto)
 # The Pi camera modules (CSI) are read through libcamera's GStreamer element.
 [ "$PI_OS" -eq 1 ] && PKGS+=(gstreamer1.0-libcamera)
 MISSING=()

@@ -121,3 +121,34 @@ test('uninstall --dry-run keeps config and state unless --purge', () => {
   expect(dangerous.status).toBe(1);
   expect(dangerous.stderr).toContain("refusing to remove '/usr'");
 });
+
+test('--help is the header text, without a line of the script itself', () => {
+  const r = sh(install, ['--help']);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('--mqtt-url URL');
+  expect(r.stdout).toContain('--with-broker');
+  expect(r.stdout).not.toMatch(/set -euo pipefail|^SRC=|usage\(\)/m);
+});
+
+test('a first install: a starter config on the named broker with the password as a credential, no local broker', () => {
+  const r = sh(install, ['--dry-run', '--prefix', prefix, '--mqtt-url', 'mqtt://homeassistant.local:1883', '--mqtt-user', 'lookout', '--camera', '/dev/video2'], {
+    LOOKOUT_INSTALL_JETSON: '0',
+    LOOKOUT_MQTT_PASSWORD: 'hunter2',
+  });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('would write: /etc/lookout/config.yaml (starter: lookout config starter --mqtt-url mqtt://homeassistant.local:1883 --camera /dev/video2 --mqtt-user lookout)');
+  expect(r.stdout).toContain('config.example.yaml');
+  expect(r.stdout).toContain("would write: /etc/lookout/credentials/mqtt_password (the password for 'lookout')");
+  expect(r.stdout).not.toContain('hunter2');
+  expect(r.stdout).not.toContain('local MQTT broker');
+  expect(r.stdout).toMatch(/broker: +mqtt:\/\/homeassistant\.local:1883\n/);
+});
+
+test('without --mqtt-url a first install sets up a local broker and says why', () => {
+  const r = sh(install, ['--dry-run', '--prefix', prefix], { LOOKOUT_INSTALL_JETSON: '0' });
+  expect(r.status).toBe(0);
+  expect(lineOf(r.stdout, '==> install: local MQTT broker (Mosquitto)')).toBeLessThan(lineOf(r.stdout, '==> install: configuration in /etc/lookout'));
+  expect(r.stdout).toContain('why: no --mqtt-url given');
+  expect(r.stdout).toContain('would run: systemctl enable --now mosquitto.service');
+  expect(r.stdout).toContain('setup.sh --no-demo');
+});
