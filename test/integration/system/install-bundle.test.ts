@@ -111,3 +111,21 @@ test('a bundle whose files do not match SHA256SUMS is refused, naming the file',
   expect(r.stderr).toContain('files do not match SHA256SUMS');
   expect(r.stderr).toContain('bin/lookout.js: FAILED');
 });
+
+test("the install.sh inside an unpacked bundle installs that bundle without --bundle", () => {
+  const tarball = makeBundle('unpacked', { NODE_ABI: hostAbi });
+  const dest = path.join(tmp, 'unpacked-here');
+  fs.mkdirSync(dest);
+  expect(spawnSync('tar', ['-xzf', tarball, '-C', dest]).status).toBe(0);
+  const script = path.join(dest, 'lookout-0.1.0-linux-unpacked', 'scripts', 'install.sh');
+  const r = spawnSync('bash', [script, '--dry-run', '--prefix', path.join(tmp, 'opt', 'lookout2')], {
+    encoding: 'utf8',
+    env: { ...process.env, LOOKOUT_INSTALL_ARCH: 'amd64', LOOKOUT_INSTALL_JETSON: '0', LOOKOUT_INSTALL_OS_RELEASE: osRelease('bookworm') },
+    timeout: 60_000,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('bundle: lookout-0.1.0-linux-unpacked (for amd64, Debian bookworm, Node 22.23.5)');
+  expect(r.stdout).toContain('==> install: runtime libraries (apt)');
+  expect(r.stdout).not.toContain('setup.sh');
+});
