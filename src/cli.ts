@@ -152,7 +152,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--cache-dir <dir>', 'where the original weights are kept between builds (default: .cache/models/)')
     .option('--force', 'rebuild even if present and verified')
     .option('--recalibrate', 'int8 models: measure the calibration table again from the calibration frames (.cache/testdata)')
-    .action(async (name: string, opts: { modelsDir?: string; cacheDir?: string; force?: boolean; recalibrate?: boolean }) => {
+    .option('--out <file>', 'mobilenet_v1:… variants (untrained, speed only): write the .onnx here')
+    .action(async (name: string, opts: { modelsDir?: string; cacheDir?: string; force?: boolean; recalibrate?: boolean; out?: string }) => {
       const tools = await import('./model-tools');
       exitCode = await tools.runModelBuildCommand(name, opts, createLogger({ level: 'info' }));
     });
@@ -168,7 +169,7 @@ export async function main(argv: string[]): Promise<number> {
   model
     .command('info')
     .description('Inputs, outputs, op counts, parameters and multiply-accumulates of an ONNX model.')
-    .argument('<file>', '.onnx file')
+    .argument('<file>', '.onnx file, or a MobileNetV1 variant built in memory: mobilenet_v1:alpha=0.5,size=160[,classes=0][,separable=0][,bn=keep]')
     .option('--layers', 'per-layer table')
     .option('--json', 'JSON output')
     .action(async (file: string, opts: { layers?: boolean; json?: boolean }) => {

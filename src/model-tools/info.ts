@@ -22,6 +22,11 @@ export interface LayerInfo {
   kernel?: number[];
   strides?: number[];
   group?: number;
+  /**
+   * What the layer is in the MobileNet paper's terms: `conv KxK` (full), `dw KxK` (depthwise: one
+   * filter per channel), `conv 1x1` (pointwise), `fc` (Gemm/MatMul).
+   */
+  type: string;
   params: number;
   /** Multiply-accumulates for one image; undefined when a shape could not be inferred. */
   macs?: number;
@@ -113,7 +118,17 @@ const BROADCAST_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum', 
 
 /** Reads an ONNX file and summarizes it. */
 export async function modelInfo(file: string): Promise<ModelInfo> {
-  const bytes = new Uint8Array(await fs.readFile(file));
+  return modelInfoFromBytes(new Uint8Array(await fs.readFile(file)), file);
+}
+
+function convType(kernel: number[] | undefined, group: number, w: number[] | undefined): string {
+  const k = kernel ? kernel.join('x') : '?';
+  if (group > 1 && w && w[1] === 1) return `dw ${k}`;
+  return `conv ${k}`;
+}
+
+/** The same summary for model bytes in memory (a model built on the fly); `file` only labels it. */
+export function modelInfoFromBytes(bytes: Uint8Array, file: string): ModelInfo {
   let model: onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -183,7 +198,7 @@ export async function modelInfo(file: string): Promise<ModelInfo> {
         const group = int('group', 1);
         const params = (node.input ?? []).slice(1).reduce((acc, n) => acc + (n && shapes.get(n) ? prod(shapes.get(n) as number[]) : 0), 0);
         const macs = outShape && w ? prod(outShape) * prod(w.slice(1)) : undefined;
-        layers.push({ name: node.name ?? out, op, inputShape: x, outputShape: outShape, kernel, strides: ints('strides'), group, params, macs });
+        layers.push({ name: node.name ?? out, op, type: convType(kernel, group, w), inputShape: x, outputShape: outShape, kernel, strides: ints('strides'), group, params, macs });
       }
     } else if (op === 'GlobalAveragePool' || op === 'GlobalMaxPool') {
       if (x) outShape = [x[0], x[1], ...x.slice(2).map(() => 1)];
@@ -194,8 +209,8 @@ export async function modelInfo(file: string): Promise<ModelInfo> {
         const n = int('transB', 0) ? sb[0] : sb[1];
         outShape = [m, n];
         const params = (node.input ?? []).slice(1).reduce((acc, nm) => acc + (nm && inits.has(nm) ? prod(shapes.get(nm) as number[]) : 0), 0);
-        layers.push({ name: node.name ?? out, op, inputShape: sa, outputShape: outShape, params, macs: m * n * k });
-      } else layers.push({ name: node.name ?? out, op, params: 0 });
+        layers.push({ name: node.name ?? out, op, type: 'fc', inputShape: sa, outputShape: outShape, params, macs: m * n * k });
+      } else layers.push({ name: node.name ?? out, op, type: 'fc', params: 0 });
     } else if (op === 'MatMul') {
       const [sa, sb] = [ins[0], ins[1]];
       if (sa && sb) {
@@ -203,8 +218,8 @@ export async function modelInfo(file: string): Promise<ModelInfo> {
         const batch = broadcast(sa.slice(0, -2), sb.slice(0, -2));
         outShape = [...batch, ...(sa.length > 1 ? [sa[sa.length - 2]] : []), ...(sb.length > 1 ? [sb[sb.length - 1]] : [])];
         const params = (node.input ?? []).slice(1).reduce((acc, nm) => acc + (nm && inits.has(nm) ? prod(shapes.get(nm) as number[]) : 0), 0);
-        layers.push({ name: node.name ?? out, op, inputShape: sa, outputShape: outShape, params, macs: prod(outShape) * k });
-      } else layers.push({ name: node.name ?? out, op, params: 0 });
+        layers.push({ name: node.name ?? out, op, type: 'fc', inputShape: sa, outputShape: outShape, params, macs: prod(outShape) * k });
+      } else layers.push({ name: node.name ?? out, op, type: 'fc', params: 0 });
     } else if (op === 'Transpose') {
       if (x) {
         const perm = ints('perm') ?? x.map((_, i) => x.length - 1 - i);
@@ -315,6 +330,36 @@ function human(n: number): string {
   return String(n);
 }
 
+export interface TypeShare {
+  type: string;
+  layers: number;
+  macs: number;
+  params: number;
+  /** Shares of the layers' totals (Conv/Gemm/MatMul only: the MobileNet paper's Table 2 split). */
+  macsShare: number;
+  paramsShare: number;
+}
+
+/** MACs and parameters by layer type, largest MAC share first. */
+export function sharesByType(info: ModelInfo): TypeShare[] {
+  const by = new Map<string, TypeShare>();
+  for (const l of info.layers) {
+    const t = by.get(l.type) ?? { type: l.type, layers: 0, macs: 0, params: 0, macsShare: 0, paramsShare: 0 };
+    t.layers++;
+    t.macs += l.macs ?? 0;
+    t.params += l.params;
+    by.set(l.type, t);
+  }
+  const macs = info.layers.reduce((a, l) => a + (l.macs ?? 0), 0);
+  const params = info.layers.reduce((a, l) => a + l.params, 0);
+  const out = [...by.values()];
+  for (const t of out) {
+    t.macsShare = macs ? t.macs / macs : 0;
+    t.paramsShare = params ? t.params / params : 0;
+  }
+  return out.sort((p, q) => q.macs - p.macs || p.type.localeCompare(q.type));
+}
+
 /** Plain-text report; with `layers`, one line per Conv/Gemm/MatMul. */
 export function formatModelInfo(info: ModelInfo, layers = false): string {
   const lines: string[] = [];
@@ -332,13 +377,19 @@ export function formatModelInfo(info: ModelInfo, layers = false): string {
     `MACs:       ${info.macs.toLocaleString('en-US')} (${(info.macs / 1e9).toFixed(3)} G) multiply-accumulates per image in ${info.layers.length} Conv/Gemm/MatMul layers` +
       (unknown ? ` (${unknown} with unknown shapes not counted)` : ''),
   );
+  if (info.layers.length) {
+    const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+    lines.push(`by type:    ${sharesByType(info).map((t) => `${t.type} ×${t.layers}: ${pct(t.macsShare)} of MACs, ${pct(t.paramsShare)} of params`).join('; ')}`);
+  }
   if (layers) {
     lines.push('');
-    lines.push(['#', 'op', 'input', 'output', 'kernel/stride/group', 'params', 'MACs', 'name'].join('\t'));
+    lines.push(['#', 'op', 'type', 'input', 'output', 'kernel/stride/group', 'params', 'MACs', 'name'].join('\t'));
     info.layers.forEach((l, i) => {
       const geo = l.kernel ? `${l.kernel.join('x')}/${(l.strides ?? [1]).join('x')}/${l.group ?? 1}` : '-';
-      lines.push([i + 1, l.op, shapeText(l.inputShape), shapeText(l.outputShape), geo, l.params, l.macs ?? '?', l.name].join('\t'));
+      lines.push([i + 1, l.op, l.type, shapeText(l.inputShape), shapeText(l.outputShape), geo, l.params, l.macs ?? '?', l.name].join('\t'));
     });
+    const lp = info.layers.reduce((a, l) => a + l.params, 0);
+    lines.push(['', 'total', '', '', '', '', lp, info.macs, `(${(info.macs / 1e6).toFixed(1)} M MACs, ${(lp / 1e6).toFixed(3)} M params in these layers)`].join('\t'));
   }
   return lines.join('\n');
 }

@@ -45,7 +45,7 @@ it('counts Conv (incl. grouped), Gemm and MatMul multiply-accumulates for a batc
   expect(info.macs).toBe(3456 + 1152 + 1280 + 40);
   expect(info.parameters).toBe(216 + 72 + 2 + 1280 + 40);
   expect(info.opCounts).toEqual({ Conv: 2, Reshape: 1, Gemm: 1, MatMul: 1 });
-  expect(formatModelInfo(info, true)).toContain('2\tConv\t[1,8,4,4]\t[1,8,4,4]\t3x3/1/8\t72\t1152\tdw');
+  expect(formatModelInfo(info, true)).toContain('2\tConv\tdw 3x3\t[1,8,4,4]\t[1,8,4,4]\t3x3/1/8\t72\t1152\tdw');
 });
 
 it('says which file is not an ONNX model', async () => {
