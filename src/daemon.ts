@@ -22,7 +22,8 @@ import {
   type TimingPayload,
 } from './mqtt';
 import { linkOptions } from './mqtt/link-config';
-import { CameraFigures, STATUS_OF_CAPTURE } from './pipeline/camera-figures';
+import { Camera } from './daemon/camera';
+import { onCaptureChange, onDetectCommand, onScheduleChange } from './daemon/camera-status';
 import { applyCommand, MIN_SCORE_FLOOR } from './pipeline/commands';
 import { lowestMinScore, pipelineInferenceThreads, type CameraSettings } from './pipeline/camera-settings';
 import { CameraRuntime, type FrameOutcome, type TracksEnded } from './pipeline/camera-runtime';
@@ -87,10 +88,7 @@ export class Daemon extends EventEmitter {
   private server: MetricsServer | null = null;
   private readonly models = new Map<string, LoadedModel>();
   private readonly modelErrors = new Map<string, string>();
-  private readonly runtimes = new Map<string, CameraRuntime>();
-  private readonly schedules = new Map<string, ScheduleController>();
-  private readonly figures = new Map<string, CameraFigures>();
-  private readonly bestFrames = new Map<string, BestFrames>();
+  private readonly cameras = new Map<string, Camera>();
   private readonly progress = new PipelineProgress();
   private pinger: WatchdogPinger | null = null;
   private hostStats: HostStats;
@@ -169,7 +167,7 @@ export class Daemon extends EventEmitter {
     if (settings.length === 0) this.gate.ready('no cameras enabled');
     // Nothing is going to stream before a window opens, maybe hours from now: waiting for it (or for
     // the 30 s bound) would only delay systemd's "started".
-    else if ([...this.runtimes.values()].every((r) => !r.isActive)) this.gate.ready('every camera is paused (schedule or command)');
+    else if (this.running().every((cam) => !cam.runtime.isActive)) this.gate.ready('every camera is paused (schedule or command)');
     this.log.info(
       { cameras: settings.map((s) => s.name), models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), base_topic: this.link.topics.base },
       'lookout running',
@@ -232,8 +230,14 @@ export class Daemon extends EventEmitter {
     }
   }
 
+  /** Cameras with a loop (the others are stopping, or their model failed to load). */
+  private running(): (Camera & { runtime: CameraRuntime })[] {
+    return [...this.cameras.values()].filter((cam): cam is Camera & { runtime: CameraRuntime } => cam.runtime !== null);
+  }
+
   private startCamera(s: CameraSettings): void {
-    this.figures.set(s.name, new CameraFigures());
+    const cam = new Camera(s.name);
+    this.cameras.set(s.name, cam);
     this.initCounts(s);
     const model = this.models.get(s.model);
     if (!model) {
@@ -241,7 +245,7 @@ export class Daemon extends EventEmitter {
       this.setCameraState(s.name, 'error', `model ${s.model}: ${why}`);
       return;
     }
-    this.bestFrames.set(s.name, new BestFrames());
+    cam.bestFrames = new BestFrames();
     const runtime = new CameraRuntime(s, model.detector, model.gate, {
       onFrame: (o) => this.onFrame(o),
       onTracksEnded: (e) => this.onTracksEnded(e),
@@ -258,10 +262,10 @@ export class Daemon extends EventEmitter {
       onInferenceStart: (camera) => this.progress.inferenceStarted(camera),
       onInferenceEnd: (token) => this.progress.inferenceFinished(token),
     }, this.log, this.nextTrackIds.get(s.name));
-    this.runtimes.set(s.name, runtime);
+    cam.runtime = runtime;
     this.setCameraState(s.name, 'starting', null);
     // The schedule first: a camera outside its windows starts paused, not streaming.
-    this.startSchedule(s.name);
+    this.startSchedule(cam);
     runtime.start();
     if (runtime.isActive) this.progress.cameraActive(s.name);
   }
@@ -269,23 +273,22 @@ export class Daemon extends EventEmitter {
   /** Every configured count is on the broker, 0 until this process has seen otherwise; the controls as they are. */
   private initCounts(s: CameraSettings): void {
     for (const { label, zone } of configuredCounts(s)) this.link.initCount(s.name, label, zone);
-    const runtime = this.runtimes.get(s.name);
-    this.publishControls(s.name, runtime?.detectionOn ?? true, s.filters.minScore);
+    this.publishControls(s.name, this.cameras.get(s.name)?.runtime?.detectionOn ?? true, s.filters.minScore);
   }
 
   private publishControls(camera: string, detect: boolean, minScore: number | undefined): void {
     this.link.setControls(camera, { detect, minScore: minScore ?? this.config.objects.min_score });
   }
 
-  private startSchedule(camera: string): void {
-    const cam = this.config.cameras.find((x) => x.name === camera);
-    if (!cam?.schedule || cam.schedule.length === 0) return;
-    const schedule = this.parseSchedule(camera, cam.schedule);
-    const ctl = new ScheduleController({ schedule, logger: this.log.child({ component: 'schedule', camera }) });
-    ctl.on('change', (state) => this.onScheduleChange(camera, state));
-    this.schedules.set(camera, ctl);
+  private startSchedule(cam: Camera): void {
+    const entries = this.config.cameras.find((x) => x.name === cam.name)?.schedule;
+    if (!entries || entries.length === 0) return;
+    const schedule = this.parseSchedule(cam.name, entries);
+    const ctl = new ScheduleController({ schedule, logger: this.log.child({ component: 'schedule', camera: cam.name }) });
+    ctl.on('change', (state) => this.onScheduleChange(cam, state));
+    cam.schedule = ctl;
     const initial = ctl.start();
-    if (!initial.active) this.onScheduleChange(camera, initial);
+    if (!initial.active) this.onScheduleChange(cam, initial);
   }
 
   private parseSchedule(camera: string, entries: unknown): Schedule {
@@ -298,58 +301,34 @@ export class Daemon extends EventEmitter {
     });
   }
 
-  private onScheduleChange(camera: string, state: ScheduleState): void {
-    const runtime = this.runtimes.get(camera);
-    const fig = this.figures.get(camera);
-    if (!runtime || !fig) return;
+  private onScheduleChange(cam: Camera, state: ScheduleState): void {
+    const runtime = cam.runtime;
+    if (!runtime || this.cameras.get(cam.name) !== cam) return;
+    const fig = cam.figures;
     fig.scheduleActive = state.active;
     runtime.setActive(state.active, 'schedule');
-    if (runtime.isActive) this.progress.cameraActive(camera);
-    else this.progress.cameraInactive(camera);
-    const next = state.nextChange ? ` until ${state.nextChange.toISOString()}` : '';
-    const why = state.reason === 'override' ? `schedule override ${state.mode}` : 'schedule window';
-    this.log.info({ camera, active: state.active, mode: state.mode, next_change: state.nextChange }, state.active ? 'detection resumes' : 'detection paused');
-    if (state.active) this.setCameraState(camera, STATUS_OF_CAPTURE[fig.captureState], `${why}: active${next}`);
-    else {
-      fig.pausedReason = `${why}: inactive${next}`;
-      this.setCameraState(camera, 'paused', fig.pausedReason);
-    }
+    if (runtime.isActive) this.progress.cameraActive(cam.name);
+    else this.progress.cameraInactive(cam.name);
+    this.log.info({ camera: cam.name, active: state.active, mode: state.mode, next_change: state.nextChange }, state.active ? 'detection resumes' : 'detection paused');
+    const next = onScheduleChange(fig, state);
+    fig.pausedReason = next.pausedReason;
+    this.setCameraState(cam.name, next.state, next.reason);
   }
 
   private onCaptureStatus(change: CameraStatusChange): void {
-    const fig = this.figures.get(change.camera);
-    if (!fig) return;
-    fig.captureState = change.state;
+    const cam = this.cameras.get(change.camera);
+    if (!cam) return;
+    cam.figures.captureState = change.state;
     this.metrics.cameraStreaming(change.camera, change.state === 'streaming');
-    const runtime = this.runtimes.get(change.camera);
-    // Reopening a lost source is the capture supervisor working (own timeouts, backoff), not a stuck
-    // daemon: the watchdog leaves such a camera out until it streams again (docs/service.md).
-    if (runtime?.isActive) {
-      if (change.state === 'starting' || change.state === 'reconnecting' || change.state === 'error' || change.state === 'stalled') this.progress.cameraWaiting(change.camera);
-      else if (change.state === 'streaming') this.progress.cameraActive(change.camera);
-    }
-    if (fig.state === 'disabled') return;
-    let reason = change.reason ?? null;
-    if (change.state === 'ended') reason = reason ?? 'end of the file or folder';
-    if (change.retryInMs !== undefined) reason = `${reason ?? change.state}; retrying in ${(change.retryInMs / 1000).toFixed(1)} s`;
-    if (runtime && !runtime.isActive) {
-      // Paused, with the camera kept open (close_when_inactive: false): a fault shows now, not when
-      // detection resumes hours later; once the camera streams again the status is `paused` again.
-      const paused = fig.pausedReason ?? 'detection paused';
-      if (change.state === 'error' || change.state === 'reconnecting' || change.state === 'stalled') {
-        this.setCameraState(change.camera, STATUS_OF_CAPTURE[change.state], `${reason ?? change.state} (${paused})`);
-      } else if (change.state === 'streaming' && fig.state !== 'paused') {
-        this.setCameraState(change.camera, 'paused', paused);
-      }
-      return;
-    }
-    if (change.state === 'streaming' && fig.adaptiveReason) reason = fig.adaptiveReason;
-    this.setCameraState(change.camera, STATUS_OF_CAPTURE[change.state], reason);
-    if (change.state === 'streaming') this.gate.ready(`camera ${change.camera} streaming`);
+    const verdict = onCaptureChange(cam.figures, cam.detecting, change);
+    if (verdict.progress === 'waiting') this.progress.cameraWaiting(change.camera);
+    else if (verdict.progress === 'active') this.progress.cameraActive(change.camera);
+    if (verdict.publish) this.setCameraState(change.camera, verdict.publish.state, verdict.publish.reason);
+    if (verdict.streaming) this.gate.ready(`camera ${change.camera} streaming`);
   }
 
   private setCameraState(camera: string, state: CameraState, reason: string | null): void {
-    const since = this.figures.get(camera)?.setState(state, reason) ?? Date.now();
+    const since = this.cameras.get(camera)?.figures.setState(state, reason) ?? Date.now();
     this.link.setStatus(camera, { state, reason: reason ? reason.slice(0, 1024) : null, since });
   }
 
@@ -357,7 +336,8 @@ export class Daemon extends EventEmitter {
 
   private onFrame(o: FrameOutcome): void {
     const started = performance.now();
-    const fig = this.figures.get(o.camera);
+    const cam = this.cameras.get(o.camera);
+    const fig = cam?.figures;
     const now = Date.now();
     this.progress.frameCaptured(o.camera);
     // Home Assistant's fps and inference sensors read stats: a first value now, not one interval later.
@@ -374,7 +354,7 @@ export class Daemon extends EventEmitter {
       fps: fig ? fig.detectRate.rate(now) : 0,
     });
     this.link.publishTiming(o.camera, timing);
-    this.metrics.frame(o.camera, timing, this.runtimes.get(o.camera)?.captureStats?.dropped ?? 0);
+    this.metrics.frame(o.camera, timing, cam?.runtime?.captureStats?.dropped ?? 0);
     this.metrics.detected(o.camera, detections.detections.map((d) => d.label));
     if (this.options.notifier) this.maybeStatus();
     if (this.listenerCount('frame') > 0) this.emit('frame', { camera: o.camera, timing, detections } satisfies ProcessedFrame);
@@ -382,13 +362,13 @@ export class Daemon extends EventEmitter {
 
   private onTracksEnded(e: TracksEnded): void {
     this.publishTracking(e.camera, e.tracked);
-    this.bestFrames.get(e.camera)?.clear();
+    this.cameras.get(e.camera)?.bestFrames?.clear();
   }
 
   private keepBestFrames(o: FrameOutcome): void {
-    const best = this.bestFrames.get(o.camera);
-    const runtime = this.runtimes.get(o.camera);
-    if (!best || !runtime?.current.snapshots) return;
+    const cam = this.cameras.get(o.camera);
+    const best = cam?.bestFrames;
+    if (!best || !cam.runtime?.current.snapshots) return;
     const plain = o.result.detections;
     for (const d of o.tracked.detections) {
       if (d.track_id !== undefined && d.best_improved) best.offer(d.track_id, d.score, o.frame, plain);
@@ -397,7 +377,7 @@ export class Daemon extends EventEmitter {
 
   /** Events (with snapshots of the track's best frame on start and end) and changed counts. */
   private publishTracking(camera: string, tracked: TrackFrameResult): void {
-    const best = this.bestFrames.get(camera);
+    const best = this.cameras.get(camera)?.bestFrames;
     for (const ev of tracked.events) {
       let snapshot = false;
       if (best && ev.type !== 'update') {
@@ -446,16 +426,16 @@ export class Daemon extends EventEmitter {
 
   private async onCommand(request: CommandRequest): Promise<CommandResult> {
     const result = await applyCommand(request, {
-      cameras: () => [...this.runtimes.keys()],
+      cameras: () => this.running().map((cam) => cam.name),
       whyNotRunning: (camera) =>
         this.config.cameras.some((c) => c.name === camera && c.enabled === false)
           ? 'enabled: false in the config'
-          : this.figures.has(camera)
-            ? (this.figures.get(camera)?.reason ?? 'its model failed to load')
+          : this.cameras.has(camera)
+            ? (this.cameras.get(camera)?.figures.reason ?? 'its model failed to load')
             : 'no camera of that name',
       reload: async () => ({ ...(await this.reload('mqtt command')), hash: this.loaded.hash }),
       setScores: (camera, minScore, minScores) => {
-        const runtime = this.runtimes.get(camera);
+        const runtime = this.cameras.get(camera)?.runtime;
         if (!runtime) throw new Error(`camera ${camera} is not running`);
         runtime.setFilters({
           ...(minScore !== undefined ? { minScore } : {}),
@@ -465,9 +445,9 @@ export class Daemon extends EventEmitter {
         return { min_score: runtime.current.filters.minScore, min_scores: runtime.current.filters.minScoreByLabel };
       },
       setDetect: (camera, on) => this.setDetect(camera, on),
-      overrideSchedule: (camera, mode) => this.schedules.get(camera)?.override(mode) ?? null,
+      overrideSchedule: (camera, mode) => this.cameras.get(camera)?.schedule?.override(mode) ?? null,
       snapshotNow: (camera) => {
-        const runtime = this.runtimes.get(camera);
+        const runtime = this.cameras.get(camera)?.runtime;
         if (runtime && !runtime.current.snapshots) return { refused: 'snapshots are off for this camera (snapshots.enabled, cameras[].snapshots)' };
         const latest = runtime?.latest;
         return latest ? this.snapshot(camera, 0, latest.frame, latest.detections) : null;
@@ -479,19 +459,16 @@ export class Daemon extends EventEmitter {
 
   /** The `detect` command: a camera switched off is paused (and leaves the watchdog's progress check). */
   private setDetect(camera: string, on: boolean): void {
-    const runtime = this.runtimes.get(camera);
-    const fig = this.figures.get(camera);
-    if (!runtime || !fig) return;
+    const cam = this.cameras.get(camera);
+    const runtime = cam?.runtime;
+    if (!cam || !runtime) return;
     runtime.setActive(on, 'command');
     this.publishControls(camera, on, runtime.current.filters.minScore);
-    if (on) {
-      if (fig.scheduleActive) this.progress.cameraActive(camera);
-      this.setCameraState(camera, fig.scheduleActive ? STATUS_OF_CAPTURE[fig.captureState] : 'paused', 'detection enabled by command');
-    } else {
-      this.progress.cameraInactive(camera);
-      fig.pausedReason = 'detection disabled by command';
-      this.setCameraState(camera, 'paused', fig.pausedReason);
-    }
+    if (on && cam.figures.scheduleActive) this.progress.cameraActive(camera);
+    if (!on) this.progress.cameraInactive(camera);
+    const next = onDetectCommand(cam.figures, on);
+    cam.figures.pausedReason = next.pausedReason;
+    this.setCameraState(camera, next.state, next.reason);
   }
 
   // --- reload -----------------------------------------------------------------------------------------
@@ -513,7 +490,7 @@ export class Daemon extends EventEmitter {
       return { ok: false, problems, restartNeeded: [], changed: false };
     }
     const prev = this.loaded.config;
-    const plan = planReload(prev, next.config, new Map([...this.runtimes].map(([name, r]) => [name, r.current])));
+    const plan = planReload(prev, next.config, new Map(this.running().map((cam) => [cam.name, cam.runtime.current])));
     if (plan.restartNeeded.length > 0) {
       this.log.warn({ sections: plan.restartNeeded }, 'these changed sections apply only after a restart; running with the old values');
     }
@@ -536,7 +513,7 @@ export class Daemon extends EventEmitter {
     this.hostStats = this.newHostStats(c);
     // New thresholds need a new controller: the old one kept them while base/config said applied.
     this.adaptive = c.adaptive.enabled ? (plan.adaptiveChanged || !this.adaptive ? this.newAdaptive(c) : this.adaptive) : null;
-    if (!this.adaptive) for (const r of this.runtimes.values()) r.setFpsCap(r.current.maxFps);
+    if (!this.adaptive) for (const { runtime } of this.running()) runtime.setFpsCap(runtime.current.maxFps);
 
     for (const name of plan.remove) {
       await this.stopCamera(name, true);
@@ -559,12 +536,13 @@ export class Daemon extends EventEmitter {
       this.startCamera(s);
     }
     for (const { after, forgetCounts } of plan.update) {
-      const runtime = this.runtimes.get(after.name);
-      if (!runtime) continue;
+      const cam = this.cameras.get(after.name);
+      const runtime = cam?.runtime;
+      if (!cam || !runtime) continue;
       for (const { label, zone } of forgetCounts) this.link.forgetCount(after.name, label, zone);
       runtime.applySettings(after);
       this.initCounts(after);
-      this.syncSchedule(after.name);
+      this.syncSchedule(cam);
     }
     for (const cam of c.cameras.filter((x) => x.enabled === false)) {
       this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: Date.now() });
@@ -577,7 +555,7 @@ export class Daemon extends EventEmitter {
         await m.detector.close().catch(() => undefined);
       }
     }
-    this.link.setCameras([...this.runtimes.keys()]);
+    this.link.setCameras(this.running().map((cam) => cam.name));
     this.link.setDiscovery(settings.map(discoveryCamera));
     if (this.statsTimer) {
       clearInterval(this.statsTimer);
@@ -587,34 +565,36 @@ export class Daemon extends EventEmitter {
   }
 
   /** A camera kept across a reload follows its new schedule (or none). */
-  private syncSchedule(camera: string): void {
-    const ctl = this.schedules.get(camera);
-    const entries = this.config.cameras.find((x) => x.name === camera)?.schedule ?? [];
+  private syncSchedule(cam: Camera): void {
+    const ctl = cam.schedule;
+    const entries = this.config.cameras.find((x) => x.name === cam.name)?.schedule ?? [];
     if (ctl && entries.length > 0) {
-      ctl.setSchedule(this.parseSchedule(camera, entries));
+      ctl.setSchedule(this.parseSchedule(cam.name, entries));
       return;
     }
     if (ctl) {
       ctl.stop();
-      this.schedules.delete(camera);
-      this.onScheduleChange(camera, { active: true, mode: 'auto', reason: 'window', nextChange: null });
+      cam.schedule = null;
+      this.onScheduleChange(cam, { active: true, mode: 'auto', reason: 'window', nextChange: null });
     }
-    if (entries.length > 0) this.startSchedule(camera);
+    if (entries.length > 0) this.startSchedule(cam);
   }
 
   private async stopCamera(name: string, removed: boolean): Promise<void> {
-    const runtime = this.runtimes.get(name);
-    this.schedules.get(name)?.stop();
-    this.schedules.delete(name);
+    const cam = this.cameras.get(name);
     this.progress.cameraInactive(name);
+    if (!cam) return;
+    cam.schedule?.stop();
+    cam.schedule = null;
+    const runtime = cam.runtime;
+    cam.bestFrames = null;
     if (runtime) {
-      this.runtimes.delete(name);
+      cam.runtime = null;
       await runtime.stop();
       this.nextTrackIds.set(name, runtime.nextTrackId);
     }
-    this.bestFrames.delete(name);
     if (removed) {
-      this.figures.delete(name);
+      this.cameras.delete(name);
       for (const m of this.models.values()) m.gate.forget(name);
     }
   }
@@ -684,9 +664,7 @@ export class Daemon extends EventEmitter {
     const elapsed = Math.max(1, now - this.lastLoadTick);
     this.lastLoadTick = now;
     const cameras: Record<string, CameraLoad> = {};
-    for (const [name, runtime] of this.runtimes) {
-      const fig = this.figures.get(name);
-      if (!fig) continue;
+    for (const { name, runtime, figures: fig } of this.running()) {
       cameras[name] = {
         target_fps: runtime.current.maxFps,
         achieved_fps: fig.detectRate.rate(Date.now()),
@@ -698,9 +676,10 @@ export class Daemon extends EventEmitter {
     if (!host) return;
     const decision = this.adaptive.update(loadSample(host, cameras));
     for (const [name, cap] of Object.entries(decision.cameras)) {
-      const runtime = this.runtimes.get(name);
-      const fig = this.figures.get(name);
-      if (!runtime || !fig) continue;
+      const cam = this.cameras.get(name);
+      const runtime = cam?.runtime;
+      if (!cam || !runtime) continue;
+      const fig = cam.figures;
       runtime.setFpsCap(cap.fps_cap);
       if (!cap.changed) continue;
       fig.adaptiveReason = cap.pressure === 'none' ? null : `adaptive load: ${cap.reason}; detection capped at ${cap.fps_cap} fps`;
@@ -716,8 +695,7 @@ export class Daemon extends EventEmitter {
     const now = Date.now();
     const cameras: StatsPayload['cameras'] = {};
     const mono = performance.now();
-    for (const [name, fig] of this.figures) {
-      const runtime = this.runtimes.get(name);
+    for (const { name, figures: fig, runtime } of this.cameras.values()) {
       cameras[name] = fig.stats(runtime?.captureStats ?? null, runtime ? runtime.fpsCapNow : null, now, mono);
     }
     const stats = statsPayload({ now, host, cameras, models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), version: version(), hostname: os.hostname() });
@@ -732,7 +710,7 @@ export class Daemon extends EventEmitter {
     const now = Date.now();
     if (now - this.lastStatusAt < 5000) return;
     this.lastStatusAt = now;
-    this.options.notifier?.status([...this.figures].map(([name, f]) => f.statusLine(name, now)).join('; '));
+    this.options.notifier?.status([...this.cameras.values()].map((cam) => cam.figures.statusLine(cam.name, now)).join('; '));
   }
 
   private startWatchdog(): void {
@@ -756,7 +734,7 @@ export class Daemon extends EventEmitter {
 
   private health() {
     const verdict = this.progress.check();
-    const cameras = Object.fromEntries([...this.figures].map(([name, f]) => [name, { state: f.state, reason: f.reason }]));
+    const cameras = Object.fromEntries([...this.cameras.values()].map(({ name, figures: f }) => [name, { state: f.state, reason: f.reason }]));
     return { ok: verdict.ok, ...(verdict.ok ? {} : { reason: verdict.reason }), mqtt_connected: this.link.counters().connected, cameras };
   }
 
@@ -770,10 +748,10 @@ export class Daemon extends EventEmitter {
     this.pinger?.stop();
     // A reload half done would start cameras behind the stop's back; one queued after this finds `stopping`.
     await this.reloads.idle();
-    for (const ctl of this.schedules.values()) ctl.stop();
+    for (const cam of this.cameras.values()) cam.schedule?.stop();
     // Cameras stop together: each finishes its frame in flight and ends its tracks (end events).
     await Promise.all(
-      [...this.runtimes.entries()].map(async ([name, runtime]) => {
+      this.running().map(async ({ name, runtime }) => {
         try {
           await runtime.stop();
         } catch (e) {
@@ -782,7 +760,7 @@ export class Daemon extends EventEmitter {
         this.link.setStatus(name, { state: 'stopped', reason: `daemon stopped: ${reason}`, since: Date.now() });
       }),
     );
-    this.runtimes.clear();
+    for (const cam of this.cameras.values()) cam.runtime = null;
     await this.link.stop();
     await Promise.all([...this.models.values()].map((m) => m.detector.close().catch(() => undefined)));
     this.models.clear();
