@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('bench')
     .description('Measure speed and memory: bare session.run, the full pipeline on a video, OpenCV DNN, a threads scan.')
-    .option('-m, --model <name|file>', 'model', 'ssdlite_mobilenet_v2_coco')
+    .option('-m, --model <name|file>', 'model; or untrained MobileNetV1 variants, timed bare (speed only): mobilenet_v1:alpha=0.5,size=160 (| lists make a grid: alpha=1|0.5,size=224|128)', 'ssdlite_mobilenet_v2_coco')
     .option('--source <file>', 'video file for the pipeline run')
     .option('--frames <n>', 'frames per measurement', (v) => parseInt(v, 10))
     .option('--threads <k>', 'inference threads (default: all cores but one, as lookout run)', (v) => parseInt(v, 10))

@@ -18,6 +18,7 @@ import { benchBarePair, int8Comparison, int8Pair, type Int8Comparison } from './
 import { sourceInputs } from './input';
 import { machineInfo } from './machine';
 import { compareOpenCv } from './opencv-dnn';
+import { isMobileNetV1Spec } from '../model-tools/mobilenet-v1';
 import { pipelineInferenceThreads } from '../pipeline/camera-settings';
 import { runPipeline } from './pipeline-run';
 import { evaluateTargets, formatReport, type BenchReport } from './report';
@@ -57,6 +58,27 @@ function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 }
 
+/** Untrained MobileNetV1 variants: only the bare session can be timed (no detections to pipe). */
+async function benchVariants(spec: string, opts: BenchCommandOptions, cores: number, out: (l: string) => void, err: (l: string) => void): Promise<number> {
+  const { benchMobileNetVariants, formatVariantReport } = await import('./mobilenet-variants');
+  if (opts.compare !== undefined) {
+    err('lookout bench: --compare needs a trained model; mobilenet_v1 variants are timed alone');
+    return EX_USAGE;
+  }
+  const threads = opts.threads ?? pipelineInferenceThreads(0, cores);
+  try {
+    const report = await benchMobileNetVariants(spec, { threads, runs: opts.frames ?? DEFAULTS.bare, progress: (w) => err(`lookout bench: ${w}`) });
+    const jsonPath = path.resolve(opts.json ?? path.join(os.tmpdir(), `lookout-bench-${stamp()}.json`));
+    fs.mkdirSync(path.dirname(jsonPath), { recursive: true });
+    fs.writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    out(formatVariantReport(report, jsonPath));
+    return 0;
+  } catch (e) {
+    err(`lookout bench: ${(e as Error).message}`);
+    return /mobilenet_v1/.test((e as Error).message) ? EX_USAGE : EX_SOFTWARE;
+  }
+}
+
 export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger): Promise<number> {
   const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const err = opts.err ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -77,6 +99,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     err(`lookout bench: --compare knows "opencv" and "int8", comma-separated (got "${String(opts.compare)}")`);
     return EX_USAGE;
   }
+  if (opts.model !== undefined && isMobileNetV1Spec(opts.model)) return benchVariants(opts.model, opts, cores, out, err);
   const source = path.resolve(opts.source ?? DEFAULT_SOURCE);
   if (!fs.existsSync(source)) {
     err(`lookout bench: source ${source} not found${opts.source ? '' : ' (the demo video comes with scripts/setup.sh --test)'}`);
