@@ -78,6 +78,10 @@ fi
 VERSION=$(node -p 'require("./package.json").version')
 NAME=lookout-$VERSION-linux-$ARCH
 STAGE=$ROOT/.cache/bundle/$NAME
+# Two builds of one arch would share (and wipe) the staging folder.
+mkdir -p "$ROOT/.cache/bundle"
+exec 9>"$ROOT/.cache/bundle/.$NAME.lock"
+flock -n 9 || die "another scripts/bundle.sh is building $NAME now (lock $ROOT/.cache/bundle/.$NAME.lock); wait for it"
 NODE_GYP=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
 [ -f "$NODE_GYP" ] || die "node-gyp not found beside npm ($NODE_GYP)"
 echo "    $NAME, Node $NODE_VERSION, cross-compile: $([ $CROSS = 1 ] && echo yes || echo no)"
