@@ -4,13 +4,30 @@
  * runtime never touches MQTT, so the data flows one way: capture → detect → track → (daemon) publish.
  */
 import { EventEmitter } from 'node:events';
-import { CameraCapture, CaptureClosedError, type CameraStatusChange, type Frame } from '../capture';
+import { CameraCapture, CaptureClosedError, type CameraStatusChange, type CaptureOptions, type CaptureStats, type Frame } from '../capture';
 import type { Detection, Detector, DetectResult, FilterOptions } from '../detect';
 import type { Logger } from '../log';
 import { Tracker, type TrackFrameResult } from '../track';
 import type { CameraSettings } from './camera-settings';
 import type { FairGate } from './fair-gate';
 import { assignZones } from './zones';
+
+/** What the loop needs of a camera's capture; the real one is CameraCapture (a child process). */
+export interface CaptureSource {
+  on(event: 'status', listener: (change: CameraStatusChange) => void): unknown;
+  start(): void;
+  stop(): Promise<void>;
+  /** The newest frame not handed over yet; rejects with CaptureClosedError when the capture closes. */
+  nextFrame(signal?: AbortSignal): Promise<Frame>;
+  stats(): CaptureStats;
+}
+
+export type CaptureFactory = (options: CaptureOptions, logger: Logger) => CaptureSource;
+
+export const openCameraCapture: CaptureFactory = (options, logger) => new CameraCapture(options, logger);
+
+/** What the loop needs of a model. */
+export type FrameDetector = Pick<Detector, 'detect' | 'info'>;
 
 /** What the daemon needs to publish one processed frame. */
 export interface FrameOutcome {
@@ -59,7 +76,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 export class CameraRuntime {
-  private capture: CameraCapture | null = null;
+  private capture: CaptureSource | null = null;
   private tracker: Tracker;
   private readonly log: Logger;
   private readonly abort = new AbortController();
@@ -76,12 +93,13 @@ export class CameraRuntime {
 
   constructor(
     private settings: CameraSettings,
-    private detector: Detector,
+    private detector: FrameDetector,
     private readonly gate: FairGate,
     private readonly hooks: CameraRuntimeHooks,
     private readonly baseLog: Logger,
     /** Where track ids start: after the previous runtime's of this camera, so a restart reuses none. */
     firstTrackId = 1,
+    private readonly openCapture: CaptureFactory = openCameraCapture,
   ) {
     this.log = baseLog.child({ component: 'camera', camera: settings.name });
     this.tracker = new Tracker(settings.tracker, firstTrackId);
@@ -116,7 +134,7 @@ export class CameraRuntime {
   start(): void {
     // A camera that starts outside its schedule window is still opened unless close_when_inactive
     // says otherwise: a missing device shows now, not when the window opens.
-    if (this.isActive || !this.settings.closeWhenInactive) this.openCapture();
+    if (this.isActive || !this.settings.closeWhenInactive) this.open();
     this.loopDone = this.loop().catch((e: unknown) => {
       const reason = e instanceof Error ? e.message : String(e);
       this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : reason }, 'camera loop failed; the camera stops, the others go on');
@@ -157,7 +175,7 @@ export class CameraRuntime {
         void c.stop();
       }
     } else if (!this.capture && !this.stopped) {
-      this.openCapture();
+      this.open();
     }
     this.activeWake.emit('change');
   }
@@ -180,9 +198,9 @@ export class CameraRuntime {
     if (ended.events.length > 0 || ended.countsChanged) this.hooks.onTracksEnded({ camera: this.name, tracked: ended });
   }
 
-  private openCapture(): void {
+  private open(): void {
     // The capture adds the camera to its own log lines.
-    const capture = new CameraCapture(this.settings.capture, this.baseLog.child({ component: 'capture' }));
+    const capture = this.openCapture(this.settings.capture, this.baseLog.child({ component: 'capture' }));
     capture.on('status', (s) => this.hooks.onStatus(s));
     this.capture = capture;
     this.lastSeq = -1;
