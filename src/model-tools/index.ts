@@ -31,6 +31,17 @@ export type { ModelManifest } from './manifest';
 
 export async function runModelBuildCommand(name: string, opts: BuildOptions & { out?: string }, logger: Logger): Promise<number> {
   if (isMobileNetV1Spec(name)) return buildMobileNetV1File(name, opts);
+  if (name === 'face_ssd_mobilenet_v1') {
+    try {
+      const { buildFaceModel } = await import('./face-ssd');
+      const r = await buildFaceModel(opts, logger);
+      process.stdout.write(`${r.built ? 'built' : 'verified'} ${r.path} sha256 ${r.sha256}\n`);
+      return 0;
+    } catch (e) {
+      process.stderr.write(`lookout model build ${name}: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   try {
     const r = await buildModel(name, opts, logger);
     process.stdout.write(`${r.built ? 'built' : 'verified'} ${r.path} sha256 ${r.sha256}\n`);
