@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadCv } from '../../../src/cv';
 import { decodeBoxesScores, finishBoxes } from '../../../src/detect/decode';
+import { runDetectCommand } from '../../../src/detect/detect-command';
 import { loadManifest } from '../../../src/detect/manifest';
 import { nms } from '../../../src/detect/nms';
 import { preprocessMat } from '../../../src/detect/preprocess';
@@ -95,4 +96,29 @@ describe.each(IMAGES)('%s', (file) => {
     });
     if (file !== 'home.jpg') expect(ours.length).toBeGreaterThan(0);
   });
+});
+
+it('lookout detect --model face_ssd_mobilenet_v1 finds the face in a photo and none in a room', async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const rc = await runDetectCommand({
+    inputs: [path.join(ROOT, '.cache', 'testdata', 'messi5.jpg'), path.join(ROOT, '.cache', 'testdata', 'home.jpg')],
+    model: FACE_SSD.name,
+    json: true,
+    threads: 1,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
+  expect({ rc, err }).toEqual({ rc: 0, err: [] });
+  const lines = out.map((l) => JSON.parse(l) as { file: string; detections: { label: string; score: number; box: number[] }[] });
+  const messi = lines.find((l) => l.file.endsWith('messi5.jpg'));
+  const home = lines.find((l) => l.file.endsWith('home.jpg'));
+  expect(messi?.detections.map((d) => d.label)).toEqual(['face']);
+  // The face is in the upper middle of the frame (box as xmin, ymin, xmax, ymax of the original image).
+  const [x0, y0, x1, y1] = messi?.detections[0].box ?? [];
+  expect(x0).toBeGreaterThan(0.35);
+  expect(x1).toBeLessThan(0.55);
+  expect(y0).toBeGreaterThan(0.15);
+  expect(y1).toBeLessThan(0.45);
+  expect(home?.detections).toEqual([]);
 });
