@@ -3,7 +3,6 @@
  * shutdown). Parts never reach into each other; everything passes through here.
  */
 import { EventEmitter } from 'node:events';
-import os from 'node:os';
 import path from 'node:path';
 import type { CameraStatusChange } from './capture';
 import { ConfigError, type LoadedConfig, type LookoutConfig } from './config';
@@ -17,32 +16,28 @@ import {
   type CameraState,
   type CommandResult,
   type CommandRequest,
-  type DetectionsPayload,
-  type StatsPayload,
-  type TimingPayload,
 } from './mqtt';
 import { linkOptions } from './mqtt/link-config';
 import { Camera } from './daemon/camera';
+import { HostMonitor } from './daemon/host-monitor';
+import { LoadGovernor } from './daemon/load-governor';
+import { StatsPublisher } from './daemon/stats-publisher';
+import { ModelPool, type DetectorLoader } from './daemon/model-pool';
+import { FramePublisher, type FrameLink } from './daemon/frame-publisher';
 import { onCaptureChange, onDetectCommand, onScheduleChange } from './daemon/camera-status';
-import { applyCommand, MIN_SCORE_FLOOR } from './pipeline/commands';
-import { lowestMinScore, pipelineInferenceThreads, type CameraSettings } from './pipeline/camera-settings';
-import { CameraRuntime, type FrameOutcome, type TracksEnded } from './pipeline/camera-runtime';
-import { FairGate } from './pipeline/fair-gate';
-import { detectionsPayload, eventInput, statsPayload, timingPayload } from './pipeline/payloads';
+import { applyCommand } from './pipeline/commands';
+import type { CameraSettings } from './pipeline/camera-settings';
+import { CameraRuntime, type CaptureFactory } from './pipeline/camera-runtime';
 import { configuredCounts, discoveryCamera } from './pipeline/counts';
 import { ReadyGate } from './pipeline/ready-gate';
 import { ReloadQueue } from './pipeline/reload-queue';
 import { enabledCameraSettings, planReload, type ReloadPlan } from './pipeline/reload-plan';
 import { Schedule, ScheduleController, type ScheduleState } from './schedule';
 import { BestFrames } from './snapshots/best-frames';
-import { encodeSnapshot } from './snapshots/encode';
 import { SnapshotStore } from './snapshots/store';
-import { AdaptiveLoadController, loadSample, type CameraLoad } from './system/adaptive-load';
-import { HostStats, type HostSnapshot } from './system/host-stats';
 import { PipelineProgress } from './system/progress';
 import type { SystemdNotifier } from './system/sd-notify';
 import { WatchdogPinger } from './system/watchdog';
-import type { TrackFrameResult } from './track';
 import { version } from './version';
 
 export interface DaemonOptions {
@@ -54,15 +49,53 @@ export interface DaemonOptions {
   mqttUrl?: string;
   /** 4 for the embedded broker (MQTT 3.1.1 only); default mqtt.protocol_version. */
   protocolVersion?: 4 | 5;
-  notifier?: SystemdNotifier;
+  notifier?: ServiceNotifier;
+  /** The MQTT link; default the real one (MqttLink) built from the config. Tests pass a double. */
+  link?: DaemonLink;
+  /** Loads one model; default Detector.load (ONNX Runtime in a worker). */
+  loadDetector?: DetectorLoader;
+  /** Opens one camera's capture; default a capture child process (CameraCapture). */
+  openCapture?: CaptureFactory;
+  /** Epoch ms for published times (status `since`, config `applied_at`); default Date.now. */
+  now?: () => number;
 }
 
-/** What one processed frame published: the bench and tests listen for these. */
-export interface ProcessedFrame {
-  camera: string;
-  timing: TimingPayload;
-  detections: DetectionsPayload;
-}
+/** What the daemon says to systemd (SystemdNotifier; a double in tests). */
+export type ServiceNotifier = Pick<SystemdNotifier, 'ready' | 'reloading' | 'status' | 'stopping' | 'watchdog' | 'watchdogIntervalMs'>;
+
+/** The MQTT link's calls the daemon and its parts make. */
+export type DaemonLink = FrameLink &
+  Pick<
+    MqttLink,
+    | 'start'
+    | 'stop'
+    | 'topics'
+    | 'onCommand'
+    | 'setDiscovery'
+    | 'setStatus'
+    | 'sweepStale'
+    | 'initCount'
+    | 'setControls'
+    | 'forgetCamera'
+    | 'forgetCount'
+    | 'setCameras'
+    | 'setConfigState'
+    | 'publishStats'
+    | 'counters'
+  >;
+
+export type { DetectorLoader, LoadedDetector } from './daemon/model-pool';
+
+/** The real loader; OpenCV's own thread pool is limited first (see below). */
+const loadOnnxDetector: DetectorLoader = (options, logger) => {
+  // OpenCV's own thread pool would fight the inference threads for the cores; its work on the
+  // main thread (resize, colour conversion of one frame) is small.
+  const cv = loadCv() as unknown as { setNumThreads?: (n: number) => void };
+  cv.setNumThreads?.(1);
+  return Detector.load(options, logger);
+};
+
+export type { ProcessedFrame } from './daemon/frame-publisher';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -71,34 +104,27 @@ export interface ReloadOutcome {
   changed: boolean;
 }
 
-interface LoadedModel {
-  detector: Detector;
-  gate: FairGate;
-}
-
-const LOAD_TICK_MS = 5000;
 /** READY=1 goes out this long after start even if no camera streams yet (systemd's start timeout is 180 s). */
 const READY_BOUND_MS = 30_000;
 
 export class Daemon extends EventEmitter {
   private loaded: LoadedConfig;
   private readonly log: Logger;
-  private readonly link: MqttLink;
+  private readonly link: DaemonLink;
   private readonly metrics = new LookoutMetrics({ version: version() });
   private server: MetricsServer | null = null;
-  private readonly models = new Map<string, LoadedModel>();
-  private readonly modelErrors = new Map<string, string>();
+  private readonly models: ModelPool;
   private readonly cameras = new Map<string, Camera>();
   private readonly progress = new PipelineProgress();
   private pinger: WatchdogPinger | null = null;
-  private hostStats: HostStats;
-  private adaptive: AdaptiveLoadController | null = null;
+  private readonly host: HostMonitor;
+  private readonly stats: StatsPublisher;
+  private readonly governor: LoadGovernor;
   private snapshots: SnapshotStore;
-  private statsTimer: NodeJS.Timeout | null = null;
-  private loadTimer: NodeJS.Timeout | null = null;
   private readonly gate: ReadyGate;
-  private appliedAt = Date.now();
-  private lastLoadTick = performance.now();
+  private readonly publisher: FramePublisher;
+  private readonly now: () => number;
+  private appliedAt: number;
   private stopping: Promise<void> | null = null;
   private readonly reloads = new ReloadQueue<ReloadOutcome>((e) => this.reloadFailed(e));
   /** Per camera, where the next runtime's track ids start: ids are never reused within a process. */
@@ -109,13 +135,47 @@ export class Daemon extends EventEmitter {
     this.loaded = options.loaded;
     this.log = options.logger;
     const c = this.config;
-    this.link = new MqttLink(
+    this.now = options.now ?? Date.now;
+    this.appliedAt = this.now();
+    this.link = options.link ?? new MqttLink(
       linkOptions(c, { ...(options.mqttUrl ? { url: options.mqttUrl } : {}), ...(options.protocolVersion ? { protocolVersion: options.protocolVersion } : {}), version: version() }),
       this.log.child({ component: 'mqtt' }),
     );
-    this.hostStats = this.newHostStats(c);
+    this.models = new ModelPool(options.loadDetector ?? loadOnnxDetector, this.log);
+    this.host = new HostMonitor(c, this.log);
     this.snapshots = this.newSnapshotStore(c);
+    this.stats = new StatsPublisher({
+      link: this.link,
+      metrics: this.metrics,
+      host: this.host,
+      cameras: () => this.cameras.values(),
+      models: () => this.models.infos,
+      now: this.now,
+    });
+    this.governor = new LoadGovernor({
+      host: this.host,
+      log: this.log,
+      cameras: () => this.cameras.values(),
+      now: this.now,
+      onCapChanged: (cam, reason) => {
+        cam.figures.adaptiveReason = reason;
+        if (cam.figures.state === 'streaming') this.setCameraState(cam.name, 'streaming', reason);
+      },
+    });
     this.gate = new ReadyGate(options.notifier, (why) => this.log.info({ why }, 'ready'));
+    this.publisher = new FramePublisher({
+      link: this.link,
+      metrics: this.metrics,
+      logger: this.log,
+      camera: (name) => this.cameras.get(name),
+      snapshotConfig: () => this.config.snapshots,
+      store: () => this.snapshots,
+      onFirstFrame: () => void this.stats.publish(),
+      onPublished: (frame) => {
+        if (this.options.notifier) this.maybeStatus();
+        if (this.listenerCount('frame') > 0) this.emit('frame', frame);
+      },
+    });
   }
 
   get config(): LookoutConfig {
@@ -123,7 +183,7 @@ export class Daemon extends EventEmitter {
   }
 
   get detectorInfos(): DetectorInfo[] {
-    return [...this.models.values()].map((m) => m.detector.info);
+    return this.models.infos;
   }
 
   /** Loads the models, starts the MQTT link, the cameras, stats, HTTP and the watchdog. */
@@ -139,20 +199,16 @@ export class Daemon extends EventEmitter {
 
   private async doStart(): Promise<void> {
     const c = this.config;
-    // OpenCV's own thread pool would fight the inference threads for the cores; its work on the
-    // main thread (resize, colour conversion of one frame) is small.
-    const cv = loadCv() as unknown as { setNumThreads?: (n: number) => void };
-    cv.setNumThreads?.(1);
     this.options.notifier?.status('loading model');
     const settings = enabledCameraSettings(c);
-    await this.loadModels(settings);
+    await this.models.ensure(c, settings);
 
     this.link.onCommand((request) => this.onCommand(request));
     this.link.setDiscovery(settings.map(discoveryCamera));
     await this.link.start();
     this.publishConfigState([], []);
     for (const cam of c.cameras.filter((x) => x.enabled === false)) {
-      this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: Date.now() });
+      this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: this.now() });
     }
 
     for (const s of settings) this.startCamera(s);
@@ -161,7 +217,9 @@ export class Daemon extends EventEmitter {
     this.link.sweepStale((topic) => snapshotTopics.has(topic));
 
     if (c.http.enabled) await this.startHttp();
-    this.startTimers();
+    this.snapshots.start();
+    this.stats.start(c.stats.interval_s);
+    this.governor.start(c);
     this.startWatchdog();
     this.gate.arm(READY_BOUND_MS);
     if (settings.length === 0) this.gate.ready('no cameras enabled');
@@ -184,7 +242,7 @@ export class Daemon extends EventEmitter {
   private reloadFailed(e: unknown): ReloadOutcome {
     const why = `reload failed: ${e instanceof Error ? e.message : String(e)}`;
     this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'reload failed part-way; some changes may not have applied');
-    this.publishConfigState([why], [], Date.now());
+    this.publishConfigState([why], [], this.now());
     this.gate.reloadFinished('reload failed');
     return { ok: false, problems: [why], restartNeeded: [], changed: false };
   }
@@ -197,39 +255,6 @@ export class Daemon extends EventEmitter {
 
   // --- cameras -----------------------------------------------------------------------------------
 
-  private detectorOptions(c: LookoutConfig, model: string, floor: number) {
-    const d = c.detector;
-    return {
-      model,
-      modelsDir: d.models_dir,
-      executionProviders: d.execution_providers.length === 1 && d.execution_providers[0] === 'auto' ? ('auto' as const) : d.execution_providers,
-      intraOpThreads: pipelineInferenceThreads(d.threads),
-      ...(d.inter_op_threads > 0 ? { interOpThreads: d.inter_op_threads } : {}),
-      allowSpinning: d.spinning,
-      graphOptimizationLevel: d.graph_optimization as 'disabled' | 'basic' | 'extended' | 'all',
-      scoreThreshold: floor,
-      nms: { iouThreshold: d.nms.iou_threshold, maxDetections: d.nms.max_detections, classAgnostic: d.nms.class_agnostic },
-    };
-  }
-
-  /** One session per distinct model; a model that fails to load fails only its cameras. */
-  private async loadModels(settings: CameraSettings[]): Promise<void> {
-    const c = this.config;
-    const floor = Math.min(MIN_SCORE_FLOOR, lowestMinScore(settings));
-    const wanted = [...new Set(settings.map((s) => s.model))].filter((m) => !this.models.has(m));
-    for (const model of wanted) {
-      try {
-        const detector = await Detector.load(this.detectorOptions(c, model, floor), this.log.child({ component: 'detect', model }));
-        this.models.set(model, { detector, gate: new FairGate() });
-        this.modelErrors.delete(model);
-      } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
-        this.modelErrors.set(model, why);
-        this.log.error({ model, err: why }, 'model failed to load; cameras using it stay off, the others run');
-      }
-    }
-  }
-
   /** Cameras with a loop (the others are stopping, or their model failed to load). */
   private running(): (Camera & { runtime: CameraRuntime })[] {
     return [...this.cameras.values()].filter((cam): cam is Camera & { runtime: CameraRuntime } => cam.runtime !== null);
@@ -241,14 +266,16 @@ export class Daemon extends EventEmitter {
     this.initCounts(s);
     const model = this.models.get(s.model);
     if (!model) {
-      const why = this.modelErrors.get(s.model) ?? `model ${s.model} is not loaded`;
-      this.setCameraState(s.name, 'error', `model ${s.model}: ${why}`);
+      this.setCameraState(s.name, 'error', `model ${s.model}: ${this.models.whyNot(s.model)}`);
       return;
     }
     cam.bestFrames = new BestFrames();
     const runtime = new CameraRuntime(s, model.detector, model.gate, {
-      onFrame: (o) => this.onFrame(o),
-      onTracksEnded: (e) => this.onTracksEnded(e),
+      onFrame: (o) => {
+        this.progress.frameCaptured(o.camera);
+        this.publisher.frame(o);
+      },
+      onTracksEnded: (e) => this.publisher.tracksEnded(e),
       onStatus: (change) => this.onCaptureStatus(change),
       onEnded: (camera) => {
         // A file that ended is done, not stalled: it must not stop the watchdog pings.
@@ -261,7 +288,7 @@ export class Daemon extends EventEmitter {
       },
       onInferenceStart: (camera) => this.progress.inferenceStarted(camera),
       onInferenceEnd: (token) => this.progress.inferenceFinished(token),
-    }, this.log, this.nextTrackIds.get(s.name));
+    }, this.log, this.nextTrackIds.get(s.name), this.options.openCapture);
     cam.runtime = runtime;
     this.setCameraState(s.name, 'starting', null);
     // The schedule first: a camera outside its windows starts paused, not streaming.
@@ -328,98 +355,8 @@ export class Daemon extends EventEmitter {
   }
 
   private setCameraState(camera: string, state: CameraState, reason: string | null): void {
-    const since = this.cameras.get(camera)?.figures.setState(state, reason) ?? Date.now();
+    const since = this.cameras.get(camera)?.figures.setState(state, reason) ?? this.now();
     this.link.setStatus(camera, { state, reason: reason ? reason.slice(0, 1024) : null, since });
-  }
-
-  // --- per frame ---------------------------------------------------------------------------------
-
-  private onFrame(o: FrameOutcome): void {
-    const started = performance.now();
-    const cam = this.cameras.get(o.camera);
-    const fig = cam?.figures;
-    const now = Date.now();
-    this.progress.frameCaptured(o.camera);
-    // Home Assistant's fps and inference sensors read stats: a first value now, not one interval later.
-    if (fig?.frameProcessed(o.result.inference_ms, o.result.preprocess_ms + o.result.roundtrip_ms + o.result.postprocess_ms, now)) void this.publishStats();
-    const detections = detectionsPayload(o);
-    this.link.publishDetections(o.camera, detections);
-    this.keepBestFrames(o);
-    this.publishTracking(o.camera, o.tracked);
-    const endedAt = performance.now();
-    const timing = timingPayload(o, {
-      publishMs: endedAt - started,
-      endedAt,
-      endedAtEpoch: Date.now(),
-      fps: fig ? fig.detectRate.rate(now) : 0,
-    });
-    this.link.publishTiming(o.camera, timing);
-    this.metrics.frame(o.camera, timing, cam?.runtime?.captureStats?.dropped ?? 0);
-    this.metrics.detected(o.camera, detections.detections.map((d) => d.label));
-    if (this.options.notifier) this.maybeStatus();
-    if (this.listenerCount('frame') > 0) this.emit('frame', { camera: o.camera, timing, detections } satisfies ProcessedFrame);
-  }
-
-  private onTracksEnded(e: TracksEnded): void {
-    this.publishTracking(e.camera, e.tracked);
-    this.cameras.get(e.camera)?.bestFrames?.clear();
-  }
-
-  private keepBestFrames(o: FrameOutcome): void {
-    const cam = this.cameras.get(o.camera);
-    const best = cam?.bestFrames;
-    if (!best || !cam.runtime?.current.snapshots) return;
-    const plain = o.result.detections;
-    for (const d of o.tracked.detections) {
-      if (d.track_id !== undefined && d.best_improved) best.offer(d.track_id, d.score, o.frame, plain);
-    }
-  }
-
-  /** Events (with snapshots of the track's best frame on start and end) and changed counts. */
-  private publishTracking(camera: string, tracked: TrackFrameResult): void {
-    const best = this.cameras.get(camera)?.bestFrames;
-    for (const ev of tracked.events) {
-      let snapshot = false;
-      if (best && ev.type !== 'update') {
-        const b = best.get(ev.track_id);
-        if (b && !b.published) {
-          snapshot = this.snapshot(camera, ev.track_id, b.frame, b.detections);
-          b.published = true;
-        }
-        if (ev.type === 'end') best.forget(ev.track_id);
-      }
-      this.link.publishEvent(camera, eventInput(ev, snapshot));
-      this.metrics.event(camera, ev.type, ev.label);
-      // Starts and ends are what a user looks for in the journal ("was anyone there at 3 am?").
-      if (ev.type !== 'update') {
-        const seconds = Math.round(((ev.ended_at ?? ev.updated_at) - ev.started_at) / 100) / 10;
-        this.log.info(
-          { camera, label: ev.label, score: Math.round(ev.score * 1000) / 1000, track_id: ev.track_id, ...(ev.zones.length ? { zones: ev.zones } : {}), ...(ev.type === 'end' ? { seconds } : {}) },
-          `${ev.label} ${ev.type === 'start' ? 'appeared' : 'left'}`,
-        );
-      }
-    }
-    if (tracked.countsChanged) {
-      for (const [label, n] of Object.entries(tracked.counts.byLabel)) this.link.setCount(camera, label, n);
-      for (const [zone, labels] of Object.entries(tracked.counts.byZone)) {
-        for (const [label, n] of Object.entries(labels)) this.link.setCount(camera, label, n, zone);
-      }
-    }
-  }
-
-  /** Saves and publishes a JPEG; a failing disk or encoder costs the snapshot, never the event. */
-  private snapshot(camera: string, trackId: number, frame: FrameOutcome['frame'], detections: FrameOutcome['result']['detections']): boolean {
-    const c = this.config.snapshots;
-    let jpeg: Buffer;
-    try {
-      jpeg = encodeSnapshot(frame, detections, { annotate: c.annotate, quality: c.quality });
-    } catch (e) {
-      this.log.warn({ camera, err: (e as Error).message }, 'snapshot encoding failed');
-      return false;
-    }
-    this.snapshots.save(camera, trackId, frame.ts, jpeg);
-    if (c.publish) this.link.publishSnapshot(camera, jpeg);
-    return c.publish;
   }
 
   // --- commands ------------------------------------------------------------------------------------
@@ -450,7 +387,7 @@ export class Daemon extends EventEmitter {
         const runtime = this.cameras.get(camera)?.runtime;
         if (runtime && !runtime.current.snapshots) return { refused: 'snapshots are off for this camera (snapshots.enabled, cameras[].snapshots)' };
         const latest = runtime?.latest;
-        return latest ? this.snapshot(camera, 0, latest.frame, latest.detections) : null;
+        return latest ? this.publisher.snapshotNow(camera, latest.frame, latest.detections) : null;
       },
     });
     if (result.ok) this.log.info({ camera: request.camera ?? null, command: request.command, id: request.id }, 'command applied');
@@ -485,7 +422,7 @@ export class Daemon extends EventEmitter {
     } catch (e) {
       const problems = e instanceof ConfigError ? e.problems : [e instanceof Error ? e.message : String(e)];
       this.log.error({ trigger, problems, file: this.loaded.file ?? null }, 'new config refused; the running config stays');
-      this.publishConfigState(problems, [], Date.now());
+      this.publishConfigState(problems, [], this.now());
       this.gate.reloadFinished('config refused; running config unchanged');
       return { ok: false, problems, restartNeeded: [], changed: false };
     }
@@ -497,10 +434,10 @@ export class Daemon extends EventEmitter {
     const changed = next.hash !== this.loaded.hash;
     this.loaded = { ...next, config: plan.config };
     if (changed) {
-      this.appliedAt = Date.now();
+      this.appliedAt = this.now();
       await this.applyPlan(plan);
     }
-    this.publishConfigState([], plan.restartNeeded, Date.now());
+    this.publishConfigState([], plan.restartNeeded, this.now());
     this.log.info({ trigger, hash: next.hash, changed, file: next.file ?? null }, changed ? 'config reloaded' : 'config unchanged');
     this.gate.reloadFinished(changed ? 'config reloaded' : 'config unchanged');
     return { ok: true, problems: [], restartNeeded: plan.restartNeeded, changed };
@@ -509,11 +446,11 @@ export class Daemon extends EventEmitter {
   private async applyPlan(plan: ReloadPlan): Promise<void> {
     const c = plan.config;
     this.log.level = c.log.level;
+    this.snapshots.stop();
     this.snapshots = this.newSnapshotStore(c);
-    this.hostStats = this.newHostStats(c);
-    // New thresholds need a new controller: the old one kept them while base/config said applied.
-    this.adaptive = c.adaptive.enabled ? (plan.adaptiveChanged || !this.adaptive ? this.newAdaptive(c) : this.adaptive) : null;
-    if (!this.adaptive) for (const { runtime } of this.running()) runtime.setFpsCap(runtime.current.maxFps);
+    this.snapshots.start();
+    this.host.reconfigure(c);
+    this.governor.reconfigure(c, plan.adaptiveChanged);
 
     for (const name of plan.remove) {
       await this.stopCamera(name, true);
@@ -524,13 +461,9 @@ export class Daemon extends EventEmitter {
       this.log.info({ camera: s.name }, plan.reloadModels ? 'detector settings changed: restarting this camera' : 'source or model changed: restarting this camera');
       await this.stopCamera(s.name, false);
     }
-    if (plan.reloadModels) {
-      const old = [...this.models.values()];
-      this.models.clear();
-      for (const m of old) await m.detector.close().catch(() => undefined);
-    }
+    if (plan.reloadModels) await this.models.close();
     const settings = enabledCameraSettings(c);
-    await this.loadModels(settings);
+    await this.models.ensure(c, settings);
     for (const s of [...plan.restart, ...plan.add]) {
       if (plan.add.includes(s)) this.log.info({ camera: s.name }, 'camera added');
       this.startCamera(s);
@@ -545,23 +478,13 @@ export class Daemon extends EventEmitter {
       this.syncSchedule(cam);
     }
     for (const cam of c.cameras.filter((x) => x.enabled === false)) {
-      this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: Date.now() });
+      this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: this.now() });
     }
     // Models no camera uses any more are closed.
-    const used = new Set(settings.map((s) => s.model));
-    for (const [name, m] of [...this.models.entries()]) {
-      if (!used.has(name)) {
-        this.models.delete(name);
-        await m.detector.close().catch(() => undefined);
-      }
-    }
+    await this.models.close(new Set(settings.map((s) => s.model)));
     this.link.setCameras(this.running().map((cam) => cam.name));
     this.link.setDiscovery(settings.map(discoveryCamera));
-    if (this.statsTimer) {
-      clearInterval(this.statsTimer);
-      this.statsTimer = setInterval(() => void this.publishStats(), c.stats.interval_s * 1000);
-      this.statsTimer.unref();
-    }
+    this.stats.setInterval(c.stats.interval_s);
   }
 
   /** A camera kept across a reload follows its new schedule (or none). */
@@ -595,7 +518,7 @@ export class Daemon extends EventEmitter {
     }
     if (removed) {
       this.cameras.delete(name);
-      for (const m of this.models.values()) m.gate.forget(name);
+      this.models.forgetCamera(name);
     }
   }
 
@@ -613,14 +536,6 @@ export class Daemon extends EventEmitter {
 
   // --- stats, health, watchdog ----------------------------------------------------------------------
 
-  private newHostStats(c: LookoutConfig): HostStats {
-    return new HostStats({
-      thermalBasePath: c.adaptive.thermal_glob,
-      ...(c.adaptive.throttled_path ? { throttledPath: c.adaptive.throttled_path } : {}),
-      logger: this.log.child({ component: 'host' }),
-    });
-  }
-
   private newSnapshotStore(c: LookoutConfig): SnapshotStore {
     return new SnapshotStore(
       {
@@ -633,81 +548,10 @@ export class Daemon extends EventEmitter {
     );
   }
 
-  private newAdaptive(c: LookoutConfig): AdaptiveLoadController {
-    return new AdaptiveLoadController({ minFps: c.adaptive.min_fps, tempHighC: c.adaptive.temp_high_c, tempOkC: c.adaptive.temp_ok_c });
-  }
-
-  private startTimers(): void {
-    const c = this.config;
-    this.statsTimer = setInterval(() => void this.publishStats(), c.stats.interval_s * 1000);
-    this.statsTimer.unref();
-    this.adaptive = c.adaptive.enabled ? this.newAdaptive(c) : null;
-    this.lastLoadTick = performance.now();
-    this.loadTimer = setInterval(() => void this.loadTick(), LOAD_TICK_MS);
-    this.loadTimer.unref();
-    void this.publishStats();
-  }
-
-  /** Temperatures, throttling, load, memory; null (logged) when the board will not say. */
-  private async readHost(consequence: string): Promise<HostSnapshot | null> {
-    try {
-      return await this.hostStats.read();
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, `cannot read host figures; ${consequence}`);
-      return null;
-    }
-  }
-
-  /** Adaptive load: caps each camera's detection FPS from board temperature, throttling and inference saturation. */
-  private async loadTick(): Promise<void> {
-    const now = performance.now();
-    const elapsed = Math.max(1, now - this.lastLoadTick);
-    this.lastLoadTick = now;
-    const cameras: Record<string, CameraLoad> = {};
-    for (const { name, runtime, figures: fig } of this.running()) {
-      cameras[name] = {
-        target_fps: runtime.current.maxFps,
-        achieved_fps: fig.detectRate.rate(Date.now()),
-        inference_busy_ratio: fig.takeBusyRatio(elapsed),
-      };
-    }
-    if (!this.adaptive || this.stopping) return;
-    const host = await this.readHost('adaptive load skips this tick');
-    if (!host) return;
-    const decision = this.adaptive.update(loadSample(host, cameras));
-    for (const [name, cap] of Object.entries(decision.cameras)) {
-      const cam = this.cameras.get(name);
-      const runtime = cam?.runtime;
-      if (!cam || !runtime) continue;
-      const fig = cam.figures;
-      runtime.setFpsCap(cap.fps_cap);
-      if (!cap.changed) continue;
-      fig.adaptiveReason = cap.pressure === 'none' ? null : `adaptive load: ${cap.reason}; detection capped at ${cap.fps_cap} fps`;
-      this.log.info({ camera: name, fps_cap: cap.fps_cap, pressure: cap.pressure, reason: cap.reason }, 'detection FPS cap changed');
-      if (fig.state === 'streaming') this.setCameraState(name, 'streaming', fig.adaptiveReason);
-    }
-  }
-
-  private async publishStats(): Promise<void> {
-    if (this.stopping) return;
-    const host = await this.readHost('stats skip this interval');
-    if (!host) return;
-    const now = Date.now();
-    const cameras: StatsPayload['cameras'] = {};
-    const mono = performance.now();
-    for (const { name, figures: fig, runtime } of this.cameras.values()) {
-      cameras[name] = fig.stats(runtime?.captureStats ?? null, runtime ? runtime.fpsCapNow : null, now, mono);
-    }
-    const stats = statsPayload({ now, host, cameras, models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), version: version(), hostname: os.hostname() });
-    this.link.publishStats(stats);
-    this.metrics.mqtt(this.link.counters().connected, this.link.counters());
-    this.metrics.host(host);
-  }
-
   private lastStatusAt = 0;
   /** STATUS= for `systemctl status`, at most every 5 s. */
   private maybeStatus(): void {
-    const now = Date.now();
+    const now = this.now();
     if (now - this.lastStatusAt < 5000) return;
     this.lastStatusAt = now;
     this.options.notifier?.status([...this.cameras.values()].map((cam) => cam.figures.statusLine(cam.name, now)).join('; '));
@@ -743,7 +587,8 @@ export class Daemon extends EventEmitter {
   private async doStop(reason: string): Promise<void> {
     this.log.info({ reason }, 'shutting down');
     this.options.notifier?.stopping(`shutting down: ${reason}`);
-    for (const t of [this.statsTimer, this.loadTimer]) if (t) clearInterval(t);
+    this.stats.stop();
+    this.governor.stop();
     this.gate.close();
     this.pinger?.stop();
     // A reload half done would start cameras behind the stop's back; one queued after this finds `stopping`.
@@ -757,13 +602,15 @@ export class Daemon extends EventEmitter {
         } catch (e) {
           this.log.warn({ camera: name, err: (e as Error).message }, 'camera did not stop cleanly');
         }
-        this.link.setStatus(name, { state: 'stopped', reason: `daemon stopped: ${reason}`, since: Date.now() });
+        this.link.setStatus(name, { state: 'stopped', reason: `daemon stopped: ${reason}`, since: this.now() });
       }),
     );
     for (const cam of this.cameras.values()) cam.runtime = null;
+    this.snapshots.stop();
+    // The last events may wait for their snapshots: they go out before the link says offline.
+    await this.publisher.idle();
     await this.link.stop();
-    await Promise.all([...this.models.values()].map((m) => m.detector.close().catch(() => undefined)));
-    this.models.clear();
+    await this.models.close();
     await this.server?.stop().catch(() => undefined);
     this.log.info('stopped');
   }

@@ -28,7 +28,7 @@ export interface CommandTargets {
   /** null: the camera has no schedule. */
   overrideSchedule(camera: string, mode: OverrideMode): ScheduleState | null;
   /** null: no frame yet; `refused`: snapshots are off for it; otherwise whether a JPEG went out on MQTT. */
-  snapshotNow(camera: string): boolean | null | { refused: string };
+  snapshotNow(camera: string): Promise<boolean | null | { refused: string }> | boolean | null | { refused: string };
 }
 
 function floorProblem(request: CommandRequest): string | null {
@@ -77,7 +77,7 @@ export async function applyCommand(request: CommandRequest, t: CommandTargets): 
       else if (one) return { ok: false, error: `camera ${name} has no schedule to override` };
     }
     if (command.snapshot) {
-      const sent = t.snapshotNow(name);
+      const sent = await t.snapshotNow(name);
       if (sent === null) {
         if (one) return { ok: false, error: `camera ${name} has no frame yet` };
       } else if (typeof sent === 'object') {

@@ -11,16 +11,22 @@ export interface SnapshotStoreOptions {
   maxAgeMs: number;
   /** Most bytes kept. */
   maxBytes: number;
+  /** How often the bounds are enforced once started; default one minute. */
+  pruneEveryMs?: number;
 }
 
 const SAFE = /[^A-Za-z0-9_-]/g;
 
 /**
  * Event snapshots on disk, bounded by count, age and size. A full or read-only disk is reported and
- * survived: the daemon keeps detecting and publishing without snapshots.
+ * survived: the daemon keeps detecting and publishing without snapshots. Writes and pruning are
+ * asynchronous and pruning runs on a timer, not after each write: listing and stat-ing up to
+ * max_files files on a frame's path held every camera's next frame back on a slow SD card.
  */
 export class SnapshotStore {
   private failures = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private pruning: Promise<number> | null = null;
 
   constructor(
     private readonly options: SnapshotStoreOptions,
@@ -33,23 +39,31 @@ export class SnapshotStore {
     return `${camera.replace(SAFE, '_')}-${Math.trunc(trackId)}-${stamp}.jpg`;
   }
 
-  /** Writes atomically; returns the path, or undefined when the disk refused (logged). */
-  save(camera: string, trackId: number, atMs: number, jpeg: Buffer): string | undefined {
+  /** Prunes now and then at the interval, until stop(). */
+  start(): void {
+    if (this.timer) return;
+    void this.prune();
+    this.timer = setInterval(() => void this.prune(), this.options.pruneEveryMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Writes atomically; resolves to the path, or undefined when the disk refused (logged). Never rejects. */
+  async save(camera: string, trackId: number, atMs: number, jpeg: Buffer): Promise<string | undefined> {
     const file = path.join(this.options.dir, SnapshotStore.fileName(camera, trackId, atMs));
     const tmp = `${file}.tmp`;
     try {
-      fs.mkdirSync(this.options.dir, { recursive: true });
-      fs.writeFileSync(tmp, jpeg);
-      fs.renameSync(tmp, file);
+      await fs.promises.mkdir(this.options.dir, { recursive: true });
+      await fs.promises.writeFile(tmp, jpeg);
+      await fs.promises.rename(tmp, file);
       this.failures = 0;
-      this.prune(atMs);
       return file;
     } catch (e) {
-      try {
-        fs.rmSync(tmp, { force: true });
-      } catch {
-        // ENOTDIR and the like: there is no temp file to clean up
-      }
+      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
       this.failures += 1;
       // Log the first failure and then every 100th: a full disk must not flood the journal.
       if (this.failures === 1 || this.failures % 100 === 0) {
@@ -59,19 +73,24 @@ export class SnapshotStore {
     }
   }
 
-  /** Removes files past the age, count and size bounds, oldest first. */
-  prune(nowMs: number = Date.now()): number {
+  /** Removes files past the age, count and size bounds, oldest first; one sweep at a time. */
+  prune(nowMs: number = Date.now()): Promise<number> {
+    this.pruning ??= this.sweep(nowMs).finally(() => (this.pruning = null));
+    return this.pruning;
+  }
+
+  private async sweep(nowMs: number): Promise<number> {
     let entries: { file: string; mtimeMs: number; size: number }[];
     try {
-      entries = fs
-        .readdirSync(this.options.dir)
-        .filter((name) => name.endsWith('.jpg'))
-        .map((name) => {
+      const names = (await fs.promises.readdir(this.options.dir)).filter((name) => name.endsWith('.jpg'));
+      const stats = await Promise.all(
+        names.map(async (name) => {
           const file = path.join(this.options.dir, name);
-          const st = fs.statSync(file);
-          return { file, mtimeMs: st.mtimeMs, size: st.size };
-        })
-        .sort((a, b) => a.mtimeMs - b.mtimeMs);
+          const st = await fs.promises.stat(file).catch(() => null);
+          return st ? { file, mtimeMs: st.mtimeMs, size: st.size } : null;
+        }),
+      );
+      entries = stats.filter((e): e is NonNullable<typeof e> => e !== null).sort((a, b) => a.mtimeMs - b.mtimeMs);
     } catch {
       return 0;
     }
@@ -83,7 +102,7 @@ export class SnapshotStore {
       const tooOld = nowMs - e.mtimeMs > this.options.maxAgeMs;
       if (!tooOld && remaining <= this.options.maxFiles && total <= this.options.maxBytes) break;
       try {
-        fs.unlinkSync(e.file);
+        await fs.promises.unlink(e.file);
         removed += 1;
         total -= e.size;
       } catch {
