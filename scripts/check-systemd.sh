@@ -73,7 +73,10 @@ echo "    systemd-nspawn $(systemd-nspawn --version | head -1 | awk '{print $2}'
 
 step "bundle"
 if [ -z "$BUNDLE" ]; then
-  "$ROOT/scripts/bundle.sh" --arch x64 --out "$CACHE/bundles" | sed 's/^/    /'
+  mkdir -p "$CACHE"
+  "$ROOT/scripts/bundle.sh" --arch x64 --out "$CACHE/bundles" > "$CACHE/bundle.log" 2>&1 \
+    || { tail -20 "$CACHE/bundle.log" >&2; echo "check-systemd: scripts/bundle.sh failed; see $CACHE/bundle.log" >&2; exit 1; }
+  grep -E '^==> bundle: done' -A1 "$CACHE/bundle.log" | tail -1 | sed 's/^ */    built: /'
   BUNDLE=$(ls -t "$CACHE"/bundles/lookout-*-linux-x64.tar.gz | head -1)
 fi
 [ -f "$BUNDLE" ] || { echo "check-systemd: no bundle at '$BUNDLE'" >&2; exit 1; }
@@ -151,22 +154,13 @@ echo "    container PID 1 is host PID $CT, system $state, $(ct systemctl --versi
 ct systemctl is-active --quiet mosquitto || ct systemctl start mosquitto
 
 step "install from the bundle (scripts/install.sh --bundle)"
-CONFIG=$(cat <<'EOF'
-device: {id: ct}
-mqtt: {url: "mqtt://127.0.0.1:1883"}
-cameras:
-  - name: porch
-    source: {type: file, path: /check/vtest.avi, loop: true}
-    max_fps: 5
-EOF
-)
-ct mkdir -p /etc/lookout
-printf '%s\n' "$CONFIG" | ct tee /etc/lookout/config.yaml > /dev/null
+# No config yet: the install writes its starter config, with the video as the camera (a container
+# has no camera device) and the container's Mosquitto as the broker.
 INSTALL_START=$(date +%s)
-ct bash -c "mkdir -p /tmp/b && tar -xzf /check/$(basename "$BUNDLE") -C /tmp/b && /tmp/b/*/scripts/install.sh --bundle /check/$(basename "$BUNDLE")" > "$WORK.install.log" 2>&1 \
+ct bash -c "mkdir -p /tmp/b && tar -xzf /check/$(basename "$BUNDLE") -C /tmp/b && /tmp/b/*/scripts/install.sh --bundle /check/$(basename "$BUNDLE") --camera /check/vtest.avi --mqtt-url mqtt://127.0.0.1:1883 --device-id ct" > "$WORK.install.log" 2>&1 \
   && pass "install.sh --bundle exits 0 ($(( $(date +%s) - INSTALL_START )) s)" \
   || { fail "install.sh --bundle exits 0"; tail -20 "$WORK.install.log"; exit 1; }
-sed 's/^/    | /' "$WORK.install.log" | tail -8
+sed 's/^/    | /' "$WORK.install.log" | grep -E 'install: done|camera:|broker:|bundle:|sha256|node:' | head -12
 
 prop() { ct systemctl show -p "$1" --value lookout; }
 wait_for() { # wait_for SECONDS COMMAND...: true once COMMAND succeeds
@@ -179,9 +173,11 @@ sub1() { ct timeout "$2" mosquitto_sub -h 127.0.0.1 -C 1 -t "$1" 2>/dev/null; }
 
 step "service runs and publishes"
 check "unit active (running) after READY=1" wait_for 120 active_running
-check "detections arrive on lookout/ct/porch/detections" bash -c "[ -n \"\$(nsenter -t $CT -a timeout 60 mosquitto_sub -h 127.0.0.1 -C 1 -t lookout/ct/porch/detections)\" ]"
+check "detections arrive on lookout/ct/camera1/detections" bash -c "[ -n \"\$(nsenter -t $CT -a timeout 60 mosquitto_sub -h 127.0.0.1 -C 1 -t lookout/ct/camera1/detections)\" ]"
 check "availability is online (retained)" bash -c "[ \"\$(nsenter -t $CT -a timeout 10 mosquitto_sub -h 127.0.0.1 -C 1 -t lookout/ct/availability)\" = online ]"
 check "lookout is on PATH in the container" ct bash -c 'command -v lookout >/dev/null'
+check "the starter config has no schedule and the full example lies beside it" ct bash -c '! grep -qE "^ *schedule:" /etc/lookout/config.yaml && [ -f /etc/lookout/config.example.yaml ]'
+check "lookout doctor, as the service user, passes" ct runuser -u lookout -- lookout doctor --no-cameras
 
 step "reload"
 HASH_BEFORE=$(sub1 lookout/ct/config 10 | sed -n 's/.*"hash":"\([^"]*\)".*/\1/p')
@@ -189,7 +185,7 @@ ct sed -i 's/^    max_fps: 5$/    max_fps: 5\n    objects: {min_score: 0.9}/' /e
 check "systemctl reload with a valid change exits 0" ct systemctl reload lookout
 reload_applied() { local h; h=$(sub1 lookout/ct/config 5 | sed -n 's/.*"hash":"\([^"]*\)".*/\1/p'); [ -n "$h" ] && [ "$h" != "$HASH_BEFORE" ]; }
 check "the new config runs (base/config hash changed)" wait_for 30 reload_applied
-scores_high() { local p; p=$(ct timeout 30 mosquitto_sub -h 127.0.0.1 -C 5 -t lookout/ct/porch/detections | grep -o '"score":[0-9.]*' | cut -d: -f2); [ -z "$p" ] || ! echo "$p" | awk '$1 < 0.9 {bad=1} END {exit !bad}'; }
+scores_high() { local p; p=$(ct timeout 30 mosquitto_sub -h 127.0.0.1 -C 5 -t lookout/ct/camera1/detections | grep -o '"score":[0-9.]*' | cut -d: -f2); [ -z "$p" ] || ! echo "$p" | awk '$1 < 0.9 {bad=1} END {exit !bad}'; }
 check "published detections respect the new min_score 0.9" scores_high
 GOOD=$(ct cat /etc/lookout/config.yaml)
 ct sed -i 's/min_score: 0.9/min_score: 7/' /etc/lookout/config.yaml
@@ -204,7 +200,8 @@ step "crash and watchdog"
 PID1=$(prop MainPID); R1=$(prop NRestarts)
 ct kill -9 "$PID1"
 restarted() { local p; p=$(prop MainPID); [ "$p" != 0 ] && [ "$p" != "$1" ] && active_running; }
-check "kill -9 of the main PID: restarted (NRestarts $R1 -> $(prop NRestarts))" wait_for 90 restarted "$PID1"
+if wait_for 90 restarted "$PID1"; then pass "kill -9 of the main PID: restarted (NRestarts $R1 -> $(prop NRestarts), new PID $(prop MainPID))"
+else fail "kill -9 of the main PID: restarted"; fi
 PID2=$(prop MainPID)
 ct kill -STOP "$PID2"
 check "SIGSTOP: the watchdog kills and restarts it within WatchdogSec + RestartSec" wait_for 120 restarted "$PID2"

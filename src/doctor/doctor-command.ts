@@ -4,11 +4,15 @@
  * (`sudo -u lookout lookout doctor`); exit 0 only when nothing failed.
  */
 import { loadConfig, ConfigError, type LoadedConfig } from '../config';
+import { SERVICE_CONFIG_FILE } from '../config/config-file';
 import { brokerChecks } from './broker-check';
 import { cameraChecks } from './camera-check';
 import { diskCheck, stateDirCheck, thermalCheck, timeZoneCheck } from './host-checks';
 import { modelChecks } from './model-check';
 import { doctorExitCode, fail, formatResult, ok, runChecks, summary, type Check } from './report';
+
+/** StateDirectory=lookout in the unit. */
+const SERVICE_STATE_DIR = '/var/lib/lookout';
 
 export interface DoctorOptions {
   configFile?: string;
@@ -37,7 +41,9 @@ export function doctorChecks(loaded: LoadedConfig, options: DoctorOptions = {}):
 export async function runDoctorCommand(options: DoctorOptions, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   let loaded: LoadedConfig;
   try {
-    loaded = loadConfig({ ...(options.configFile ? { file: options.configFile } : {}), overrides: options.overrides ?? [] });
+    // Outside the service there is no $STATE_DIRECTORY: check the folder systemd gives the service.
+    const env = options.configFile === SERVICE_CONFIG_FILE && !process.env.STATE_DIRECTORY ? { ...process.env, STATE_DIRECTORY: SERVICE_STATE_DIR } : process.env;
+    loaded = loadConfig({ ...(options.configFile ? { file: options.configFile } : {}), overrides: options.overrides ?? [], env });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     const r = fail('config', `${options.configFile ?? 'embedded defaults'}: ${e.problems.length} problem(s)`, e.problems.join('; '));
