@@ -68,6 +68,8 @@ export function starterConfig(o: StarterOptions = {}): StarterConfig {
   const doc = new YAML.Document({
     ...(o.deviceId ? { device: { id: o.deviceId } } : {}),
     mqtt: { url: o.mqttUrl ?? 'mqtt://127.0.0.1:1883', ...(o.mqttUser ? { username: o.mqttUser } : {}) },
+    // int8 where it is built and the CPU has fast int8 kernels (every Pi 4/5, Jetson), else FP32.
+    detector: { model: 'auto' },
     cameras: source ? [{ name: 'camera1', source, max_fps: 5 }] : [],
   });
   doc.commentBefore = [

@@ -36,6 +36,7 @@ describe('the starter config an install writes', () => {
     expect(config.cameras[0]!.schedule ?? []).toEqual([]);
     expect(config.mqtt.url).toBe('mqtt://homeassistant.local:1883');
     expect(config.mqtt.username).toBe('lookout');
+    expect(config.detector.model).toBe('auto');
     expect(s.yaml).not.toMatch(/password:/);
     expect(s.camera).toMatch(/video2 \(HD Webcam C525\)/);
   });
