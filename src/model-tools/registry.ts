@@ -105,7 +105,8 @@ export const QUANTIZED_MODELS: Record<string, QuantizedModel> = {
 
 /** Every name `lookout model build` accepts. */
 export function knownModelNames(): string[] {
-  return [...Object.keys(BUILDABLE_MODELS), ...Object.keys(QUANTIZED_MODELS)];
+  // The face model has its own builder (face-ssd.ts), dispatched by name in index.ts.
+  return [...Object.keys(BUILDABLE_MODELS), ...Object.keys(QUANTIZED_MODELS), 'face_ssd_mobilenet_v1'];
 }
 
 export function buildableModel(name: string): BuildableModel {

