@@ -26,7 +26,14 @@ describe('resolveOrtBinding', () => {
     // A copy of the real package stands in for a user's own build: same layout, another place.
     const own = path.join(tmp, 'ort-build', 'js', 'node');
     fs.mkdirSync(path.dirname(own), { recursive: true });
-    fs.cpSync(NPM_ORT, own, { recursive: true, dereference: true });
+    // Only this platform's binding: the package carries every platform's (hundreds of MB).
+    const thisPlatform = path.join(NPM_ORT, 'bin', 'napi-v6', process.platform, process.arch);
+    const binDir = path.join(NPM_ORT, 'bin');
+    fs.cpSync(NPM_ORT, own, {
+      recursive: true,
+      dereference: true,
+      filter: (src) => !src.startsWith(binDir + path.sep) || thisPlatform.startsWith(src) || src.startsWith(thisPlatform),
+    });
     // A source build's js/node has its own node_modules with onnxruntime-common (from js/common).
     const common = path.join(NPM_ORT, '..', 'onnxruntime-common');
     fs.cpSync(common, path.join(own, 'node_modules', 'onnxruntime-common'), { recursive: true, dereference: true });
