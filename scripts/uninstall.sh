@@ -57,7 +57,7 @@ fi
 
 step "remove the program ($PREFIX)"
 run rm -rf "$PREFIX" "$PREFIX.new" "$PREFIX.old"
-# The command a bundle install writes; someone else's /usr/local/bin/lookout is left alone.
+# The command install.sh writes; someone else's /usr/local/bin/lookout is left alone.
 if grep -qsF "# lookout wrapper installed by scripts/install.sh" /usr/local/bin/lookout; then
   run rm -f /usr/local/bin/lookout
 fi
