@@ -144,6 +144,14 @@ else
   node bin/lookout.js model build ssdlite_mobilenet_v2_coco_int8
 fi
 
+step "model face_ssd_mobilenet_v1"
+# face-api's SSD face detector rebuilt as ONNX from its pinned npm tarball (a few seconds).
+if [ -f models/face_ssd_mobilenet_v1.onnx ] && node bin/lookout.js model verify face_ssd_mobilenet_v1 >/dev/null 2>&1; then
+  echo "    present and verified"
+else
+  node bin/lookout.js model build face_ssd_mobilenet_v1
+fi
+
 if [ "$WITH_TEST" -eq 1 ] || [ "$WITH_DEMO" -eq 1 ]; then
   # The demo video (vtest.avi) and the test images come from Debian's opencv-doc package.
   step "demo video and test data"
