@@ -1,43 +1,32 @@
 /**
- * The daemon: wires capture → detect → track → publish and runs their lifecycle (start, live reload,
- * shutdown). Parts never reach into each other; everything passes through here.
+ * The composition root: builds the parts (src/daemon/*), starts and stops them in order, and routes
+ * commands and reloads to them. Constructors only assign; side effects happen in start(). The
+ * outside world (MQTT link, model loader, camera captures, clock) comes in through DaemonOptions,
+ * the real implementations by default, so the daemon runs in-process in unit tests.
  */
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
-import type { CameraStatusChange } from './capture';
-import { ConfigError, type LoadedConfig, type LookoutConfig } from './config';
-import { loadCv } from './cv';
-import { Detector, type DetectorInfo } from './detect';
+import type { LoadedConfig, LookoutConfig } from './config';
+import type { DetectorInfo } from './detect';
 import { LookoutMetrics } from './http/metrics';
 import { MetricsServer } from './http/server';
 import type { Logger } from './log';
-import {
-  MqttLink,
-  type CameraState,
-  type CommandResult,
-  type CommandRequest,
-} from './mqtt';
-import { linkOptions } from './mqtt/link-config';
-import { Camera } from './daemon/camera';
+import type { CommandResult, CommandRequest } from './mqtt';
+import { Cameras } from './daemon/cameras';
+import { Reloader, type ReloadOutcome } from './daemon/reloader';
 import { HostMonitor } from './daemon/host-monitor';
 import { LoadGovernor } from './daemon/load-governor';
 import { StatsPublisher } from './daemon/stats-publisher';
 import { ModelPool, type DetectorLoader } from './daemon/model-pool';
-import { FramePublisher, type FrameLink } from './daemon/frame-publisher';
-import { onCaptureChange, onDetectCommand, onScheduleChange } from './daemon/camera-status';
+import { FramePublisher } from './daemon/frame-publisher';
+import { loadOnnxDetector, mqttLink, type DaemonLink } from './daemon/deps';
+import { Service, type ServiceNotifier } from './daemon/service';
 import { applyCommand } from './pipeline/commands';
-import type { CameraSettings } from './pipeline/camera-settings';
-import { CameraRuntime, type CaptureFactory } from './pipeline/camera-runtime';
-import { configuredCounts, discoveryCamera } from './pipeline/counts';
-import { ReadyGate } from './pipeline/ready-gate';
-import { ReloadQueue } from './pipeline/reload-queue';
-import { enabledCameraSettings, planReload, type ReloadPlan } from './pipeline/reload-plan';
-import { Schedule, ScheduleController, type ScheduleState } from './schedule';
-import { BestFrames } from './snapshots/best-frames';
+import type { CaptureFactory } from './pipeline/camera-runtime';
+import { discoveryCamera } from './pipeline/counts';
+import { enabledCameraSettings } from './pipeline/reload-plan';
 import { SnapshotStore } from './snapshots/store';
 import { PipelineProgress } from './system/progress';
-import type { SystemdNotifier } from './system/sd-notify';
-import { WatchdogPinger } from './system/watchdog';
 import { version } from './version';
 
 export interface DaemonOptions {
@@ -60,87 +49,37 @@ export interface DaemonOptions {
   now?: () => number;
 }
 
-/** What the daemon says to systemd (SystemdNotifier; a double in tests). */
-export type ServiceNotifier = Pick<SystemdNotifier, 'ready' | 'reloading' | 'status' | 'stopping' | 'watchdog' | 'watchdogIntervalMs'>;
-
-/** The MQTT link's calls the daemon and its parts make. */
-export type DaemonLink = FrameLink &
-  Pick<
-    MqttLink,
-    | 'start'
-    | 'stop'
-    | 'topics'
-    | 'onCommand'
-    | 'setDiscovery'
-    | 'setStatus'
-    | 'sweepStale'
-    | 'initCount'
-    | 'setControls'
-    | 'forgetCamera'
-    | 'forgetCount'
-    | 'setCameras'
-    | 'setConfigState'
-    | 'publishStats'
-    | 'counters'
-  >;
-
 export type { DetectorLoader, LoadedDetector } from './daemon/model-pool';
 
-/** The real loader; OpenCV's own thread pool is limited first (see below). */
-const loadOnnxDetector: DetectorLoader = (options, logger) => {
-  // OpenCV's own thread pool would fight the inference threads for the cores; its work on the
-  // main thread (resize, colour conversion of one frame) is small.
-  const cv = loadCv() as unknown as { setNumThreads?: (n: number) => void };
-  cv.setNumThreads?.(1);
-  return Detector.load(options, logger);
-};
-
 export type { ProcessedFrame } from './daemon/frame-publisher';
-
-export interface ReloadOutcome {
-  ok: boolean;
-  problems: string[];
-  restartNeeded: string[];
-  changed: boolean;
-}
-
-/** READY=1 goes out this long after start even if no camera streams yet (systemd's start timeout is 180 s). */
-const READY_BOUND_MS = 30_000;
+export type { ReloadOutcome } from './daemon/reloader';
+export type { DaemonLink } from './daemon/deps';
+export type { ServiceNotifier } from './daemon/service';
 
 export class Daemon extends EventEmitter {
-  private loaded: LoadedConfig;
+  private readonly reloader: Reloader;
   private readonly log: Logger;
   private readonly link: DaemonLink;
   private readonly metrics = new LookoutMetrics({ version: version() });
   private server: MetricsServer | null = null;
   private readonly models: ModelPool;
-  private readonly cameras = new Map<string, Camera>();
+  private readonly cameras: Cameras;
   private readonly progress = new PipelineProgress();
-  private pinger: WatchdogPinger | null = null;
   private readonly host: HostMonitor;
   private readonly stats: StatsPublisher;
   private readonly governor: LoadGovernor;
   private snapshots: SnapshotStore;
-  private readonly gate: ReadyGate;
+  private readonly service: Service;
   private readonly publisher: FramePublisher;
   private readonly now: () => number;
-  private appliedAt: number;
   private stopping: Promise<void> | null = null;
-  private readonly reloads = new ReloadQueue<ReloadOutcome>((e) => this.reloadFailed(e));
-  /** Per camera, where the next runtime's track ids start: ids are never reused within a process. */
-  private readonly nextTrackIds = new Map<string, number>();
 
-  constructor(private readonly options: DaemonOptions) {
+  constructor(options: DaemonOptions) {
     super();
-    this.loaded = options.loaded;
     this.log = options.logger;
-    const c = this.config;
+    const c = options.loaded.config;
     this.now = options.now ?? Date.now;
-    this.appliedAt = this.now();
-    this.link = options.link ?? new MqttLink(
-      linkOptions(c, { ...(options.mqttUrl ? { url: options.mqttUrl } : {}), ...(options.protocolVersion ? { protocolVersion: options.protocolVersion } : {}), version: version() }),
-      this.log.child({ component: 'mqtt' }),
-    );
+    this.link = options.link ?? mqttLink(c, this.log, { ...(options.mqttUrl ? { url: options.mqttUrl } : {}), ...(options.protocolVersion ? { protocolVersion: options.protocolVersion } : {}) });
     this.models = new ModelPool(options.loadDetector ?? loadOnnxDetector, this.log);
     this.host = new HostMonitor(c, this.log);
     this.snapshots = this.newSnapshotStore(c);
@@ -148,21 +87,21 @@ export class Daemon extends EventEmitter {
       link: this.link,
       metrics: this.metrics,
       host: this.host,
-      cameras: () => this.cameras.values(),
+      cameras: () => this.cameras.all(),
       models: () => this.models.infos,
       now: this.now,
     });
     this.governor = new LoadGovernor({
       host: this.host,
       log: this.log,
-      cameras: () => this.cameras.values(),
+      cameras: () => this.cameras.all(),
       now: this.now,
       onCapChanged: (cam, reason) => {
         cam.figures.adaptiveReason = reason;
-        if (cam.figures.state === 'streaming') this.setCameraState(cam.name, 'streaming', reason);
+        if (cam.figures.state === 'streaming') this.cameras.setState(cam.name, 'streaming', reason);
       },
     });
-    this.gate = new ReadyGate(options.notifier, (why) => this.log.info({ why }, 'ready'));
+    this.service = new Service({ notifier: options.notifier, log: this.log, progress: this.progress, cameras: () => this.cameras.all(), now: this.now });
     this.publisher = new FramePublisher({
       link: this.link,
       metrics: this.metrics,
@@ -172,14 +111,46 @@ export class Daemon extends EventEmitter {
       store: () => this.snapshots,
       onFirstFrame: () => void this.stats.publish(),
       onPublished: (frame) => {
-        if (this.options.notifier) this.maybeStatus();
+        this.service.framePublished();
         if (this.listenerCount('frame') > 0) this.emit('frame', frame);
+      },
+    });
+    this.cameras = new Cameras({
+      link: this.link,
+      models: this.models,
+      progress: this.progress,
+      publisher: this.publisher,
+      metrics: this.metrics,
+      gate: this.service.gate,
+      log: this.log,
+      config: () => this.config,
+      now: this.now,
+      ...(options.openCapture ? { openCapture: options.openCapture } : {}),
+      onEnded: (camera) => this.emit('camera-ended', camera),
+    });
+    this.reloader = new Reloader({
+      loaded: options.loaded,
+      ...(options.reloadConfig ? { readConfig: options.reloadConfig } : {}),
+      link: this.link,
+      gate: this.service.gate,
+      cameras: this.cameras,
+      models: this.models,
+      log: this.log,
+      now: this.now,
+      applyDaemonSettings: (next, plan) => {
+        this.log.level = next.log.level;
+        this.snapshots.stop();
+        this.snapshots = this.newSnapshotStore(next);
+        this.snapshots.start();
+        this.host.reconfigure(next);
+        this.governor.reconfigure(next, plan.adaptiveChanged);
+        this.stats.setInterval(next.stats.interval_s);
       },
     });
   }
 
   get config(): LookoutConfig {
-    return this.loaded.config;
+    return this.reloader.loaded.config;
   }
 
   get detectorInfos(): DetectorInfo[] {
@@ -189,7 +160,7 @@ export class Daemon extends EventEmitter {
   /** Loads the models, starts the MQTT link, the cameras, stats, HTTP and the watchdog. */
   async start(): Promise<void> {
     let started = (): void => undefined;
-    this.reloads.holdUntil(new Promise<void>((resolve) => (started = resolve)));
+    this.reloader.holdUntil(new Promise<void>((resolve) => (started = resolve)));
     try {
       await this.doStart();
     } finally {
@@ -199,33 +170,33 @@ export class Daemon extends EventEmitter {
 
   private async doStart(): Promise<void> {
     const c = this.config;
-    this.options.notifier?.status('loading model');
+    this.service.status('loading model');
     const settings = enabledCameraSettings(c);
     await this.models.ensure(c, settings);
 
     this.link.onCommand((request) => this.onCommand(request));
     this.link.setDiscovery(settings.map(discoveryCamera));
     await this.link.start();
-    this.publishConfigState([], []);
+    this.reloader.publishState([], []);
     for (const cam of c.cameras.filter((x) => x.enabled === false)) {
       this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: this.now() });
     }
 
-    for (const s of settings) this.startCamera(s);
+    for (const s of settings) this.cameras.start(s);
     // Everything retained for this config is published by now: what the last run left besides is stale.
     const snapshotTopics = new Set(c.cameras.map((cam) => this.link.topics.snapshot(cam.name)));
     this.link.sweepStale((topic) => snapshotTopics.has(topic));
 
     if (c.http.enabled) await this.startHttp();
-    this.snapshots.start();
-    this.stats.start(c.stats.interval_s);
-    this.governor.start(c);
-    this.startWatchdog();
-    this.gate.arm(READY_BOUND_MS);
-    if (settings.length === 0) this.gate.ready('no cameras enabled');
+    // Each of these only adds to what the cameras do: one that cannot start is logged, the rest run.
+    this.startSoftly('snapshot retention', () => this.snapshots.start());
+    this.startSoftly('stats', () => this.stats.start(c.stats.interval_s));
+    this.startSoftly('adaptive load', () => this.governor.start(c));
+    this.startSoftly('systemd watchdog', () => this.service.start());
+    if (settings.length === 0) this.service.gate.ready('no cameras enabled');
     // Nothing is going to stream before a window opens, maybe hours from now: waiting for it (or for
     // the 30 s bound) would only delay systemd's "started".
-    else if (this.running().every((cam) => !cam.runtime.isActive)) this.gate.ready('every camera is paused (schedule or command)');
+    else if (this.cameras.running().every((cam) => !cam.runtime.isActive)) this.service.gate.ready('every camera is paused (schedule or command)');
     this.log.info(
       { cameras: settings.map((s) => s.name), models: this.detectorInfos.map((i) => ({ model: i.model, ep: i.ep })), base_topic: this.link.topics.base },
       'lookout running',
@@ -234,17 +205,7 @@ export class Daemon extends EventEmitter {
 
   /** Re-reads the config: live changes apply now, bad configs are refused, the running one stays. */
   reload(trigger: string): Promise<ReloadOutcome> {
-    if (this.stopping) return Promise.resolve({ ok: false, problems: ['shutting down'], restartNeeded: [], changed: false });
-    return this.reloads.run(() => this.doReload(trigger));
-  }
-
-  /** A reload that threw part-way: said on base/config and in the log; the next reload runs normally. */
-  private reloadFailed(e: unknown): ReloadOutcome {
-    const why = `reload failed: ${e instanceof Error ? e.message : String(e)}`;
-    this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'reload failed part-way; some changes may not have applied');
-    this.publishConfigState([why], [], this.now());
-    this.gate.reloadFinished('reload failed');
-    return { ok: false, problems: [why], restartNeeded: [], changed: false };
+    return this.reloader.reload(trigger);
   }
 
   /** Stops everything in order: cameras (frame in flight finished, tracks ended), MQTT flushed, models closed. */
@@ -253,288 +214,20 @@ export class Daemon extends EventEmitter {
     return this.stopping;
   }
 
-  // --- cameras -----------------------------------------------------------------------------------
-
-  /** Cameras with a loop (the others are stopping, or their model failed to load). */
-  private running(): (Camera & { runtime: CameraRuntime })[] {
-    return [...this.cameras.values()].filter((cam): cam is Camera & { runtime: CameraRuntime } => cam.runtime !== null);
-  }
-
-  private startCamera(s: CameraSettings): void {
-    const cam = new Camera(s.name);
-    this.cameras.set(s.name, cam);
-    this.initCounts(s);
-    const model = this.models.get(s.model);
-    if (!model) {
-      this.setCameraState(s.name, 'error', `model ${s.model}: ${this.models.whyNot(s.model)}`);
-      return;
-    }
-    cam.bestFrames = new BestFrames();
-    const runtime = new CameraRuntime(s, model.detector, model.gate, {
-      onFrame: (o) => {
-        this.progress.frameCaptured(o.camera);
-        this.publisher.frame(o);
-      },
-      onTracksEnded: (e) => this.publisher.tracksEnded(e),
-      onStatus: (change) => this.onCaptureStatus(change),
-      onEnded: (camera) => {
-        // A file that ended is done, not stalled: it must not stop the watchdog pings.
-        this.progress.cameraInactive(camera);
-        this.emit('camera-ended', camera);
-      },
-      onFailed: (camera, reason) => {
-        this.progress.cameraInactive(camera);
-        this.setCameraState(camera, 'error', reason);
-      },
-      onInferenceStart: (camera) => this.progress.inferenceStarted(camera),
-      onInferenceEnd: (token) => this.progress.inferenceFinished(token),
-    }, this.log, this.nextTrackIds.get(s.name), this.options.openCapture);
-    cam.runtime = runtime;
-    this.setCameraState(s.name, 'starting', null);
-    // The schedule first: a camera outside its windows starts paused, not streaming.
-    this.startSchedule(cam);
-    runtime.start();
-    if (runtime.isActive) this.progress.cameraActive(s.name);
-  }
-
-  /** Every configured count is on the broker, 0 until this process has seen otherwise; the controls as they are. */
-  private initCounts(s: CameraSettings): void {
-    for (const { label, zone } of configuredCounts(s)) this.link.initCount(s.name, label, zone);
-    this.publishControls(s.name, this.cameras.get(s.name)?.runtime?.detectionOn ?? true, s.filters.minScore);
-  }
-
-  private publishControls(camera: string, detect: boolean, minScore: number | undefined): void {
-    this.link.setControls(camera, { detect, minScore: minScore ?? this.config.objects.min_score });
-  }
-
-  private startSchedule(cam: Camera): void {
-    const entries = this.config.cameras.find((x) => x.name === cam.name)?.schedule;
-    if (!entries || entries.length === 0) return;
-    const schedule = this.parseSchedule(cam.name, entries);
-    const ctl = new ScheduleController({ schedule, logger: this.log.child({ component: 'schedule', camera: cam.name }) });
-    ctl.on('change', (state) => this.onScheduleChange(cam, state));
-    cam.schedule = ctl;
-    const initial = ctl.start();
-    if (!initial.active) this.onScheduleChange(cam, initial);
-  }
-
-  private parseSchedule(camera: string, entries: unknown): Schedule {
-    const c = this.config.schedule;
-    const index = this.config.cameras.findIndex((x) => x.name === camera);
-    return Schedule.parse(entries, {
-      ...(c.timezone ? { timezone: c.timezone } : {}),
-      ...(c.latitude !== null && c.longitude !== null ? { location: { lat: c.latitude, lon: c.longitude } } : {}),
-      path: `cameras[${index}].schedule`,
-    });
-  }
-
-  private onScheduleChange(cam: Camera, state: ScheduleState): void {
-    const runtime = cam.runtime;
-    if (!runtime || this.cameras.get(cam.name) !== cam) return;
-    const fig = cam.figures;
-    fig.scheduleActive = state.active;
-    runtime.setActive(state.active, 'schedule');
-    if (runtime.isActive) this.progress.cameraActive(cam.name);
-    else this.progress.cameraInactive(cam.name);
-    this.log.info({ camera: cam.name, active: state.active, mode: state.mode, next_change: state.nextChange }, state.active ? 'detection resumes' : 'detection paused');
-    const next = onScheduleChange(fig, state);
-    fig.pausedReason = next.pausedReason;
-    this.setCameraState(cam.name, next.state, next.reason);
-  }
-
-  private onCaptureStatus(change: CameraStatusChange): void {
-    const cam = this.cameras.get(change.camera);
-    if (!cam) return;
-    cam.figures.captureState = change.state;
-    this.metrics.cameraStreaming(change.camera, change.state === 'streaming');
-    const verdict = onCaptureChange(cam.figures, cam.detecting, change);
-    if (verdict.progress === 'waiting') this.progress.cameraWaiting(change.camera);
-    else if (verdict.progress === 'active') this.progress.cameraActive(change.camera);
-    if (verdict.publish) this.setCameraState(change.camera, verdict.publish.state, verdict.publish.reason);
-    if (verdict.streaming) this.gate.ready(`camera ${change.camera} streaming`);
-  }
-
-  private setCameraState(camera: string, state: CameraState, reason: string | null): void {
-    const since = this.cameras.get(camera)?.figures.setState(state, reason) ?? this.now();
-    this.link.setStatus(camera, { state, reason: reason ? reason.slice(0, 1024) : null, since });
-  }
-
-  // --- commands ------------------------------------------------------------------------------------
-
   private async onCommand(request: CommandRequest): Promise<CommandResult> {
+    const cams = this.cameras;
     const result = await applyCommand(request, {
-      cameras: () => this.running().map((cam) => cam.name),
-      whyNotRunning: (camera) =>
-        this.config.cameras.some((c) => c.name === camera && c.enabled === false)
-          ? 'enabled: false in the config'
-          : this.cameras.has(camera)
-            ? (this.cameras.get(camera)?.figures.reason ?? 'its model failed to load')
-            : 'no camera of that name',
-      reload: async () => ({ ...(await this.reload('mqtt command')), hash: this.loaded.hash }),
-      setScores: (camera, minScore, minScores) => {
-        const runtime = this.cameras.get(camera)?.runtime;
-        if (!runtime) throw new Error(`camera ${camera} is not running`);
-        runtime.setFilters({
-          ...(minScore !== undefined ? { minScore } : {}),
-          ...(minScores !== undefined ? { minScoreByLabel: { ...runtime.current.filters.minScoreByLabel, ...minScores } } : {}),
-        });
-        this.publishControls(camera, runtime.detectionOn, runtime.current.filters.minScore);
-        return { min_score: runtime.current.filters.minScore, min_scores: runtime.current.filters.minScoreByLabel };
-      },
-      setDetect: (camera, on) => this.setDetect(camera, on),
-      overrideSchedule: (camera, mode) => this.cameras.get(camera)?.schedule?.override(mode) ?? null,
-      snapshotNow: (camera) => {
-        const runtime = this.cameras.get(camera)?.runtime;
-        if (runtime && !runtime.current.snapshots) return { refused: 'snapshots are off for this camera (snapshots.enabled, cameras[].snapshots)' };
-        const latest = runtime?.latest;
-        return latest ? this.publisher.snapshotNow(camera, latest.frame, latest.detections) : null;
-      },
+      cameras: () => cams.cameras(),
+      whyNotRunning: (camera) => cams.whyNotRunning(camera),
+      reload: async () => ({ ...(await this.reload('mqtt command')), hash: this.reloader.loaded.hash }),
+      setScores: (camera, minScore, minScores) => cams.setScores(camera, minScore, minScores),
+      setDetect: (camera, on) => cams.setDetect(camera, on),
+      overrideSchedule: (camera, mode) => cams.overrideSchedule(camera, mode),
+      snapshotNow: (camera) => cams.snapshotNow(camera),
     });
     if (result.ok) this.log.info({ camera: request.camera ?? null, command: request.command, id: request.id }, 'command applied');
     return result;
   }
-
-  /** The `detect` command: a camera switched off is paused (and leaves the watchdog's progress check). */
-  private setDetect(camera: string, on: boolean): void {
-    const cam = this.cameras.get(camera);
-    const runtime = cam?.runtime;
-    if (!cam || !runtime) return;
-    runtime.setActive(on, 'command');
-    this.publishControls(camera, on, runtime.current.filters.minScore);
-    if (on && cam.figures.scheduleActive) this.progress.cameraActive(camera);
-    if (!on) this.progress.cameraInactive(camera);
-    const next = onDetectCommand(cam.figures, on);
-    cam.figures.pausedReason = next.pausedReason;
-    this.setCameraState(camera, next.state, next.reason);
-  }
-
-  // --- reload -----------------------------------------------------------------------------------------
-
-  private async doReload(trigger: string): Promise<ReloadOutcome> {
-    if (!this.options.reloadConfig) {
-      return { ok: false, problems: ['this daemon was started without a config source to reload'], restartNeeded: [], changed: false };
-    }
-    if (this.stopping) return { ok: false, problems: ['shutting down'], restartNeeded: [], changed: false };
-    this.gate.reloadStarted(`reloading config (${trigger})`);
-    let next: LoadedConfig;
-    try {
-      next = this.options.reloadConfig();
-    } catch (e) {
-      const problems = e instanceof ConfigError ? e.problems : [e instanceof Error ? e.message : String(e)];
-      this.log.error({ trigger, problems, file: this.loaded.file ?? null }, 'new config refused; the running config stays');
-      this.publishConfigState(problems, [], this.now());
-      this.gate.reloadFinished('config refused; running config unchanged');
-      return { ok: false, problems, restartNeeded: [], changed: false };
-    }
-    const prev = this.loaded.config;
-    const plan = planReload(prev, next.config, new Map(this.running().map((cam) => [cam.name, cam.runtime.current])));
-    if (plan.restartNeeded.length > 0) {
-      this.log.warn({ sections: plan.restartNeeded }, 'these changed sections apply only after a restart; running with the old values');
-    }
-    const changed = next.hash !== this.loaded.hash;
-    this.loaded = { ...next, config: plan.config };
-    if (changed) {
-      this.appliedAt = this.now();
-      await this.applyPlan(plan);
-    }
-    this.publishConfigState([], plan.restartNeeded, this.now());
-    this.log.info({ trigger, hash: next.hash, changed, file: next.file ?? null }, changed ? 'config reloaded' : 'config unchanged');
-    this.gate.reloadFinished(changed ? 'config reloaded' : 'config unchanged');
-    return { ok: true, problems: [], restartNeeded: plan.restartNeeded, changed };
-  }
-
-  private async applyPlan(plan: ReloadPlan): Promise<void> {
-    const c = plan.config;
-    this.log.level = c.log.level;
-    this.snapshots.stop();
-    this.snapshots = this.newSnapshotStore(c);
-    this.snapshots.start();
-    this.host.reconfigure(c);
-    this.governor.reconfigure(c, plan.adaptiveChanged);
-
-    for (const name of plan.remove) {
-      await this.stopCamera(name, true);
-      this.link.forgetCamera(name);
-      this.log.info({ camera: name }, 'camera removed');
-    }
-    for (const s of plan.restart) {
-      this.log.info({ camera: s.name }, plan.reloadModels ? 'detector settings changed: restarting this camera' : 'source or model changed: restarting this camera');
-      await this.stopCamera(s.name, false);
-    }
-    if (plan.reloadModels) await this.models.close();
-    const settings = enabledCameraSettings(c);
-    await this.models.ensure(c, settings);
-    for (const s of [...plan.restart, ...plan.add]) {
-      if (plan.add.includes(s)) this.log.info({ camera: s.name }, 'camera added');
-      this.startCamera(s);
-    }
-    for (const { after, forgetCounts } of plan.update) {
-      const cam = this.cameras.get(after.name);
-      const runtime = cam?.runtime;
-      if (!cam || !runtime) continue;
-      for (const { label, zone } of forgetCounts) this.link.forgetCount(after.name, label, zone);
-      runtime.applySettings(after);
-      this.initCounts(after);
-      this.syncSchedule(cam);
-    }
-    for (const cam of c.cameras.filter((x) => x.enabled === false)) {
-      this.link.setStatus(cam.name, { state: 'disabled', reason: 'enabled: false in the config', since: this.now() });
-    }
-    // Models no camera uses any more are closed.
-    await this.models.close(new Set(settings.map((s) => s.model)));
-    this.link.setCameras(this.running().map((cam) => cam.name));
-    this.link.setDiscovery(settings.map(discoveryCamera));
-    this.stats.setInterval(c.stats.interval_s);
-  }
-
-  /** A camera kept across a reload follows its new schedule (or none). */
-  private syncSchedule(cam: Camera): void {
-    const ctl = cam.schedule;
-    const entries = this.config.cameras.find((x) => x.name === cam.name)?.schedule ?? [];
-    if (ctl && entries.length > 0) {
-      ctl.setSchedule(this.parseSchedule(cam.name, entries));
-      return;
-    }
-    if (ctl) {
-      ctl.stop();
-      cam.schedule = null;
-      this.onScheduleChange(cam, { active: true, mode: 'auto', reason: 'window', nextChange: null });
-    }
-    if (entries.length > 0) this.startSchedule(cam);
-  }
-
-  private async stopCamera(name: string, removed: boolean): Promise<void> {
-    const cam = this.cameras.get(name);
-    this.progress.cameraInactive(name);
-    if (!cam) return;
-    cam.schedule?.stop();
-    cam.schedule = null;
-    const runtime = cam.runtime;
-    cam.bestFrames = null;
-    if (runtime) {
-      cam.runtime = null;
-      await runtime.stop();
-      this.nextTrackIds.set(name, runtime.nextTrackId);
-    }
-    if (removed) {
-      this.cameras.delete(name);
-      this.models.forgetCamera(name);
-    }
-  }
-
-  private publishConfigState(problems: string[], restartNeeded: string[], attemptedAt?: number): void {
-    this.link.setConfigState({
-      ok: problems.length === 0,
-      hash: this.loaded.hash,
-      applied_at: this.appliedAt,
-      file: this.loaded.file ?? null,
-      problems,
-      restart_needed: restartNeeded,
-      ...(attemptedAt !== undefined ? { attempted_at: attemptedAt } : {}),
-    });
-  }
-
-  // --- stats, health, watchdog ----------------------------------------------------------------------
 
   private newSnapshotStore(c: LookoutConfig): SnapshotStore {
     return new SnapshotStore(
@@ -548,20 +241,12 @@ export class Daemon extends EventEmitter {
     );
   }
 
-  private lastStatusAt = 0;
-  /** STATUS= for `systemctl status`, at most every 5 s. */
-  private maybeStatus(): void {
-    const now = this.now();
-    if (now - this.lastStatusAt < 5000) return;
-    this.lastStatusAt = now;
-    this.options.notifier?.status([...this.cameras.values()].map((cam) => cam.figures.statusLine(cam.name, now)).join('; '));
-  }
-
-  private startWatchdog(): void {
-    const notifier = this.options.notifier;
-    if (!notifier?.watchdogIntervalMs) return;
-    this.pinger = new WatchdogPinger({ notifier, progress: () => this.progress.check(), logger: this.log.child({ component: 'watchdog' }) });
-    this.pinger.start();
+  private startSoftly(part: string, start: () => void): void {
+    try {
+      start();
+    } catch (e) {
+      this.log.error({ part, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'a part of the daemon failed to start; running without it');
+    }
   }
 
   private async startHttp(): Promise<void> {
@@ -578,7 +263,7 @@ export class Daemon extends EventEmitter {
 
   private health() {
     const verdict = this.progress.check();
-    const cameras = Object.fromEntries([...this.cameras.values()].map(({ name, figures: f }) => [name, { state: f.state, reason: f.reason }]));
+    const cameras = Object.fromEntries([...this.cameras.all()].map(({ name, figures: f }) => [name, { state: f.state, reason: f.reason }]));
     return { ok: verdict.ok, ...(verdict.ok ? {} : { reason: verdict.reason }), mqtt_connected: this.link.counters().connected, cameras };
   }
 
@@ -586,26 +271,12 @@ export class Daemon extends EventEmitter {
 
   private async doStop(reason: string): Promise<void> {
     this.log.info({ reason }, 'shutting down');
-    this.options.notifier?.stopping(`shutting down: ${reason}`);
+    this.service.stop(reason);
     this.stats.stop();
     this.governor.stop();
-    this.gate.close();
-    this.pinger?.stop();
-    // A reload half done would start cameras behind the stop's back; one queued after this finds `stopping`.
-    await this.reloads.idle();
-    for (const cam of this.cameras.values()) cam.schedule?.stop();
-    // Cameras stop together: each finishes its frame in flight and ends its tracks (end events).
-    await Promise.all(
-      this.running().map(async ({ name, runtime }) => {
-        try {
-          await runtime.stop();
-        } catch (e) {
-          this.log.warn({ camera: name, err: (e as Error).message }, 'camera did not stop cleanly');
-        }
-        this.link.setStatus(name, { state: 'stopped', reason: `daemon stopped: ${reason}`, since: this.now() });
-      }),
-    );
-    for (const cam of this.cameras.values()) cam.runtime = null;
+    // A reload half done would start cameras behind the stop's back; one queued after this is refused.
+    await this.reloader.close();
+    await this.cameras.stopAll(reason);
     this.snapshots.stop();
     // The last events may wait for their snapshots: they go out before the link says offline.
     await this.publisher.idle();

@@ -131,6 +131,18 @@ describe('Daemon (in-process)', () => {
     expect(await link.command({ min_score: 0.01 }, 'front')).toMatchObject({ ok: false, error: expect.stringMatching(/below 0\.1/) });
   });
 
+  it('a reload asked for during the start waits for it (no second set of cameras); after stop it is refused', async () => {
+    const { daemon, captures, write } = setup([{ name: 'front' }]);
+    const starting = daemon.start();
+    write([{ name: 'front' }, { name: 'side' }]);
+    const reloaded = daemon.reload('SIGHUP');
+    await starting;
+    expect(await reloaded).toMatchObject({ ok: true, changed: true });
+    expect(captures.opened.map((c) => c.camera)).toEqual(['front', 'side']);
+    await daemon.stop('test');
+    expect(await daemon.reload('SIGHUP')).toEqual({ ok: false, problems: ['shutting down'], restartNeeded: [], changed: false });
+  });
+
   it('a reload removes, adds and keeps cameras as planned; a refused config changes nothing', async () => {
     const { daemon, link, captures, detectors, write } = setup([{ name: 'front' }, { name: 'back' }]);
     await daemon.start();

@@ -1,0 +1,71 @@
+import pino from 'pino';
+import { loadConfig } from '../../../src/config';
+import { Camera } from '../../../src/daemon/camera';
+import { LoadGovernor } from '../../../src/daemon/load-governor';
+import type { CameraRuntime } from '../../../src/pipeline/camera-runtime';
+import type { HostSnapshot } from '../../../src/system/host-stats';
+
+const quiet = pino({ level: 'silent' });
+
+/** A camera whose loop only records the caps it is given. */
+function camera(name: string, maxFps: number) {
+  const caps: number[] = [];
+  const cam = new Camera(name);
+  cam.runtime = { current: { maxFps }, setFpsCap: (fps: number) => void caps.push(fps) } as unknown as CameraRuntime;
+  return { cam, caps };
+}
+
+function setup(enabled = true) {
+  let temp: number | null = 60;
+  const front = camera('front', 10);
+  const changes: string[] = [];
+  const governor = new LoadGovernor({
+    host: { read: async () => ({ cpu_temp_c: temp, throttled: null }) as HostSnapshot },
+    log: quiet,
+    cameras: () => [front.cam],
+    now: Date.now,
+    onCapChanged: (cam, reason) => void changes.push(`${cam.name}: ${reason}`),
+  });
+  const c = loadConfig({ env: {}, overrides: [`adaptive.enabled=${enabled}`, 'adaptive.temp_high_c=80', 'adaptive.temp_ok_c=70', 'adaptive.min_fps=1'] }).config;
+  governor.start(c);
+  return { governor, front, changes, setTemp: (t: number | null) => (temp = t), config: c };
+}
+
+describe('LoadGovernor', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('a calm board changes nothing; a hot one caps detection and the camera is told why', async () => {
+    const t = setup();
+    await t.governor.tick();
+    expect(t.changes).toEqual([]);
+    t.setTemp(85);
+    await t.governor.tick();
+    await t.governor.tick();
+    expect(t.front.caps.at(-1)).toBeLessThan(10);
+    expect(t.changes[0]).toMatch(/^front: adaptive load: thermal: 85\.0°C ≥ 80; detection capped at \d+(\.\d)? fps$/);
+    t.governor.stop();
+  });
+
+  it('switched off by a reload, every cap goes back to the configured max_fps and ticks change nothing', async () => {
+    const t = setup();
+    t.setTemp(85);
+    await t.governor.tick();
+    t.governor.reconfigure({ ...t.config, adaptive: { ...t.config.adaptive, enabled: false } }, true);
+    expect(t.front.caps.at(-1)).toBe(10);
+    const before = t.front.caps.length;
+    await t.governor.tick();
+    expect(t.front.caps).toHaveLength(before);
+    t.governor.stop();
+  });
+
+  it('ticks on its own every 5 s once started, and not after stop', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const t = setup();
+    const ticks = jest.spyOn(t.governor, 'tick');
+    jest.advanceTimersByTime(15_000);
+    expect(ticks).toHaveBeenCalledTimes(3);
+    t.governor.stop();
+    jest.advanceTimersByTime(15_000);
+    expect(ticks).toHaveBeenCalledTimes(3);
+  });
+});
