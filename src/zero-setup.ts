@@ -1,19 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CameraConfig } from './config';
+import { isCameraNode } from './system/v4l2-nodes';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 export const DEMO_VIDEO = path.join(REPO_ROOT, '.cache', 'testdata', 'vtest.avi');
-
-// V4L2 nodes that are not cameras: Pi codec/ISP nodes, metadata nodes, and the raw sensor receivers
-// of a Pi's CSI camera (unicam on a Pi 4, rp1-cfe on a Pi 5), which give Bayer data that only
-// libcamera can turn into pictures (the camera is then a `csi-pi` source).
-const NOT_A_CAMERA = /codec|isp|rpivid|pispbe|hevc|embedded|metadata|decoder|encoder|unicam|rp1-cfe/i;
-
-/** Whether a V4L2 node (its sysfs name and index) is a camera's capture node OpenCV can read. */
-export function isCameraNode(name: string, index: number): boolean {
-  return index === 0 && !NOT_A_CAMERA.test(name);
-}
 
 export interface DefaultCameraChoice {
   camera: CameraConfig;
