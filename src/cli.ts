@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     cmd
       .option('-c, --config <file>', 'config file (YAML or JSON); default: $LOOKOUT_CONFIG, else /etc/lookout/config.yaml when it exists, else embedded defaults')
       .option('-s, --set <key=value>', 'override one config key, e.g. --set objects.min_score=0.7 (repeatable)', collect, [] as string[])
-      .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS as unknown as string[]));
+      .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS));
 
   withConfigOptions(
     program
@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (inputs: string[], opts: Record<string, unknown>) => {
       const { runDetectCommand } = await import('./detect/detect-command');
       const logger = createLogger({ level: 'warn', stderr: true });
-      exitCode = await runDetectCommand({ inputs, ...opts } as never, logger);
+      exitCode = await runDetectCommand({ inputs, ...opts }, logger);
     });
 
   program
@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json <file>', 'write the results as JSON here')
     .action(async (opts: Record<string, unknown>) => {
       const { runBenchCommand } = await import('./bench/bench-command');
-      exitCode = await runBenchCommand(opts as never, createLogger({ level: 'warn', stderr: true }));
+      exitCode = await runBenchCommand(opts, createLogger({ level: 'warn', stderr: true }));
     });
 
   const config = program.command('config').description('Check or print configuration.');

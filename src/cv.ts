@@ -16,16 +16,16 @@ let loaded: Cv | undefined;
 export function loadCv(): Cv {
   if (loaded) return loaded;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded with the binding, only by commands that use OpenCV
     const build = require('@u4/opencv-build') as { Log?: { silence: boolean } };
     if (build.Log) build.Log.silence = true;
   } catch {
     // opencv-build is a dependency of opencv4nodejs; if its layout changes we only lose the silencing.
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the native binding loads on first use, not on import
     const mod = require('@u4/opencv4nodejs') as { cv?: Cv; default?: Cv } & Cv;
-    loaded = (mod.cv ?? mod.default ?? mod) as Cv;
+    loaded = (mod.cv ?? mod.default ?? mod);
   } catch (e) {
     throw cvError(e, 'loading the OpenCV binding (@u4/opencv4nodejs); run scripts/setup.sh to build it');
   }

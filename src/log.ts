@@ -63,7 +63,7 @@ function destination(format: 'auto' | 'json' | 'pretty', toStderr: boolean): Des
   const tty = toStderr ? process.stderr.isTTY : process.stdout.isTTY;
   const pretty = format === 'pretty' || (format === 'auto' && tty === true);
   if (pretty) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a terminal, never under journald
     const pinoPretty = require('pino-pretty') as (o: object) => DestinationStream;
     return pinoPretty({ colorize: tty === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true, destination: toStderr ? 2 : 1 });
   }

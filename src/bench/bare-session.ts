@@ -35,7 +35,7 @@ export interface BareRunResult {
 }
 
 function ort(): typeof Ort {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- ORT's native binding loads on first use, not on import
   return require('onnxruntime-node') as typeof Ort;
 }
 

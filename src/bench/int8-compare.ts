@@ -32,7 +32,7 @@ export function int8Pair(main: LoadedManifest): Int8Pair {
   const dir = path.dirname(main.manifestPath);
   const from = (main.manifest.provenance as { quantization?: { from?: unknown } } | undefined)?.quantization?.from;
   const isInt8 = typeof from === 'string';
-  const other = isInt8 ? (from as string) : `${main.manifest.name}_int8`;
+  const other = isInt8 ? from : `${main.manifest.name}_int8`;
   const otherPath = resolveManifestPath(other, dir);
   if (!fs.existsSync(otherPath)) {
     throw new Error(

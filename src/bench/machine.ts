@@ -17,7 +17,7 @@ export interface MachineInfo {
 
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the installed version, read at run time
   const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
   const v = loadCv().version as { major: number; minor: number; revision: number } | undefined;
   return {

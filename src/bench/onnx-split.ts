@@ -51,6 +51,8 @@ function initializerValues(t: onnx.ITensorProto): number[] {
       return raw ? Array.from({ length: n }, (_, i) => Number(raw.getBigInt64(i * 8, true))) : (t.int64Data ?? []).map(num);
     case onnx.TensorProto.DataType.INT32:
       return raw ? Array.from({ length: n }, (_, i) => raw.getInt32(i * 4, true)) : (t.int32Data ?? []).slice();
+    case null:
+    case undefined:
     default:
       throw new Error(`initializer ${t.name} has data type ${t.dataType}, not read here`);
   }
@@ -131,7 +133,7 @@ export async function splitForOpenCv(modelPath: string, dir: string, feeds: Reco
   const encode = (g: onnx.IGraphProto): Uint8Array => onnx.ModelProto.encode(onnx.ModelProto.create({ ...model, graph: onnx.GraphProto.create(g) })).finish();
 
   // The head as is, in ORT, to learn the shapes and types OpenCV will hand the tail.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- ORT's native binding loads on first use, not on import
   const ort = require('onnxruntime-node') as typeof Ort;
   const probe = await ort.InferenceSession.create(
     Buffer.from(encode({ name: 'head', node: headNodes, initializer: usedBy(headNodes), input: headInputs, output: cutNames.map((name) => ({ name })) })),

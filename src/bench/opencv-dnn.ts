@@ -138,7 +138,7 @@ function matchSide(a: Candidate[], b: Candidate[], minScore: number, iouThreshol
 
 export async function compareOpenCv(o: OpenCvCompareOptions): Promise<OpenCvResult> {
   const cv = loadCv();
-  const v = cv.version as { major: number; minor: number; revision: number };
+  const v = cv.version;
   const scoreThreshold = o.scoreThreshold ?? 0.3;
   const minScore = o.minScore ?? 0.5;
   const iouThreshold = o.iouThreshold ?? 0.9;
@@ -172,7 +172,7 @@ export async function compareOpenCv(o: OpenCvCompareOptions): Promise<OpenCvResu
       tail = session;
     }
     const graphOutputs = [...ort.outputNames];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- ORT's native binding loads on first use, not on import
     const T = (require('onnxruntime-node') as typeof Ort).Tensor;
 
     /** One OpenCV inference: forward, copy out, and the tail in split mode. */

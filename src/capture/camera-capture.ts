@@ -122,13 +122,12 @@ const DEFAULTS = {
 /** Reconnect delays of a camera unless configured (capture.reconnect_* in the config). */
 export const CAPTURE_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 30000, factor: 2, jitter: 0.2 };
 
-export interface CameraCapture {
-  on(event: 'status', listener: (change: CameraStatusChange) => void): this;
-  once(event: 'status', listener: (change: CameraStatusChange) => void): this;
-  off(event: 'status', listener: (change: CameraStatusChange) => void): this;
+/** What a CameraCapture emits: its state changes, nothing else. */
+export interface CameraCaptureEvents {
+  status: [change: CameraStatusChange];
 }
 
-export class CameraCapture extends EventEmitter {
+export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
   private readonly o: CaptureOptions & typeof DEFAULTS;
   private readonly log: Logger;
   private readonly reopen: ReopenSchedule;
@@ -456,7 +455,10 @@ export class CameraCapture extends EventEmitter {
         this.failAndRetry('error', reason);
         return;
       }
-      default: {
+      case 'crashed':
+      case 'corrupt':
+      case 'fatal':
+      case 'lost': {
         const reason = detail && outcome.kind !== 'lost' ? `${outcome.reason}: ${detail}` : outcome.reason;
         this.failAndRetry(wasStreaming ? 'reconnecting' : 'error', reason);
       }

@@ -106,7 +106,7 @@ export class OpenCvMediaReader implements MediaReader<Mat> {
     if (o.type === 'images') {
       if (this.imageIndex >= o.files.length) return { mat: undefined };
       const i = this.imageIndex++;
-      const file = o.files[i] as string;
+      const file = o.files[i];
       let mat: Mat | undefined;
       try {
         mat = await this.cv.imreadAsync(file);

@@ -16,15 +16,16 @@ const NOISE = [
 
 /** One stderr line as a user would want to read it, or undefined for noise. */
 export function cleanStderrLine(line: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- ESC starts the colour codes that GStreamer and OpenCV write
   let s = line.replace(/\x1b\[[0-9;]*m/g, '').trim();
   if (NOISE.some((re) => re.test(s))) return undefined;
   // "[ WARN:0@0.034] global ./modules/videoio/src/cap_gstreamer.cpp (1226) open OpenCV | GStreamer warning: X"
   const ocv = /^\[\s*(?:WARN|ERROR|INFO)[^\]]*\]\s+global\s+\S+\s+\(\d+\)\s+\S+\s+(.*)$/.exec(s);
-  if (ocv) s = ocv[1] as string;
+  if (ocv) s = ocv[1];
   s = s.replace(/^OpenCV \| GStreamer warning:\s*/, 'GStreamer: ');
   // "[tcp @ 0x55d0c0] Connection to tcp://... failed" (FFmpeg's log prefix)
   const ff = /^\[(\w+) @ 0x[0-9a-f]+\]\s*(.*)$/i.exec(s);
-  if (ff) s = `ffmpeg ${ff[1] as string}: ${ff[2] as string}`;
+  if (ff) s = `ffmpeg ${ff[1]}: ${ff[2]}`;
   return redactUrl(s);
 }
 

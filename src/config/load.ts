@@ -299,9 +299,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const file = options.file ? path.resolve(options.file) : undefined;
   const fileObject = file ? readFileObject(file) : {};
   // args: [] keeps convict from reading process.argv itself; the CLI owns argv.
-  const cfg = convict<LookoutConfig>(configSchema, { env, args: [] } as never);
+  const cfg = convict<LookoutConfig>(configSchema, { env, args: [] });
   const problems: string[] = [];
-  fileTypeProblems(fileObject, configSchema as unknown as SchemaNode, '', problems);
+  fileTypeProblems(fileObject, configSchema, '', problems);
   try {
     cfg.load(fileObject as never);
   } catch (e) {

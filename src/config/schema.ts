@@ -170,7 +170,7 @@ export const configSchema: convict.Schema<LookoutConfig> = {
     base_topic: {
       doc: 'Topic prefix. Default: lookout/<device.id>.',
       format: (v: unknown) => {
-        if (typeof v !== 'string' || /[+#\u0000]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
+        if (typeof v !== 'string' || /[+#]/.test(v) || v.includes('\u0000') || v.startsWith('/') || v.endsWith('/')) {
           throw new Error('must be a topic without wildcards (+, #) and without leading or trailing /');
         }
       },

@@ -33,7 +33,7 @@ export function resolveOrtBinding(env: NodeJS.ProcessEnv = process.env): OrtBind
   const given = env[ORT_PATH_ENV]?.trim();
   if (!given) {
     const pkg = require.resolve('onnxruntime-node/package.json');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the package.json that require.resolve found
     const version = (require(pkg) as { version: string }).version;
     return { main: require.resolve('onnxruntime-node'), root: path.dirname(pkg), version, custom: false };
   }
@@ -61,7 +61,7 @@ export function resolveOrtBinding(env: NodeJS.ProcessEnv = process.env): OrtBind
 /** Requires onnxruntime-node from where resolveOrtBinding() says. */
 export function loadOrt(binding: OrtBinding = resolveOrtBinding()): typeof Ort {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known at run time (LOOKOUT_ORT_PATH or the package)
     return require(binding.main) as typeof Ort;
   } catch (e) {
     const from = binding.custom ? `${ORT_PATH_ENV} (${binding.root})` : `the npm package (${binding.root})`;
@@ -117,7 +117,7 @@ export function planExecutionProviders(
   ortRoot: string,
 ): EpPlan {
   const auto = preference === undefined || preference === 'auto' || (preference.length === 1 && preference[0] === 'auto');
-  const wanted = auto ? AUTO_EPS : (preference as readonly string[]).map((p) => p.trim().toLowerCase());
+  const wanted = auto ? AUTO_EPS : preference.map((p) => p.trim().toLowerCase());
   for (const ep of wanted) if (!(KNOWN_EPS as readonly string[]).includes(ep)) throw new UnknownEpError(ep);
   const providers: string[] = [];
   const skipped: EpPlan['skipped'] = [];

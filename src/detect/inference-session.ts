@@ -28,7 +28,6 @@ import {
 import type {
   LoadRequest,
   LoadedReply,
-  ResultReply,
   TensorDtype,
   WireTensor,
   WorkerReply,
@@ -100,7 +99,7 @@ function spawnWorker(): Worker {
   const compiled = path.join(__dirname, 'inference-worker.js');
   if (__filename.endsWith('.js') && fs.existsSync(compiled)) return new Worker(compiled);
   const source = path.join(__dirname, 'inference-worker.ts');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a dev dependency, needed only when running from the .ts sources
   const ts = require('typescript') as typeof import('typescript');
   const js = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
     fileName: source,
@@ -235,7 +234,7 @@ export class WorkerSession {
     const p = this.inFlight;
     if (!p || (m.type !== 'result' && m.type !== 'error') || m.id !== p.id) return;
     this.inFlight = undefined;
-    if (m.type === 'result') p.resolve({ outputs: (m as ResultReply).outputs, inferenceMs: m.ms });
+    if (m.type === 'result') p.resolve({ outputs: m.outputs, inferenceMs: m.ms });
     else p.reject(new Error(`inference on ${this.modelPath} failed: ${m.message}`));
     this.pump();
   }

@@ -42,7 +42,7 @@ function makeInput(dtype: string, data: ArrayBuffer): Uint8Array | Float32Array 
 
 async function load(req: LoadRequest): Promise<void> {
   const t0 = performance.now();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known at run time (the binding resolveOrtBinding chose)
   ort = require(req.ortPath) as typeof Ort;
   ort.env.logLevel = req.ortLogLevel;
   const attempts: ProviderAttempt[] = [];
@@ -68,7 +68,7 @@ async function load(req: LoadRequest): Promise<void> {
   }
   const loadMs = performance.now() - t0;
   const meta = (s: Ort.InferenceSession, io: 'inputMetadata' | 'outputMetadata'): ValueMeta[] =>
-    (s[io] as ReadonlyArray<Ort.InferenceSession.ValueMetadata>).map((m) =>
+    s[io].map((m) =>
       m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false },
     );
   const inputs = meta(session, 'inputMetadata');

@@ -11,7 +11,7 @@ import { gstInstallHint } from '../system/gst-packages';
 import { fail, ok, type Check } from './report';
 
 function fixFor(reason: string, sourceType: string): string {
-  const elements = [...reason.matchAll(/'([a-z0-9_]+)'/g)].map((m) => m[1]!);
+  const elements = [...reason.matchAll(/'([a-z0-9_]+)'/g)].map((m) => m[1]);
   const gst = /GStreamer has no element/.test(reason) ? gstInstallHint(elements) : undefined;
   if (gst) return gst;
   if (/EACCES|permission|no access/i.test(reason)) return "add the user to group 'video' (sudo usermod -aG video lookout) and check the unit's DeviceAllow=";

@@ -21,13 +21,13 @@ export function summarizeFormats(text: string): string {
   for (const line of text.split('\n')) {
     const f = /\[\d+\]:\s*'(\w{3,4})'/.exec(line);
     if (f) {
-      formats.push({ fourcc: f[1]!, sizes: [] });
+      formats.push({ fourcc: f[1], sizes: [] });
       continue;
     }
     const s = /Size: Discrete (\d+x\d+)/.exec(line);
     if (s && formats.length > 0) {
-      const cur = formats[formats.length - 1]!;
-      if (!cur.sizes.includes(s[1]!)) cur.sizes.push(s[1]!);
+      const cur = formats[formats.length - 1];
+      if (!cur.sizes.includes(s[1])) cur.sizes.push(s[1]);
     }
   }
   return formats.map((f) => `${f.fourcc} ${f.sizes.join(' ')}`.trim()).join('; ');

@@ -41,7 +41,7 @@ export interface BuildInfo {
 
 function installedOrtVersion(): string {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time; a missing package gives 'unknown'
     return (require('onnxruntime-node/package.json') as { version: string }).version;
   } catch {
     return 'unknown';

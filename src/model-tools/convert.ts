@@ -265,7 +265,7 @@ class Converter {
   private constOf(v: Val, what: string): Tensor {
     if (v.kind === 'const') return v.t;
     if (v.kind === 'sym' && v.elems.every(isStatic)) {
-      return makeTensor(v.dtype, v.scalar ? [] : [v.elems.length], v.elems as number[]);
+      return makeTensor(v.dtype, v.scalar ? [] : [v.elems.length], v.elems);
     }
     throw new Error(`${what} must be a constant`);
   }
@@ -309,7 +309,7 @@ class Converter {
   /** Materializes a shape vector as int64 (a constant unless it depends on N). */
   private symToInt64(v: SymVal | ConstVal, base = 'shape'): string {
     if (v.kind === 'const') return this.int64(toNumbers(v.t), base, v.t.shape.length === 0);
-    if (v.elems.every(isStatic)) return this.int64(v.elems as number[], base, v.scalar);
+    if (v.elems.every(isStatic)) return this.int64(v.elems, base, v.scalar);
     const parts: string[] = [];
     let run: number[] = [];
     const flush = () => {
@@ -595,7 +595,7 @@ class Converter {
   private addN(node: TfNode, ins: string[]): Val {
     const vals = ins.map((r) => this.get(r));
     if (vals.every((v) => v.kind === 'const')) {
-      return { kind: 'const', t: vals.map((v) => (v as ConstVal).t).reduce((x, y) => binary(x, y, (p, q) => p + q)) };
+      return { kind: 'const', t: vals.map((v) => v.t).reduce((x, y) => binary(x, y, (p, q) => p + q)) };
     }
     const dyns = vals.filter((v): v is DynVal => v.kind === 'dyn');
     const shape = vals.map((v) => (v.kind === 'dyn' ? v.shape : this.valShape(v))).reduce(broadcastDims);
@@ -634,7 +634,7 @@ class Converter {
     const wv = this.get(ins[1]);
     if (wv.kind !== 'const') throw new Error('filter must be a constant');
     const w = wv.t;
-    if (x.shape.length !== 4 || w.shape.length !== 4) throw new Error(`expects 4-D input and filter, got ${shapeStr(x.shape)} and [${w.shape}]`);
+    if (x.shape.length !== 4 || w.shape.length !== 4) throw new Error(`expects 4-D input and filter, got ${shapeStr(x.shape)} and [${w.shape.join(',')}]`);
     const [kh, kw, cin, m] = w.shape;
     const inC = x.shape[3];
     const depthwise = node.op === 'DepthwiseConv2dNative';
@@ -726,7 +726,7 @@ class Converter {
   private shape(node: TfNode, ins: string[]): Val {
     const outType = node.attr.out_type ? tfDtype(node.attr.out_type.type, node.name) : 'int32';
     const shape = this.valShape(this.get(ins[0]));
-    if (shape.every(isStatic)) return { kind: 'const', t: makeTensor(outType, [shape.length], shape as number[]) };
+    if (shape.every(isStatic)) return { kind: 'const', t: makeTensor(outType, [shape.length], shape) };
     return { kind: 'sym', dtype: outType, scalar: false, elems: shape };
   }
 
@@ -827,7 +827,7 @@ class Converter {
     const rank = this.valShape(vals[0]).length + 1;
     const axis = this.axis(attrInt(node, 'axis') ?? 0, rank, node.name);
     if (vals.every((v) => v.kind === 'const')) {
-      return { kind: 'const', t: stackTensors(vals.map((v) => (v as ConstVal).t), axis) };
+      return { kind: 'const', t: stackTensors(vals.map((v) => v.t), axis) };
     }
     if (vals.every((v) => v.kind !== 'dyn' && this.valShape(v).length === 0)) {
       const elems = vals.map((v) => (v.kind === 'sym' ? v.elems[0] : (v as ConstVal).t.data[0]));
@@ -857,7 +857,7 @@ class Converter {
       return Array.from({ length: num }, (_, i) => {
         const axes = x.t.shape.map((d, a) => ({ axis: a, start: a === axis ? i : 0, step: 1, length: a === axis ? 1 : d, shrink: a === axis }));
         const outShape = x.t.shape.filter((_, a) => a !== axis);
-        return { kind: 'const', t: applySlice(x.t, { axes, newAxes: [], outShape }) } as ConstVal;
+        return { kind: 'const', t: applySlice(x.t, { axes, newAxes: [], outShape }) };
       });
     }
     const outShape = shape.filter((_, a) => a !== axis);
@@ -874,10 +874,10 @@ class Converter {
     const rank = shapes[0].length;
     const axis = this.axis(this.constInts(this.get(ins[ins.length - 1]), 'axis')[0], rank, node.name);
     if (vals.every((v) => v.kind === 'const')) {
-      return { kind: 'const', t: concatTensors(vals.map((v) => (v as ConstVal).t), axis) };
+      return { kind: 'const', t: concatTensors(vals.map((v) => v.t), axis) };
     }
     if (rank === 1 && vals.every((v) => v.kind !== 'dyn')) {
-      const elems = vals.flatMap((v) => (v.kind === 'sym' ? v.elems : toNumbers((v as ConstVal).t)));
+      const elems = vals.flatMap((v) => (v.kind === 'sym' ? v.elems : toNumbers(v.t)));
       return { kind: 'sym', dtype: 'int32', scalar: false, elems };
     }
     const shape = [...shapes[0]];

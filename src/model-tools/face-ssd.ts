@@ -58,7 +58,7 @@ export async function loadFaceWeights(dir: string): Promise<Map<string, { shape:
     for (const w of group.weights) {
       const n = w.shape.reduce((a, b) => a * b, 1);
       if (w.quantization) {
-        if (w.quantization.dtype !== 'uint8') throw new Error(`${w.name}: quantization ${w.quantization.dtype} is not handled`);
+        if (w.quantization.dtype !== 'uint8') throw new Error(`${w.name}: quantization ${String(w.quantization.dtype)} is not handled`);
         const data = new Float32Array(n);
         // As tfjs' io.decodeWeights does (in double, stored as float32): the values face-api computes with.
         const { scale, min } = w.quantization;

@@ -36,12 +36,12 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The manifest's quantization record; every missing or malformed field is named. */
 export function quantizationProvenance(m: ModelManifest, where: string): QuantizationProvenance {
-  const q = (m.provenance as { quantization?: Record<string, unknown> } | undefined)?.quantization;
+  const q = m.provenance?.quantization;
   if (!q || typeof q !== 'object') throw new Error(`manifest ${where}: provenance.quantization is missing (an int8 manifest says what it was made from and how)`);
   const problems: string[] = [];
   if (typeof q.from !== 'string' || !q.from) problems.push('provenance.quantization.from: the FP32 model name is missing');
   for (const key of ['from_sha256', 'calibration_table_sha256'] as const) {
-    if (typeof q[key] !== 'string' || !HEX64.test(q[key] as string)) problems.push(`provenance.quantization.${key}: must be 64 lowercase hex digits`);
+    if (typeof q[key] !== 'string' || !HEX64.test(q[key])) problems.push(`provenance.quantization.${key}: must be 64 lowercase hex digits`);
   }
   if (problems.length) throw new Error(`manifest ${where}:\n  ${problems.join('\n  ')}`);
   return q as unknown as QuantizationProvenance;

@@ -3,17 +3,19 @@
 // schema change is a compile error wherever a payload is built or read (Zigbee2MQTT's typed API idea).
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** An object type without keys: what a schema without properties (or extra keys) adds to `&`. */
+type NoKeys = Record<never, never>;
 
 type RequiredKeys<S> = S extends { readonly required: readonly (infer R)[] } ? R : never;
-type Props<S> = S extends { readonly properties: infer P } ? P : {};
+type Props<S> = S extends { readonly properties: infer P } ? P : NoKeys;
 
 type Extra<S> = S extends { readonly additionalProperties: infer AP }
   ? AP extends false
-    ? {}
+    ? NoKeys
     : AP extends true
       ? { [key: string]: unknown }
       : { [key: string]: FromSchema<AP> }
-  : {};
+  : NoKeys;
 
 type ObjectFrom<S> = Simplify<
   { -readonly [K in keyof Props<S> & RequiredKeys<S>]: FromSchema<Props<S>[K]> } & {

@@ -110,7 +110,7 @@ export async function probeBroker(o: BrokerProbeOptions): Promise<BrokerProbeRes
     if (watch.length > 0) {
       client.on('message', (topic, payload, packet) => {
         for (const filter of watch) {
-          if (topicMatches(filter, topic)) seen[filter]!.push({ topic, payload: payload.toString('utf8').slice(0, 200), retained: packet.retain });
+          if (topicMatches(filter, topic)) seen[filter].push({ topic, payload: payload.toString('utf8').slice(0, 200), retained: packet.retain });
         }
       });
       await client.subscribeAsync(watch.map((topic) => ({ topic, qos: 0 as const })).reduce<Record<string, { qos: 0 }>>((acc, s) => ({ ...acc, [s.topic]: { qos: s.qos } }), {}));

@@ -51,7 +51,7 @@ export class BoundedQueue {
   /** The next message still worth delivering at `now`, dropping expired ones on the way. */
   shift(now: number): QueuedMessage | undefined {
     while (this.length > 0) {
-      const m = this.items[this.head++]!;
+      const m = this.items[this.head++];
       this.compact();
       if (now - m.enqueuedAt <= this.policy.maxAgeMs) return m;
       if (m.retain && !this.hasTopic(m.topic)) return m;
@@ -67,7 +67,7 @@ export class BoundedQueue {
   }
 
   hasTopic(topic: string): boolean {
-    for (let i = this.head; i < this.items.length; i++) if (this.items[i]!.topic === topic) return true;
+    for (let i = this.head; i < this.items.length; i++) if (this.items[i].topic === topic) return true;
     return false;
   }
 

@@ -25,7 +25,7 @@ export function topicLevelProblem(level: string): string | null {
   if (typeof level !== 'string' || level.length === 0) return 'must be a non-empty string';
   if (level.includes('/')) return "must not contain '/'";
   if (level.includes('+') || level.includes('#')) return "must not contain the MQTT wildcards '+' or '#'";
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   if (/[\u0000-\u001f\u007f]/.test(level)) return 'must not contain control characters';
   if (level.startsWith('$')) return "must not start with '$'";
   if (Buffer.byteLength(level) > MAX_LEVEL_BYTES) return `must be at most ${MAX_LEVEL_BYTES} bytes`;
@@ -36,7 +36,7 @@ export function topicLevelProblem(level: string): string | null {
 export function publishTopicProblem(topic: string): string | null {
   if (typeof topic !== 'string' || topic.length === 0) return 'topic must be a non-empty string';
   if (topic.includes('+') || topic.includes('#')) return `topic '${topic}' contains an MQTT wildcard`;
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   if (/[\u0000-\u001f\u007f]/.test(topic)) return `topic '${JSON.stringify(topic)}' contains control characters`;
   if (/[\ud800-\udfff]/.test(topic.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) {
     return `topic '${topic}' is not valid UTF-8 (lone surrogate)`;

@@ -46,7 +46,7 @@ export interface UnixDgramModule {
 
 function requireUnixDgram(): UnixDgramModule | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional dependency: absent, the fallback is systemd-notify
     return require('unix-dgram') as UnixDgramModule;
   } catch {
     return undefined; // optional dependency: not built on this machine

@@ -37,7 +37,7 @@ export function assertDaemonBuilt(): void {
     [path.join(REPO_ROOT, 'models', 'ssdlite_mobilenet_v2_coco.onnx'), 'node bin/lookout.js model build ssdlite_mobilenet_v2_coco'],
     [VTEST, 'scripts/setup.sh --test'],
   ];
-  const missing = need.filter(([p]) => !fs.existsSync(p!)).map(([p, fix]) => `${p} (run: ${fix})`);
+  const missing = need.filter(([p]) => !fs.existsSync(p)).map(([p, fix]) => `${p} (run: ${fix})`);
   if (missing.length) throw new Error(`the daemon cannot run: missing ${missing.join(', ')}`);
 }
 
@@ -63,7 +63,7 @@ const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null 
 export function merge<T extends Plain>(base: T, patch: Plain): T {
   const out: Plain = { ...base };
   for (const [k, v] of Object.entries(patch)) {
-    out[k] = isPlain(v) && isPlain(out[k]) ? merge(out[k] as Plain, v) : v;
+    out[k] = isPlain(v) && isPlain(out[k]) ? merge(out[k], v) : v;
   }
   return out as T;
 }
@@ -324,8 +324,8 @@ export class Daemon {
       }
       this.rawLines.push(t);
     };
-    readline.createInterface({ input: child.stdout! }).on('line', take);
-    readline.createInterface({ input: child.stderr! }).on('line', take);
+    readline.createInterface({ input: child.stdout }).on('line', take);
+    readline.createInterface({ input: child.stderr }).on('line', take);
     this.exitPromise = new Promise<ExitResult>((resolve) => {
       child.once('exit', (code, signal) => {
         const at = Date.now();

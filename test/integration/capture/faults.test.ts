@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CameraCapture, type CameraStatusChange, type Frame } from '../../../src/capture';
+import { CameraCapture, type Frame } from '../../../src/capture';
 import { frameWithin, recordStates, waitForState, writeShortClip } from './helpers';
 
 let tmp: string;
@@ -111,10 +111,10 @@ test('a slow consumer always gets the newest frame; the frames it skipped are co
     frames.push(f);
   }
   const seqs = frames.map((f) => f.seq);
-  const skipped = seqs.slice(1).reduce((n, s, i) => n + (s - (seqs[i] as number) - 1), 0);
+  const skipped = seqs.slice(1).reduce((n, s, i) => n + (s - seqs[i] - 1), 0);
   expect(skipped).toBeGreaterThan(0);
   // Every frame up to the last one handed over was either delivered or counted as dropped.
-  const last = seqs[seqs.length - 1] as number;
+  const last = seqs[seqs.length - 1];
   expect(cap.stats().dropped).toBe(last - cap.stats().delivered);
   // Loose: a queue would hand over frames ever older (by ~300 ms per round).
   for (const a of ages) expect(a).toBeLessThan(1500);
@@ -178,7 +178,7 @@ test('cameras stuck in open, in a read, or frozen do not stop another camera; th
       waitForState(slowReads, 'stalled', 40000),
       waitForState(frozen, 'stalled', 20000),
     ]);
-    const [open, read, froze] = stalls as [CameraStatusChange, CameraStatusChange, CameraStatusChange];
+    const [open, read, froze] = stalls;
     expect(open.reason).toBe('no frame within 2000 ms of opening (open or first read hung)');
     expect(read.reason).toMatch(/^a read has not returned for \d+ ms \(read timeout 1500 ms\)$/);
     expect(froze.reason).toMatch(/^capture process unresponsive for \d+ ms \(stuck in a native call\)$/);

@@ -85,7 +85,7 @@ test('a looping file keeps going past its end: seq increases, the media position
   const frames: Frame[] = [];
   for (let i = 0; i < 50; i++) frames.push(await frameWithin(cap, 20000));
   expect(frames.map((f) => f.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-  expect(frames.map((f) => f.loop)).toEqual([...Array(20).fill(0), ...Array(20).fill(1), ...Array(10).fill(2)]);
+  expect(frames.map((f) => f.loop)).toEqual([...Array<number>(20).fill(0), ...Array<number>(20).fill(1), ...Array<number>(10).fill(2)]);
   expect(frames.map((f) => Math.round(f.positionMs ?? -1))).toEqual(
     Array.from({ length: 50 }, (_, i) => (i % 20) * 100),
   );
@@ -98,7 +98,7 @@ test('realtime pacing never hands frames out faster than the media time', async 
   cap.start();
   const frames: Frame[] = [];
   for (let i = 0; i < 6; i++) frames.push(await frameWithin(cap, 20000));
-  const first = frames[0] as Frame;
+  const first = frames[0];
   for (const f of frames.slice(1)) {
     // A lower bound only: a busy machine may be late, never early (1 ms for clock rounding).
     expect(f.ts - first.ts).toBeGreaterThanOrEqual((f.positionMs ?? 0) - (first.positionMs ?? 0) - 1);

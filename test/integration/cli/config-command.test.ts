@@ -50,7 +50,7 @@ describe('lookout config (the built CLI, as a user runs it)', () => {
     fs.writeFileSync(file, 'mqtt: {password: s3cret-value, url: "mqtt://u:urlpass@h:1883"}\ncameras: [{name: a, source: {type: file, path: /x}}]\n');
     const r = lookout('config', 'print', '--config', file, '--set', 'objects.min_score=0.65', '--json');
     expect(r.status).toBe(0);
-    const printed = JSON.parse(r.stdout);
+    const printed = JSON.parse(r.stdout) as { objects: { min_score: number }; mqtt: { password: string } };
     expect(printed.objects.min_score).toBe(0.65);
     expect(printed.mqtt.password).toBe('[redacted]');
     expect(r.stdout).not.toContain('s3cret-value');
@@ -62,6 +62,6 @@ describe('lookout config (the built CLI, as a user runs it)', () => {
     expect(help.status).toBe(0);
     for (const cmd of ['run', 'detect', 'bench', 'config', 'model']) expect(help.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
     const version = lookout('--version');
-    expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+    expect(version.stdout.trim()).toBe((JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   });
 });

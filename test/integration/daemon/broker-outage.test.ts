@@ -89,7 +89,7 @@ describe('lookout run across broker outages', () => {
     await d.waitFor('a stats message after the restart', () => rec.messages.some((m) => m.at > restartedAt && m.topic === d.topic('stats')), 15_000);
     const stats = rec.messages.filter((m) => m.at > restartedAt && m.topic === d.topic('stats')).map((m) => JSON.parse(m.text) as { mqtt?: { reconnects?: number } });
     expect(schemaProblems('stats', stats[0])).toBeNull();
-    expect(stats[0]!.mqtt?.reconnects).toBeGreaterThanOrEqual(1);
+    expect(stats[0].mqtt?.reconnects).toBeGreaterThanOrEqual(1);
 
     // Shutdown: every track ends, nothing lost.
     d.signal('SIGTERM');
@@ -101,8 +101,8 @@ describe('lookout run across broker outages', () => {
     expect(rec.json(events).map((e) => schemaProblems('event', e)).filter(Boolean).slice(0, 5)).toEqual([]);
     const sorted = all.map((e) => e.seq).sort((a, b) => a - b);
     const missing: number[] = [];
-    for (let s = 1, i = 0; s <= sorted[sorted.length - 1]!; s++) {
-      while (sorted[i]! < s) i++;
+    for (let s = 1, i = 0; s <= sorted[sorted.length - 1]; s++) {
+      while (sorted[i] < s) i++;
       if (sorted[i] !== s) missing.push(s);
     }
     expect(missing).toEqual([]);

@@ -138,7 +138,7 @@ describe('lookout run end to end (vtest.avi, one camera)', () => {
     }
     expect(timFrames).toEqual(detFrames);
     for (let i = 1; i < detFrames.length; i++) {
-      if (detFrames[i] !== detFrames[i - 1]! + 1) {
+      if (detFrames[i] !== detFrames[i - 1] + 1) {
         throw new Error(`detections frame numbers have a gap or go back: ... ${detFrames.slice(Math.max(0, i - 3), i + 3).join(', ')} ...`);
       }
     }
@@ -181,12 +181,12 @@ describe('lookout run end to end (vtest.avi, one camera)', () => {
       detLabelsById.set(x.track_id, (detLabelsById.get(x.track_id) ?? new Set()).add(x.label));
     }
     for (const [id, list] of byTrack) {
-      expect({ id, labels: [...new Set(list.map((e) => e.label))] }).toEqual({ id, labels: [list[0]!.label] });
-      expect({ id, started_at: [...new Set(list.map((e) => e.started_at))] }).toEqual({ id, started_at: [list[0]!.started_at] });
+      expect({ id, labels: [...new Set(list.map((e) => e.label))] }).toEqual({ id, labels: [list[0].label] });
+      expect({ id, started_at: [...new Set(list.map((e) => e.started_at))] }).toEqual({ id, started_at: [list[0].started_at] });
       const frames = list.map((e) => e.frames);
       expect({ id, frames }).toEqual({ id, frames: [...frames].sort((a, b) => a - b) });
-      expect({ id, detLabels: [...(detLabelsById.get(id) ?? [])] }).toEqual({ id, detLabels: [list[0]!.label] });
-      const end = list[list.length - 1]!;
+      expect({ id, detLabels: [...(detLabelsById.get(id) ?? [])] }).toEqual({ id, detLabels: [list[0].label] });
+      const end = list[list.length - 1];
       expect(typeof end.ended_at).toBe('number');
     }
     // A track seen in many frames keeps its id: some person id is carried by 10+ detections messages.

@@ -80,7 +80,7 @@ describe('lookout run: live reload and commands', () => {
     expect(d.logsMatching(/config reloaded/).length).toBeGreaterThan(0);
     // No restart: the same process, frame numbers go on, availability never went offline.
     expect(d.running).toBe(true);
-    expect(high[0]!.frame).toBeGreaterThan(framesBefore);
+    expect(high[0].frame).toBeGreaterThan(framesBefore);
     expect(rec.texts(d.topic('availability'))).not.toContain('offline');
 
     const hash1 = hashHigh;

@@ -194,6 +194,6 @@ describe('lookout run: retained state stays true', () => {
     expect(d.logsMatching(/inference session ready/)).toHaveLength(1);
     expect(d.logsMatching(/lookout running/)).toHaveLength(1);
     const frames = d.rec.json<{ frame: number }>(d.topic('front/detections')).map((x) => x.frame);
-    expect(frames.filter((f, i) => i > 0 && f <= frames[i - 1]!)).toEqual([]);
+    expect(frames.filter((f, i) => i > 0 && f <= frames[i - 1])).toEqual([]);
   });
 });

@@ -75,7 +75,7 @@ async function oracleDetect(model: tf.GraphModel, mat: Mat, labels: Record<strin
   for (const [classId, list] of byClass) {
     const keep = tf.tidy(() =>
       tf.image.nonMaxSuppression(tf.tensor2d(list.map((l) => l.yxyx)), tf.tensor1d(list.map((l) => l.score)), 100, 0.5, MIN_SCORE).arraySync(),
-    ) as number[];
+    );
     for (const i of keep) {
       const [y0, x0, y1, x1] = list[i].yxyx.map((v) => Math.min(1, Math.max(0, v)));
       out.push({ label: labels[String(classId)], class_id: classId, score: list[i].score, box: [x0, y0, x1, y1], zones: [] });

@@ -19,9 +19,8 @@ import { preprocessMat } from '../../../src/detect/preprocess';
 import { STRETCH_GEOMETRY } from '../../../src/detect/types';
 import { projectRoot } from '../../../src/model-tools/files';
 import { buildFaceModel, ensureFaceFiles, FACE_SSD } from '../../../src/model-tools/face-ssd';
+import * as ort from 'onnxruntime-node';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
 const execFileP = promisify(execFile);
 const ROOT = projectRoot();

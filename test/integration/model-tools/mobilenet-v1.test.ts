@@ -10,9 +10,8 @@ import path from 'node:path';
 import { runModelBuildCommand, runModelInfoCommand } from '../../../src/model-tools';
 import { silentLogger } from '../../../src/log';
 import { buildMobileNetV1, randomWeights, type LayerSpec, type LayerWeights, type WeightSource } from '../../../src/model-tools/mobilenet-v1';
+import * as ort from 'onnxruntime-node';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
 /** Random weights with BN statistics far from identity, so a wrong fold would show. */
 function weightsWithBn(): { source: WeightSource; seen: Map<string, LayerWeights> } {
@@ -47,7 +46,7 @@ function refConv(x: Fmap, spec: LayerSpec, lw: LayerWeights, k: number, depthwis
   const ph = tfSame(x.h, k, spec.stride);
   const pw = tfSame(x.w, k, spec.stride);
   const o = spec.outChannels;
-  const out: number[] = new Array(o * ph.out * pw.out).fill(0);
+  const out = new Array<number>(o * ph.out * pw.out).fill(0);
   const wt = Array.from(lw.weight);
   const cin = depthwise ? 1 : x.c;
   for (let oc = 0; oc < o; oc++) {

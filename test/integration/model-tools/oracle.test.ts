@@ -10,9 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { loadCv } from '../../../src/cv';
 import { buildModel, ensureOriginalFiles, verifyModel } from '../../../src/model-tools';
 import { projectRoot } from '../../../src/model-tools/files';
+import * as ort from 'onnxruntime-node';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
 tf.enableProdMode(); // silences the "install tfjs-node" banner; pure JS is the point
 const NAME = 'ssdlite_mobilenet_v2_coco';
@@ -89,7 +88,7 @@ describe('ssdlite_mobilenet_v2_coco: ONNX vs the original TF.js graph', () => {
     };
     const shards = await Promise.all(modelJson.weightsManifest[0].paths.map((p) => fs.readFile(path.join(src, p))));
     const all = Buffer.concat(shards);
-    const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+    const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
     await tf.setBackend('cpu');
     original = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }));
     session = await ort.InferenceSession.create(path.join(ROOT, 'models', `${NAME}.onnx`));

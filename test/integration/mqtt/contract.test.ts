@@ -2,6 +2,7 @@
 // and checked against the schemas in the repo; commands, good and bad; Home Assistant discovery.
 import fs from 'node:fs';
 import path from 'node:path';
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed (the global's are `any`)
 import {
   MqttLink,
   availabilityProblem,
@@ -38,7 +39,7 @@ function problemOf(m: Received): string | null {
   if (rest === 'stats') return json('stats');
   if (rest === 'set' || levels.at(-1) === 'set') return null; // commands in (sent by this test)
   if (levels.at(-1) === 'result' && levels.at(-2) === 'set') return json('command-result');
-  switch (levels.at(-1)) {
+  switch (levels[levels.length - 1]) {
     case 'detections': return json('detections');
     case 'timing': return json('timing');
     case 'events': return json('event');
@@ -113,7 +114,7 @@ describe('MQTT contract against a real Mosquitto', () => {
     expect(problems).toEqual([]);
     expect(sub.messages.length).toBeGreaterThan(20);
     // Delivery flags of the contract.
-    const one = (t: string): Received => sub.on(t)[0]!;
+    const one = (t: string): Received => sub.on(t)[0];
     expect(one(`${base}/front/events`).qos).toBe(1);
     // Events carry their remaining age as MQTT 5 message expiry (default max age 10 min); state does not.
     expect(one(`${base}/front/events`).properties?.messageExpiryInterval).toBeGreaterThan(500);
@@ -122,7 +123,7 @@ describe('MQTT contract against a real Mosquitto', () => {
     expect(one(`${base}/front/detections`).qos).toBe(0);
     expect(one(`${base}/front/status`).qos).toBe(1);
     expect(sub.json<{ seq: number }>(`${base}/front/events`).map((e) => e.seq)).toEqual([1, 2, 3]);
-    expect(sub.on(`${base}/front/traffic_light`)[0]!.payload.toString()).toBe('0');
+    expect(sub.on(`${base}/front/traffic_light`)[0].payload.toString()).toBe('0');
     expect(sub.json(`${base}/stats`)[0]).toHaveProperty('mqtt.published');
   });
 
@@ -230,7 +231,7 @@ describe('MQTT contract against a real Mosquitto', () => {
       await waitUntil('retained discovery', () => configTopics().length === 11);
       expect(ha.messages.every((m) => m.retain)).toBe(true);
       const occupancy = 'homeassistant/binary_sensor/contract/front_car_occupancy/config';
-      expect(JSON.parse(ha.on(occupancy)[0]!.payload.toString())).toMatchObject({
+      expect(JSON.parse(ha.on(occupancy)[0].payload.toString())).toMatchObject({
         state_topic: `${base}/front/car`, device_class: 'occupancy', availability: [{ topic: `${base}/availability` }, { topic: `${base}/front/status` }],
       });
 

@@ -21,9 +21,9 @@ describe('a second client with the same client id', () => {
         ),
     );
     try {
-      await links[0]!.start();
-      expect(await links[0]!.whenConnected(10_000)).toBe(true);
-      await links[1]!.start();
+      await links[0].start();
+      expect(await links[0].whenConnected(10_000)).toBe(true);
+      await links[1].start();
       const reported = (): boolean =>
         logs.some((log) => log.lines.some((l) => l.level === 50 && /(session taken over|another client probably uses).*client id 'lookout-twin/.test(l.msg)));
       await waitUntil('an ERROR about the shared client id', reported, 30_000);

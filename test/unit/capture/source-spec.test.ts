@@ -49,7 +49,7 @@ describe('validateSourceSpec', () => {
 
   test('every problem is listed with its path', () => {
     const errors = validateSourceSpec(
-      { kind: 'v4l2', device: 'video0', width: -1, fps: 0, fourcc: 'MJPEG' } as SourceSpec,
+      { kind: 'v4l2', device: 'video0', width: -1, fps: 0, fourcc: 'MJPEG' },
       'cameras.front.source',
     );
     expect(errors).toEqual([

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed (the global's are `any`)
 import { chooseDefaultCamera } from '../../../src/zero-setup';
 
 let dir: string;

@@ -32,8 +32,8 @@ describe('the starter config an install writes', () => {
     const s = starterConfig({ ...devs, mqttUrl: 'mqtt://homeassistant.local:1883', mqttUser: 'lookout', board: 'raspberry-pi' });
     const { config } = validates(s.yaml);
     expect(config.cameras).toHaveLength(1);
-    expect(config.cameras[0]!.source).toEqual({ type: 'v4l2', device: path.join(devs.devDir, 'video2') });
-    expect(config.cameras[0]!.schedule ?? []).toEqual([]);
+    expect(config.cameras[0].source).toEqual({ type: 'v4l2', device: path.join(devs.devDir, 'video2') });
+    expect(config.cameras[0].schedule ?? []).toEqual([]);
     expect(config.mqtt.url).toBe('mqtt://homeassistant.local:1883');
     expect(config.mqtt.username).toBe('lookout');
     expect(config.detector.model).toBe('auto');
@@ -44,7 +44,7 @@ describe('the starter config an install writes', () => {
   test('no USB camera on a Pi: the camera module; on a PC: no camera, and it says so', () => {
     const none = fakeDevices([]);
     const pi = starterConfig({ ...none, board: 'raspberry-pi' });
-    expect(validates(pi.yaml).config.cameras[0]!.source.type).toBe('csi-pi');
+    expect(validates(pi.yaml).config.cameras[0].source.type).toBe('csi-pi');
     const pc = starterConfig({ ...none, board: null });
     expect(pc.hasCamera).toBe(false);
     // config check (and so the install) refuses it until a camera is added, and the file shows how.
@@ -63,6 +63,6 @@ describe('the starter config an install writes', () => {
     const s = starterConfig({ camera: 'rtsp://cam.local/stream1', deviceId: 'porch' });
     const { config } = validates(s.yaml);
     expect(config.device.id).toBe('porch');
-    expect(YAML.parse(s.yaml).cameras[0].source.url).toBe('rtsp://cam.local/stream1');
+    expect((YAML.parse(s.yaml) as { cameras: Array<{ source: { url: string } }> }).cameras[0].source.url).toBe('rtsp://cam.local/stream1');
   });
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { configHash, ConfigError, loadConfig } from '../../../src/config';
 import { collisionProblems } from '../../../src/config/collisions';
 import { executionProviderProblems } from '../../../src/config/execution-providers';
+import { loadWithDefaults } from '../../../src/daemon-command';
 
 let dir: string;
 beforeEach(() => {
@@ -92,9 +93,6 @@ describe('derived values', () => {
 });
 
 describe('lookout run: the published hash names what runs', () => {
-  // Imported here only: daemon-command pulls in the daemon's modules.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { loadWithDefaults } = require('../../../src/daemon-command') as typeof import('../../../src/daemon-command');
   const demo = { camera: { name: 'demo', source: { type: 'file' as const, path: '/demo.avi', loop: true } }, why: 'demo video' };
 
   test('--log-level and the zero-setup camera change the hash', () => {

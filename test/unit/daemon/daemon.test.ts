@@ -3,6 +3,7 @@
  * MQTT when cameras start, stream, fail, get commands, and when the config is reloaded.
  */
 import fs from 'node:fs';
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed (the global's are `any`)
 import pino from 'pino';
 import { loadConfig } from '../../../src/config';
 import { Daemon } from '../../../src/daemon';

@@ -29,7 +29,7 @@ export class FakeLink {
 
   /** The link as the daemon sees it. */
   get asLink(): DaemonLink {
-    return this as unknown as DaemonLink;
+    return this;
   }
 
   status(camera: string): string | undefined {

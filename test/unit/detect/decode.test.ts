@@ -102,7 +102,7 @@ describe('boxes+scores decoder', () => {
 
   it('names a missing output and a boxes/scores size mismatch', () => {
     expect(() => decodeBoxesScores({ scores }, out, opts)).toThrow('model output "boxes" (needed by format boxes+scores) is missing');
-    expect(() => decodeBoxesScores({ boxes: f32([1, 2, 4], new Array(8).fill(0)), scores }, out, opts)).toThrow(
+    expect(() => decodeBoxesScores({ boxes: f32([1, 2, 4], new Array<number>(8).fill(0)), scores }, out, opts)).toThrow(
       'model output "boxes" holds 8 values; expected 3×4',
     );
   });
@@ -181,7 +181,7 @@ describe('detection-output decoder', () => {
   });
 
   it('names a tensor that is not rows of 7', () => {
-    expect(() => decodeDetectionOutput({ detection_out: f32([1, 1, 2, 6], new Array(12).fill(0)) }, { format: 'detection-output' }, opts)).toThrow(
+    expect(() => decodeDetectionOutput({ detection_out: f32([1, 1, 2, 6], new Array<number>(12).fill(0)) }, { format: 'detection-output' }, opts)).toThrow(
       'DetectionOutput needs rows of 7',
     );
   });

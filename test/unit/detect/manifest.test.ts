@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed (the global's are `any`)
 import { planExecutionProviders, UnknownEpError } from '../../../src/detect/execution-providers';
 import { loadManifest, ManifestError, resolveManifestPath, validateManifest } from '../../../src/detect/manifest';
 import { modelContradictions } from '../../../src/detect/model-check';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed (the global's are `any`)
 import { summarizeFormats } from '../../../src/doctor/cameras-command';
 import { listV4l2Nodes } from '../../../src/system/v4l2-nodes';
 import { timeZoneCheck } from '../../../src/doctor/host-checks';
@@ -66,7 +67,7 @@ describe('lookout cameras', () => {
       ['video3', false],
       ['video10', false],
     ]);
-    expect(nodes[1]!.stableNames).toEqual([path.join(dev, 'v4l', 'by-id', 'usb-046d_C920-video-index0')]);
+    expect(nodes[1].stableNames).toEqual([path.join(dev, 'v4l', 'by-id', 'usb-046d_C920-video-index0')]);
     fs.rmSync(root, { recursive: true, force: true });
   });
 

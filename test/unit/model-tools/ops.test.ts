@@ -26,9 +26,9 @@ describe('Conv2D', () => {
     ['VALID stride 2', [1, 9, 8, 3], [3, 3, 3, 2], 2, 'VALID'],
   ])('%s matches tfjs', async (_label, xShape, filter, stride, padding) => {
     const g = new TinyGraph();
-    g.placeholder('x', xShape as number[]);
-    conv(g, 'y', 'x', filter as number[], stride as number, padding as string, 3);
-    const r = await compare(g, { x: floatTensor(xShape as number[], 1) }, ['y']);
+    g.placeholder('x', xShape);
+    conv(g, 'y', 'x', filter, stride, padding, 3);
+    const r = await compare(g, { x: floatTensor(xShape, 1) }, ['y']);
     expect(r.maxDiff).toBeLessThan(TOL);
     expect(r.opCounts.Conv).toBe(1);
   });
@@ -41,9 +41,9 @@ describe('DepthwiseConv2dNative as grouped Conv', () => {
     ['stride 2, multiplier 2', [1, 7, 7, 3], [3, 3, 3, 2], 2],
   ])('%s matches tfjs', async (_label, xShape, filter, stride) => {
     const g = new TinyGraph();
-    g.placeholder('x', xShape as number[]);
-    conv(g, 'y', 'x', filter as number[], stride as number, 'SAME', 5, 'DepthwiseConv2dNative');
-    const r = await compare(g, { x: floatTensor(xShape as number[], 2) }, ['y']);
+    g.placeholder('x', xShape);
+    conv(g, 'y', 'x', filter, stride, 'SAME', 5, 'DepthwiseConv2dNative');
+    const r = await compare(g, { x: floatTensor(xShape, 2) }, ['y']);
     expect(r.maxDiff).toBeLessThan(TOL);
   });
 });
@@ -206,13 +206,13 @@ describe('shape ops', () => {
   ])('StridedSlice %s on a runtime tensor follows TensorFlow', async (_label, begin, end, strides, beginMask, endMask, shrink, picks, shape) => {
     const g = new TinyGraph();
     g.placeholder('x', [4, 6, 3]);
-    g.op('y', 'StridedSlice', ['x', g.constI('b', [3], begin as number[]), g.constI('e', [3], end as number[]), g.constI('s', [3], strides as number[])], {
-      Index: attr.type('int32'), begin_mask: attr.i(beginMask as number), end_mask: attr.i(endMask as number), shrink_axis_mask: attr.i(shrink as number), ellipsis_mask: attr.i(0), new_axis_mask: attr.i(0),
+    g.op('y', 'StridedSlice', ['x', g.constI('b', [3], begin), g.constI('e', [3], end), g.constI('s', [3], strides)], {
+      Index: attr.type('int32'), begin_mask: attr.i(beginMask), end_mask: attr.i(endMask), shrink_axis_mask: attr.i(shrink), ellipsis_mask: attr.i(0), new_axis_mask: attr.i(0),
     });
     const x = floatTensor([4, 6, 3], 14);
     const { bytes } = g.convert({ inputs: [{ name: 'x', tensor: 'x', dtype: 'float32', shape: [4, 6, 3] }], outputs: [{ name: 'y', tensor: 'y' }] });
     const [y] = await runOnnx(bytes, { x }, ['y']);
-    const [is, js, ks] = picks as number[][];
+    const [is, js, ks] = picks;
     const expected: number[] = [];
     for (const i of is) for (const j of js) for (const k of ks) expected.push(x.data[i * 18 + j * 3 + k]);
     expect(y.shape).toEqual(shape);

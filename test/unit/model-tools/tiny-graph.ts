@@ -5,9 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ConvertOptions, convertTfjsGraph } from '../../../src/model-tools/convert';
 import { type TfAttrValue, type TfNode, type TfjsModelJson, loadGraph } from '../../../src/model-tools/tfjs-graph';
+import * as ort from 'onnxruntime-node';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
 // Prod mode silences tfjs' "install tfjs-node" banner; the pure-JS CPU backend is the point here.
 tf.enableProdMode();

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals'; // its asymmetric matchers are typed (the global's are `any`)
 import { parseCommand, MAX_COMMAND_BYTES } from '../../../src/mqtt/commands';
 
 const cams = new Set(['front', 'back']);

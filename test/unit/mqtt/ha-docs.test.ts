@@ -30,9 +30,9 @@ test("the guide's example camera passes config check, with a polygon in normaliz
   expect(block).toBeDefined();
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-ha-doc-')), 'config.yaml');
   fs.writeFileSync(file, block!);
-  expect(loadConfig({ file, overrides: [] }).config.cameras[0]!.zones?.[0]?.name).toBe('driveway');
+  expect(loadConfig({ file, overrides: [] }).config.cameras[0].zones?.[0]?.name).toBe('driveway');
   const parsed = YAML.parse(block!) as { cameras: { zones: { polygon: number[][] }[] }[] };
-  for (const [x, y] of parsed.cameras[0]!.zones[0]!.polygon) {
+  for (const [x, y] of parsed.cameras[0].zones[0].polygon) {
     expect(x).toBeGreaterThanOrEqual(0);
     expect(y).toBeLessThanOrEqual(1);
   }
@@ -45,5 +45,5 @@ test('the blueprint is a valid automation blueprint that triggers on an occupanc
   const bp = YAML.parse(text, { customTags: tags }) as { blueprint: { domain: string; input: Record<string, unknown> }; triggers: { entity_id: unknown }[] };
   expect(bp.blueprint.domain).toBe('automation');
   expect(Object.keys(bp.blueprint.input)).toEqual(expect.arrayContaining(['occupancy', 'snapshot', 'notify_device']));
-  expect(bp.triggers[0]!.entity_id).toEqual({ input: 'occupancy' });
+  expect(bp.triggers[0].entity_id).toEqual({ input: 'occupancy' });
 });

@@ -31,7 +31,7 @@ function haSchemaProblems(platform: string, config: Json): string[] {
   const p: string[] = [];
   const spec = PLATFORMS[platform];
   if (!spec) return [`platform ${platform} is not one Lookout should use`];
-  for (const k of spec.required) if (typeof config[k] !== 'string' || (config[k] as string).length === 0) p.push(`${k} is required`);
+  for (const k of spec.required) if (typeof config[k] !== 'string' || config[k].length === 0) p.push(`${k} is required`);
   const allowed = new Set([...ENTITY, ...spec.required, ...spec.optional]);
   for (const k of Object.keys(config)) if (!allowed.has(k)) p.push(`unknown key ${k}`);
   for (const k of Object.keys(config)) if (/_topic$/.test(k) && /[+#]/.test(String(config[k]))) p.push(`${k} has a wildcard`);
@@ -98,7 +98,7 @@ describe('Home Assistant discovery, as Home Assistant reads it', () => {
   it('every config is valid for its platform', () => {
     const problems: string[] = [];
     for (const [topic, config] of configs) {
-      const platform = topic.split('/')[1]!;
+      const platform = topic.split('/')[1];
       for (const p of haSchemaProblems(platform, config)) problems.push(`${topic}: ${p}`);
     }
     expect(problems).toEqual([]);
@@ -106,7 +106,7 @@ describe('Home Assistant discovery, as Home Assistant reads it', () => {
   });
 
   it('announces zone entities, controls, a status sensor and a snapshot button per camera', () => {
-    const ids = [...configs.keys()].map((t) => t.split('/').slice(1, 2).concat(t.split('/')[3]!).join(':')).sort();
+    const ids = [...configs.keys()].map((t) => t.split('/').slice(1, 2).concat(t.split('/')[3]).join(':')).sort();
     expect(ids).toEqual(
       expect.arrayContaining([
         'binary_sensor:front_drive_person_occupancy',
@@ -137,7 +137,7 @@ describe('Home Assistant discovery, as Home Assistant reads it', () => {
     };
     const number = (out: string) => /^-?\d+(\.\d+)?$/.test(out);
     for (const [topic, c] of configs) {
-      const platform = topic.split('/')[1]!;
+      const platform = topic.split('/')[1];
       for (const a of c.availability as Json[]) {
         if (typeof a.value_template !== 'string') continue;
         for (const payload of payloadsOf(a.topic as string)) check(`${topic} availability`, a.value_template, payload, (o) => o === 'online' || o === 'offline');

@@ -22,7 +22,7 @@ test('thermal pressure lowers every camera step by step down to minFps, with the
   const c = new AdaptiveLoadController({ minFps: 2, maxFps: 10, tempHighC: 80, tempOkC: 70, step: 0.2 });
   c.update(sample(60));
   const caps: number[] = [];
-  let last;
+  let last: ReturnType<AdaptiveLoadController['update']> | undefined;
   for (let i = 0; i < 10; i++) {
     last = c.update(sample(82.14));
     caps.push(last.cameras.front.fps_cap);
