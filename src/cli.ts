@@ -26,14 +26,19 @@ export async function main(argv: string[]): Promise<number> {
 
   const withConfigOptions = (cmd: Command) =>
     cmd
-      .option('-c, --config <file>', 'config file (YAML or JSON); default: $LOOKOUT_CONFIG, else /etc/lookout/config.yaml when it exists, else embedded defaults')
+      .option(
+        '-c, --config <file>',
+        'config file (YAML or JSON); default: $LOOKOUT_CONFIG, else /etc/lookout/config.yaml when it exists, else embedded defaults',
+      )
       .option('-s, --set <key=value>', 'override one config key, e.g. --set objects.min_score=0.7 (repeatable)', collect, [] as string[])
       .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS));
 
   withConfigOptions(
     program
       .command('run')
-      .description('Run the daemon: capture, detect, track, publish. With no config: the first V4L2 camera or the demo video, and the embedded broker if none answers on localhost.'),
+      .description(
+        'Run the daemon: capture, detect, track, publish. With no config: the first V4L2 camera or the demo video, and the embedded broker if none answers on localhost.',
+      ),
   ).action(async (opts: { config?: string; set: string[]; logLevel?: LogLevel }) => {
     const { runDaemonCommand } = await import('./daemon-command');
     const { file } = chooseConfigFile(opts.config);
@@ -59,11 +64,15 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('bench')
     .description('Measure speed and memory: bare session.run, the full pipeline on a video, OpenCV DNN, a threads scan.')
-    .option('-m, --model <name|file>', 'model; or untrained MobileNetV1 variants, timed bare (speed only): mobilenet_v1:alpha=0.5,size=160 (| lists make a grid: alpha=1|0.5,size=224|128)', 'ssdlite_mobilenet_v2_coco')
+    .option(
+      '-m, --model <name|file>',
+      'model; or untrained MobileNetV1 variants, timed bare (speed only): mobilenet_v1:alpha=0.5,size=160 (| lists make a grid: alpha=1|0.5,size=224|128)',
+      'ssdlite_mobilenet_v2_coco',
+    )
     .option('--source <file>', 'video file for the pipeline run')
     .option('--frames <n>', 'frames per measurement', (v) => parseInt(v, 10))
     .option('--threads <k>', 'inference threads (default: all cores but one, as lookout run)', (v) => parseInt(v, 10))
-    .option('--compare <what>', 'also measure: opencv, int8 (the model\'s int8 variant or FP32 original, side by side), or both comma-separated')
+    .option('--compare <what>', "also measure: opencv, int8 (the model's int8 variant or FP32 original, side by side), or both comma-separated")
     .option('--no-scan', 'skip the threads scan')
     .option('--json <file>', 'write the results as JSON here')
     .action(async (opts: Record<string, unknown>) => {
@@ -93,7 +102,9 @@ export async function main(argv: string[]): Promise<number> {
     });
   config
     .command('starter')
-    .description('Print a short starting config for this machine: its camera (or --camera), the broker (--mqtt-url), no schedule. scripts/install.sh writes it when there is no config yet.')
+    .description(
+      'Print a short starting config for this machine: its camera (or --camera), the broker (--mqtt-url), no schedule. scripts/install.sh writes it when there is no config yet.',
+    )
     .option('--camera <source>', '/dev/videoN, a /dev/v4l/by-id link, csi-pi, csi-jetson, rtsp://... or a video file')
     .option('--mqtt-url <url>', 'broker URL (default mqtt://127.0.0.1:1883)')
     .option('--mqtt-user <name>', 'MQTT user name (the password goes into the systemd credential, not here)')
@@ -124,20 +135,29 @@ export async function main(argv: string[]): Promise<number> {
   withConfigOptions(
     program
       .command('doctor')
-      .description('Check what a working install needs (model, cameras, broker and Home Assistant, state dir, disk, temperature, time zone), one line each with the fix; exit 0 only when nothing failed. Run it as the service user: sudo -u lookout lookout doctor.'),
+      .description(
+        'Check what a working install needs (model, cameras, broker and Home Assistant, state dir, disk, temperature, time zone), one line each with the fix; exit 0 only when nothing failed. Run it as the service user: sudo -u lookout lookout doctor.',
+      ),
   )
     .option('--no-cameras', 'skip opening the cameras (a V4L2 camera the running service holds may refuse a second reader)')
-    .option('--camera-timeout <s>', 'seconds to wait for a camera\'s first frame', (v) => parseFloat(v), 20)
+    .option('--camera-timeout <s>', "seconds to wait for a camera's first frame", (v) => parseFloat(v), 20)
     .action(async (opts: { config?: string; set: string[]; cameras: boolean; cameraTimeout: number }) => {
       const choice = chooseConfigFile(opts.config);
       process.stdout.write(`${describeConfigChoice(choice)}\n`);
       const { runDoctorCommand } = await import('./doctor/doctor-command');
-      exitCode = await runDoctorCommand({ ...(choice.file ? { configFile: choice.file } : {}), overrides: opts.set, skipCameras: !opts.cameras, cameraTimeoutMs: opts.cameraTimeout * 1000 });
+      exitCode = await runDoctorCommand({
+        ...(choice.file ? { configFile: choice.file } : {}),
+        overrides: opts.set,
+        skipCameras: !opts.cameras,
+        cameraTimeoutMs: opts.cameraTimeout * 1000,
+      });
     });
 
   program
     .command('cameras')
-    .description('List the cameras of this machine: V4L2 devices (stable names, formats and sizes with v4l-utils) and libcamera cameras, with the config line for each.')
+    .description(
+      'List the cameras of this machine: V4L2 devices (stable names, formats and sizes with v4l-utils) and libcamera cameras, with the config line for each.',
+    )
     .action(async () => {
       const { runCamerasCommand } = await import('./doctor/cameras-command');
       exitCode = await runCamerasCommand();
@@ -178,11 +198,11 @@ export async function main(argv: string[]): Promise<number> {
     });
   model
     .command('compare')
-    .description('Run two models on the same frames: recall of A\'s detections by B, extras, mean |Δscore| and mean IoU of matched boxes.')
+    .description("Run two models on the same frames: recall of A's detections by B, extras, mean |Δscore| and mean IoU of matched boxes.")
     .argument('<a>', 'reference model (name in models/, or an .onnx with its manifest beside it)')
     .argument('<b>', 'model judged against A')
     .requiredOption('--source <file|folder>', 'images, videos or folders of them (repeatable)', collect, [] as string[])
-    .option('--min-score <x>', 'A\'s detections from this score are the reference (default 0.5)', parseFloat)
+    .option('--min-score <x>', "A's detections from this score are the reference (default 0.5)", parseFloat)
     .option('--match-score <x>', 'B counts as finding one from this score (default 0.3)', parseFloat)
     .option('--iou <x>', 'boxes match above this IoU (default 0.5)', parseFloat)
     .option('--every <n>', 'videos: every n-th frame', (v) => parseInt(v, 10))

@@ -25,7 +25,7 @@ export function loadCv(): Cv {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the native binding loads on first use, not on import
     const mod = require('@u4/opencv4nodejs') as { cv?: Cv; default?: Cv } & Cv;
-    loaded = (mod.cv ?? mod.default ?? mod);
+    loaded = mod.cv ?? mod.default ?? mod;
   } catch (e) {
     throw cvError(e, 'loading the OpenCV binding (@u4/opencv4nodejs); run scripts/setup.sh to build it');
   }
@@ -34,8 +34,7 @@ export function loadCv(): Cv {
 
 /** Turns whatever OpenCV threw (often a bare string) into an Error that says what we were doing. */
 export function cvError(thrown: unknown, context: string): Error {
-  const reason =
-    thrown instanceof Error ? thrown.message : typeof thrown === 'string' ? thrown : JSON.stringify(thrown);
+  const reason = thrown instanceof Error ? thrown.message : typeof thrown === 'string' ? thrown : JSON.stringify(thrown);
   const err = new Error(`${context}: ${reason.trim()}`);
   if (thrown instanceof Error) (err as Error & { cause?: unknown }).cause = thrown;
   return err;

@@ -53,10 +53,16 @@ async function chooseBroker(loaded: LoadedConfig, log: Logger): Promise<BrokerCh
     }
     try {
       const embedded = await startEmbeddedBroker({ host: m.embedded.host, port: m.embedded.port }, log.child({ component: 'broker' }));
-      log.info({ url: embedded.url }, `started the embedded MQTT broker (${m.embedded.mode === 'on' ? 'mqtt.embedded.mode: on' : 'no broker answered on localhost:1883'}); watch with: mosquitto_sub -h ${m.embedded.host} -p ${embedded.port} -t 'lookout/#' -v`);
+      log.info(
+        { url: embedded.url },
+        `started the embedded MQTT broker (${m.embedded.mode === 'on' ? 'mqtt.embedded.mode: on' : 'no broker answered on localhost:1883'}); watch with: mosquitto_sub -h ${m.embedded.host} -p ${embedded.port} -t 'lookout/#' -v`,
+      );
       return { url: embedded.url, protocolVersion: 4, embedded };
     } catch (e) {
-      log.error({ host: m.embedded.host, port: m.embedded.port, err: (e as Error).message }, 'embedded MQTT broker cannot start (mqtt.embedded); trying localhost:1883');
+      log.error(
+        { host: m.embedded.host, port: m.embedded.port, err: (e as Error).message },
+        'embedded MQTT broker cannot start (mqtt.embedded); trying localhost:1883',
+      );
       return { url: 'mqtt://127.0.0.1:1883' };
     }
   }
@@ -79,7 +85,10 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
   }
   const log = createLogger({ level: loaded.config.log.level as LogLevel, format: loaded.config.log.format as 'auto' | 'json' | 'pretty' });
   if (why) log.info({ cameras: loaded.config.cameras }, `no cameras configured: ${why}`);
-  log.info({ file: loaded.file ?? null, hash: loaded.hash, device: loaded.config.device.id }, loaded.file ? 'config loaded' : 'no config file: embedded defaults');
+  log.info(
+    { file: loaded.file ?? null, hash: loaded.hash, device: loaded.config.device.id },
+    loaded.file ? 'config loaded' : 'no config file: embedded defaults',
+  );
 
   const broker = await chooseBroker(loaded, log);
   const notifier = new SystemdNotifier(log.child({ component: 'systemd' }));
@@ -114,7 +123,10 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
     void daemon.reload('SIGHUP');
   };
   const onRejection = (reason: unknown) => {
-    log.error({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled promise rejection (a bug); the daemon goes on');
+    log.error(
+      { err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) },
+      'unhandled promise rejection (a bug); the daemon goes on',
+    );
   };
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);

@@ -79,7 +79,12 @@ export class Daemon extends EventEmitter {
     this.log = options.logger;
     const c = options.loaded.config;
     this.now = options.now ?? Date.now;
-    this.link = options.link ?? mqttLink(c, this.log, { ...(options.mqttUrl ? { url: options.mqttUrl } : {}), ...(options.protocolVersion ? { protocolVersion: options.protocolVersion } : {}) });
+    this.link =
+      options.link ??
+      mqttLink(c, this.log, {
+        ...(options.mqttUrl ? { url: options.mqttUrl } : {}),
+        ...(options.protocolVersion ? { protocolVersion: options.protocolVersion } : {}),
+      });
     this.models = new ModelPool(options.loadDetector ?? loadOnnxDetector, this.log);
     this.host = new HostMonitor(c, this.log);
     this.snapshots = this.newSnapshotStore(c);
@@ -245,7 +250,10 @@ export class Daemon extends EventEmitter {
     try {
       start();
     } catch (e) {
-      this.log.error({ part, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'a part of the daemon failed to start; running without it');
+      this.log.error(
+        { part, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) },
+        'a part of the daemon failed to start; running without it',
+      );
     }
   }
 

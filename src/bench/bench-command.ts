@@ -93,7 +93,13 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     err(`lookout bench: --threads must be a positive integer (got ${String(opts.threads)})`);
     return EX_USAGE;
   }
-  const compares = new Set(opts.compare === undefined ? [] : String(opts.compare).split(',').map((c) => c.trim()));
+  const compares = new Set(
+    opts.compare === undefined
+      ? []
+      : String(opts.compare)
+          .split(',')
+          .map((c) => c.trim()),
+  );
   const unknown = [...compares].filter((c) => c !== 'opencv' && c !== 'int8');
   if (unknown.length) {
     err(`lookout bench: --compare knows "opencv" and "int8", comma-separated (got "${String(opts.compare)}")`);
@@ -162,10 +168,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     const bare = await benchBareSession(session, src.inputs[0], counts.bare);
 
     progress(`detector stage: ${counts.detector} frames`);
-    const detector = await benchDetect(
-      { model, source, frames: counts.detector, intraOpThreads: threads, executionProviders: [pipeline.ep] },
-      logger,
-    );
+    const detector = await benchDetect({ model, source, frames: counts.detector, intraOpThreads: threads, executionProviders: [pipeline.ep] }, logger);
 
     let opencv = null;
     if (compares.has('opencv')) {

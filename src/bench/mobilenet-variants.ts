@@ -72,7 +72,16 @@ export async function benchMobileNetVariants(
       const size = v.size ?? 224;
       const bare = await benchBareSession({ modelPath: file, inputName: 'input', ep: 'cpu', threads: o.threads }, syntheticInput(size), o.runs, o.warmup ?? 5);
       await fs.rm(file, { force: true });
-      results.push(variantResult(v, name, info.macs, info.layers.reduce((a, l) => a + l.params, 0), model.bytes.length, bare));
+      results.push(
+        variantResult(
+          v,
+          name,
+          info.macs,
+          info.layers.reduce((a, l) => a + l.params, 0),
+          model.bytes.length,
+          bare,
+        ),
+      );
     }
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

@@ -159,7 +159,13 @@ export async function splitForOpenCv(modelPath: string, dir: string, feeds: Reco
   const headPath = path.join(dir, 'opencv-head.onnx');
   fs.writeFileSync(
     headPath,
-    encode({ name: 'opencv-head', node: cvNodes, initializer: usedBy(headNodes), input: headInputs, output: cut.map((c) => valueInfo(c.name, ELEM_TYPE[c.type] ?? 1, c.dims)) }),
+    encode({
+      name: 'opencv-head',
+      node: cvNodes,
+      initializer: usedBy(headNodes),
+      input: headInputs,
+      output: cut.map((c) => valueInfo(c.name, ELEM_TYPE[c.type] ?? 1, c.dims)),
+    }),
   );
   const tailPath = path.join(dir, 'ort-tail.onnx');
   const tailInputs = [
@@ -168,7 +174,13 @@ export async function splitForOpenCv(modelPath: string, dir: string, feeds: Reco
   ];
   fs.writeFileSync(
     tailPath,
-    encode({ name: 'ort-tail', node: tailNodes, initializer: usedBy(tailNodes), input: tailInputs, output: (graph.output ?? []).filter((o) => !headOutputs.has(o.name ?? '')) }),
+    encode({
+      name: 'ort-tail',
+      node: tailNodes,
+      initializer: usedBy(tailNodes),
+      input: tailInputs,
+      output: (graph.output ?? []).filter((o) => !headOutputs.has(o.name ?? '')),
+    }),
   );
   return {
     headPath,

@@ -102,7 +102,11 @@ export function formatReport(r: BenchReport, jsonPath?: string): string {
     if (r.opencv.mode === 'split') {
       out.push(
         `  OpenCV cannot import the whole file; it runs the convolutional head (${r.opencv.head_nodes} of ${r.opencv.total_nodes} nodes, ` +
-          `${Object.entries(r.opencv.rewrites).map(([k, v]) => `${v} ${k} in attribute form`).join(', ') || 'no rewrites'}), ORT the decoding tail.`,
+          `${
+            Object.entries(r.opencv.rewrites)
+              .map(([k, v]) => `${v} ${k} in attribute form`)
+              .join(', ') || 'no rewrites'
+          }), ORT the decoding tail.`,
       );
     }
   }
@@ -118,7 +122,13 @@ export function formatReport(r: BenchReport, jsonPath?: string): string {
           row('bare FPS', q.fp32.bare.throughput_fps, q.int8.bare.throughput_fps, q.bare_speedup),
           row('bare ms p50', q.fp32.bare.latency_ms.p50, q.int8.bare.latency_ms.p50, q.fp32.bare.latency_ms.p50 / q.int8.bare.latency_ms.p50, 2),
           row('pipeline FPS', q.fp32.pipeline.fps, q.int8.pipeline.fps, q.pipeline_speedup),
-          row('pipeline CPU ms/frame', q.fp32.pipeline.cpu_ms_per_frame, q.int8.pipeline.cpu_ms_per_frame, q.fp32.pipeline.cpu_ms_per_frame / q.int8.pipeline.cpu_ms_per_frame, 2),
+          row(
+            'pipeline CPU ms/frame',
+            q.fp32.pipeline.cpu_ms_per_frame,
+            q.int8.pipeline.cpu_ms_per_frame,
+            q.fp32.pipeline.cpu_ms_per_frame / q.int8.pipeline.cpu_ms_per_frame,
+            2,
+          ),
         ],
       ),
     );
@@ -133,7 +143,12 @@ export function formatReport(r: BenchReport, jsonPath?: string): string {
   out.push(
     `Full pipeline: capture → detect → track → publish (${p.broker} broker), ${p.frames} frames after ${p.warmup_frames} warm-up${p.looped ? ', file looped' : ''}`,
   );
-  out.push(...table(['stage', 'mean', 'p50', 'p95', 'p99', 'n'], STAGES.map((s) => latRow(s.replace(/_ms$/, ''), p.stages_ms[s]))));
+  out.push(
+    ...table(
+      ['stage', 'mean', 'p50', 'p95', 'p99', 'n'],
+      STAGES.map((s) => latRow(s.replace(/_ms$/, ''), p.stages_ms[s])),
+    ),
+  );
   out.push(
     `FPS ${f(p.fps, 1)} (${f(p.frame_ms)} ms per frame), efficiency ${f(r.efficiency)} of bare ${f(r.bare.throughput_fps, 1)} FPS; ` +
       `dropped ${p.dropped}; ${f(p.detections_per_frame, 1)} detections per frame`,
@@ -152,7 +167,14 @@ export function formatReport(r: BenchReport, jsonPath?: string): string {
     out.push(
       ...table(
         ['threads', 'mean ms', 'p50 ms', 'p95 ms', 'FPS', 'CPU ms/run'],
-        r.threads_scan.map((s) => [String(s.threads), f(s.latency_ms.mean), f(s.latency_ms.p50), f(s.latency_ms.p95), f(s.throughput_fps, 1), f(s.cpu_ms_per_run)]),
+        r.threads_scan.map((s) => [
+          String(s.threads),
+          f(s.latency_ms.mean),
+          f(s.latency_ms.p50),
+          f(s.latency_ms.p95),
+          f(s.throughput_fps, 1),
+          f(s.cpu_ms_per_run),
+        ]),
       ),
     );
   }

@@ -2,14 +2,7 @@
  * The daemon's side of the frame pipe (fd 4 in the capture process): reassembles the records that
  * protocol.ts lays out from whatever chunks the pipe delivers.
  */
-import {
-  FRAME_MAGIC,
-  type FrameHeader,
-  type FrameRecord,
-  MAX_RECORD_DATA_BYTES,
-  MAX_RECORD_HEADER_BYTES,
-  RECORD_PREFIX_BYTES as PREFIX,
-} from './protocol';
+import { FRAME_MAGIC, type FrameHeader, type FrameRecord, MAX_RECORD_DATA_BYTES, MAX_RECORD_HEADER_BYTES, RECORD_PREFIX_BYTES as PREFIX } from './protocol';
 
 /**
  * Reassembles records from arbitrary chunks. Pixel data is copied once, straight into a buffer of

@@ -94,14 +94,7 @@ export interface ImagesSource {
   fps?: number;
 }
 
-export type SourceSpec =
-  | V4l2Source
-  | LibcameraSource
-  | JetsonSource
-  | GstreamerSource
-  | StreamSource
-  | FileSource
-  | ImagesSource;
+export type SourceSpec = V4l2Source | LibcameraSource | JetsonSource | GstreamerSource | StreamSource | FileSource | ImagesSource;
 
 export type SourceKind = SourceSpec['kind'];
 
@@ -208,7 +201,8 @@ export function validateSourceSpec(spec: SourceSpec, at = 'source'): string[] {
       optional(spec.backend, (v) => v === 'ffmpeg' || v === 'gstreamer', 'backend', "must be 'ffmpeg' or 'gstreamer'");
       const isRtsp = typeof spec.url === 'string' && /^rtsps?:\/\//i.test(spec.url);
       if (spec.transport !== undefined && !isRtsp) errors.push(`${at}.transport: only applies to rtsp:// URLs`);
-      if (spec.backend === 'gstreamer' && !isRtsp) errors.push(`${at}.backend: 'gstreamer' is only built for rtsp:// URLs; write a 'gstreamer' source for others`);
+      if (spec.backend === 'gstreamer' && !isRtsp)
+        errors.push(`${at}.backend: 'gstreamer' is only built for rtsp:// URLs; write a 'gstreamer' source for others`);
       break;
     }
     case 'file':
@@ -223,9 +217,7 @@ export function validateSourceSpec(spec: SourceSpec, at = 'source'): string[] {
       optional(spec.fps, positiveNumber, 'fps', 'must be a positive number');
       break;
     default:
-      errors.push(
-        `${at}.kind: unknown '${String((spec as { kind?: unknown }).kind)}' (use v4l2, libcamera, jetson, gstreamer, stream, file or images)`,
-      );
+      errors.push(`${at}.kind: unknown '${String((spec as { kind?: unknown }).kind)}' (use v4l2, libcamera, jetson, gstreamer, stream, file or images)`);
   }
   return errors;
 }
@@ -239,11 +231,9 @@ export function redactUrl(text: string): string {
 export function describeSource(spec: SourceSpec): string {
   switch (spec.kind) {
     case 'v4l2': {
-      const mode = [
-        spec.width && spec.height ? `${spec.width}x${spec.height}` : '',
-        spec.fps ? `@${spec.fps}` : '',
-        spec.fourcc ? ` ${spec.fourcc}` : '',
-      ].join('');
+      const mode = [spec.width && spec.height ? `${spec.width}x${spec.height}` : '', spec.fps ? `@${spec.fps}` : '', spec.fourcc ? ` ${spec.fourcc}` : ''].join(
+        '',
+      );
       return `v4l2 ${typeof spec.device === 'number' ? `index ${spec.device}` : spec.device}${mode ? ` ${mode}` : ''}`;
     }
     case 'libcamera':

@@ -92,9 +92,7 @@ export function isIdentityTransform(t: TransformSpec | undefined): boolean {
 
 /** One OpenCV operation of a transform, in the order they apply. */
 export type TransformStep =
-  | { op: 'rotate'; degrees: 90 | 180 | 270 }
-  | { op: 'flip'; axis: 'horizontal' | 'vertical' | 'both' }
-  | { op: 'crop'; rect: PixelRect };
+  { op: 'rotate'; degrees: 90 | 180 | 270 } | { op: 'flip'; axis: 'horizontal' | 'vertical' | 'both' } | { op: 'crop'; rect: PixelRect };
 
 /**
  * The operations that turn a width × height frame into the transformed one: rotate, flip, then crop

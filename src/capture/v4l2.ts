@@ -59,9 +59,7 @@ export async function resolveV4l2Device(device: string | number): Promise<Resolv
 /** OpenCV's FOURCC code for a 4-character pixel format such as 'MJPG'. */
 export function fourccCode(fourcc: string): number {
   if (!/^[\x20-\x7e]{4}$/.test(fourcc)) throw new Error(`fourcc must be 4 printable characters, got '${fourcc}'`);
-  return (
-    (fourcc.charCodeAt(0) | (fourcc.charCodeAt(1) << 8) | (fourcc.charCodeAt(2) << 16) | (fourcc.charCodeAt(3) << 24)) >>> 0
-  );
+  return (fourcc.charCodeAt(0) | (fourcc.charCodeAt(1) << 8) | (fourcc.charCodeAt(2) << 16) | (fourcc.charCodeAt(3) << 24)) >>> 0;
 }
 
 /** The 4 characters of a FOURCC code as OpenCV reports it (a double); '' when unknown (0). */

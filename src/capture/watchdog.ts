@@ -62,9 +62,7 @@ export class CaptureWatchdog {
     // Judge it on the next tick, after they have been read.
     if (late) return undefined;
     if (!this.streaming) {
-      return now - this.startedAt > this.o.openTimeoutMs
-        ? `no frame within ${this.o.openTimeoutMs} ms of opening (open or first read hung)`
-        : undefined;
+      return now - this.startedAt > this.o.openTimeoutMs ? `no frame within ${this.o.openTimeoutMs} ms of opening (open or first read hung)` : undefined;
     }
     const silent = now - this.lastAliveAt;
     const reading = this.readingMs >= 0 ? this.readingMs + (now - this.readingReportedAt) : -1;

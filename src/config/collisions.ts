@@ -20,7 +20,9 @@ function clashes(entries: { name: string; where: string }[], what: string): stri
     if (!first) {
       seen.set(key, e);
     } else {
-      problems.push(`${e.where}: ${what} '${e.name}' collides with ${first.where} '${first.name}' (names that differ only in case or '-'/'_' share Home Assistant ids)`);
+      problems.push(
+        `${e.where}: ${what} '${e.name}' collides with ${first.where} '${first.name}' (names that differ only in case or '-'/'_' share Home Assistant ids)`,
+      );
     }
   }
   return problems;

@@ -13,7 +13,11 @@ export interface ConfigFileChoice {
   source: 'argument' | 'LOOKOUT_CONFIG' | 'installed service' | 'none';
 }
 
-export function chooseConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = fs.existsSync): ConfigFileChoice {
+export function chooseConfigFile(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (p: string) => boolean = fs.existsSync,
+): ConfigFileChoice {
   if (explicit) return { file: explicit, source: 'argument' };
   // LOOKOUT_CONFIG set but empty means "no file" (embedded defaults) even where a service is installed.
   if (env.LOOKOUT_CONFIG !== undefined) return env.LOOKOUT_CONFIG ? { file: env.LOOKOUT_CONFIG, source: 'LOOKOUT_CONFIG' } : { source: 'none' };

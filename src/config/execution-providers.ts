@@ -12,5 +12,8 @@ export function executionProviderProblems(preference: readonly string[], support
   return preference
     .map((p, i) => ({ p: p.trim().toLowerCase(), i }))
     .filter(({ p }) => p !== 'auto' && !known.includes(p))
-    .map(({ p, i }) => `detector.execution_providers[${i}]: '${p}' is not an execution provider of this onnxruntime-node build (it has: ${known.join(', ')}; or 'auto')`);
+    .map(
+      ({ p, i }) =>
+        `detector.execution_providers[${i}]: '${p}' is not an execution provider of this onnxruntime-node build (it has: ${known.join(', ')}; or 'auto')`,
+    );
 }

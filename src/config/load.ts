@@ -220,7 +220,8 @@ function resolveSecrets(c: LookoutConfig, env: NodeJS.ProcessEnv, problems: stri
   if (c.mqtt.tls.key_passphrase_file) {
     c.mqtt.tls.key_passphrase = readSecret(c.mqtt.tls.key_passphrase_file, 'mqtt.tls.key_passphrase_file', problems) ?? '';
   } else if (!c.mqtt.tls.key_passphrase && credentials && fs.existsSync(path.join(credentials, 'mqtt_key_passphrase'))) {
-    c.mqtt.tls.key_passphrase = readSecret(path.join(credentials, 'mqtt_key_passphrase'), 'mqtt.tls.key_passphrase (credential mqtt_key_passphrase)', problems) ?? '';
+    c.mqtt.tls.key_passphrase =
+      readSecret(path.join(credentials, 'mqtt_key_passphrase'), 'mqtt.tls.key_passphrase (credential mqtt_key_passphrase)', problems) ?? '';
   }
   for (const key of ['ca', 'cert', 'key'] as const) {
     const file = c.mqtt.tls[key];
@@ -331,5 +332,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
  * (the zero-setup camera, --log-level) computes it again, so base/config names what really runs.
  */
 export function configHash(config: LookoutConfig): string {
-  return createHash('sha256').update(JSON.stringify(redactConfig(config))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(redactConfig(config)))
+    .digest('hex');
 }

@@ -131,7 +131,11 @@ export const configSchema: convict.Schema<LookoutConfig> = {
       format: (v: unknown) => {
         if (typeof v !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new Error('must be 1-64 letters, digits, _ or - (it becomes an MQTT topic level)');
       },
-      default: os.hostname().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'lookout',
+      default:
+        os
+          .hostname()
+          .replace(/[^A-Za-z0-9_-]/g, '_')
+          .slice(0, 64) || 'lookout',
       env: 'LOOKOUT_DEVICE_ID',
     },
     name: { doc: 'Device name in Home Assistant. Empty: "Lookout <device id>", so two devices never share a name.', format: String, default: '' },
@@ -178,7 +182,12 @@ export const configSchema: convict.Schema<LookoutConfig> = {
       env: 'LOOKOUT_MQTT_BASE_TOPIC',
     },
     protocol_version: { doc: 'MQTT protocol version: 4 (3.1.1) or 5.', format: [4, 5], default: 5, env: 'LOOKOUT_MQTT_PROTOCOL_VERSION' },
-    client_id: { doc: 'Client id. Default: lookout-<device.id>. Two clients with one id knock each other off.', format: String, default: '', env: 'LOOKOUT_MQTT_CLIENT_ID' },
+    client_id: {
+      doc: 'Client id. Default: lookout-<device.id>. Two clients with one id knock each other off.',
+      format: String,
+      default: '',
+      env: 'LOOKOUT_MQTT_CLIENT_ID',
+    },
     username: { doc: 'Username.', format: String, default: '', env: 'LOOKOUT_MQTT_USERNAME' },
     password: {
       doc: 'Password. Prefer password_file, $CREDENTIALS_DIRECTORY/mqtt_password (systemd LoadCredential) or LOOKOUT_MQTT_PASSWORD.',
@@ -206,7 +215,13 @@ export const configSchema: convict.Schema<LookoutConfig> = {
       ca: { doc: 'CA certificate file (PEM) to verify the broker.', format: String, default: '' },
       cert: { doc: 'Client certificate file (PEM).', format: String, default: '' },
       key: { doc: 'Client key file (PEM).', format: String, default: '' },
-      key_passphrase: { doc: 'Client key passphrase. Prefer key_passphrase_file or LOOKOUT_MQTT_TLS_KEY_PASSPHRASE.', format: String, default: '', sensitive: true, env: 'LOOKOUT_MQTT_TLS_KEY_PASSPHRASE' },
+      key_passphrase: {
+        doc: 'Client key passphrase. Prefer key_passphrase_file or LOOKOUT_MQTT_TLS_KEY_PASSPHRASE.',
+        format: String,
+        default: '',
+        sensitive: true,
+        env: 'LOOKOUT_MQTT_TLS_KEY_PASSPHRASE',
+      },
       key_passphrase_file: { doc: 'File that holds the client key passphrase.', format: String, default: '' },
       reject_unauthorized: { doc: 'Verify the broker certificate. Turning this off is logged as a warning at every connect.', format: Boolean, default: true },
     },
@@ -239,9 +254,18 @@ export const configSchema: convict.Schema<LookoutConfig> = {
       format: stringList,
       default: ['auto'],
     },
-    threads: { doc: 'Intra-op (inference) threads; 0 = all cores but one (capture and publishing need one).', format: 'nat', default: 0, env: 'LOOKOUT_THREADS' },
+    threads: {
+      doc: 'Intra-op (inference) threads; 0 = all cores but one (capture and publishing need one).',
+      format: 'nat',
+      default: 0,
+      env: 'LOOKOUT_THREADS',
+    },
     inter_op_threads: { doc: 'Inter-op threads; 0 = ONNX Runtime default.', format: 'nat', default: 0 },
-    spinning: { doc: 'Let ONNX Runtime threads spin while waiting (faster, but hotter; turn off on battery or thermally limited boards).', format: Boolean, default: true },
+    spinning: {
+      doc: 'Let ONNX Runtime threads spin while waiting (faster, but hotter; turn off on battery or thermally limited boards).',
+      format: Boolean,
+      default: true,
+    },
     graph_optimization: { doc: 'ONNX Runtime graph optimization level.', format: ['disabled', 'basic', 'extended', 'all'], default: 'all' },
     nms: {
       iou_threshold: { doc: 'Non-maximum suppression IoU threshold.', format: unitInterval, default: 0.5 },
@@ -274,7 +298,13 @@ export const configSchema: convict.Schema<LookoutConfig> = {
   snapshots: {
     enabled: { doc: 'Keep a JPEG of the best frame of each event.', format: Boolean, default: true },
     annotate: { doc: 'Draw boxes and labels on snapshots.', format: Boolean, default: true },
-    quality: { doc: 'JPEG quality.', format: (v: unknown) => { if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 100) throw new Error('must be an integer within [1, 100]'); }, default: 80 },
+    quality: {
+      doc: 'JPEG quality.',
+      format: (v: unknown) => {
+        if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 100) throw new Error('must be an integer within [1, 100]');
+      },
+      default: 80,
+    },
     publish: { doc: 'Publish snapshots on <base>/<camera>/snapshot.', format: Boolean, default: true },
     max_files: { doc: 'Most snapshot files kept; the oldest go.', format: 'nat', default: 500 },
     max_age_days: { doc: 'Snapshots older than this are removed.', format: positive, default: 7 },

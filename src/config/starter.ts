@@ -44,7 +44,8 @@ export function detectBoard(modelFile = '/proc/device-tree/model', tegraFile = '
 export function sourceFromArgument(text: string): SourceConfig {
   const s = text.trim();
   if (s === 'csi-pi' || s === 'libcamera') return { type: 'csi-pi', width: 1280, height: 720, fps: 15 };
-  if (s === 'csi-jetson' || /^csi-jetson:\d+$/.test(s)) return { type: 'csi-jetson', sensor_id: Number(s.split(':')[1] ?? 0), width: 1280, height: 720, fps: 15 };
+  if (s === 'csi-jetson' || /^csi-jetson:\d+$/.test(s))
+    return { type: 'csi-jetson', sensor_id: Number(s.split(':')[1] ?? 0), width: 1280, height: 720, fps: 15 };
   if (/^(rtsp|rtsps|http|https):\/\//.test(s)) return { type: 'url', url: s };
   if (/^\d+$/.test(s) || s.startsWith('/dev/video') || s.startsWith('/dev/v4l/')) return { type: 'v4l2', device: /^\d+$/.test(s) ? `/dev/video${s}` : s };
   return { type: 'file', path: s, loop: true };
@@ -83,7 +84,10 @@ export function starterConfig(o: StarterOptions = {}): StarterConfig {
   let yaml = doc.toString();
   if (!source) {
     // A config file needs a camera: `config check` (and the install) say so until one is added.
-    yaml = yaml.replace(/^cameras: \[\]\n/m, 'cameras: []\n# No camera was found. Add one, e.g.:\n#   - name: camera1\n#     source: {type: v4l2, device: /dev/video0}\n');
+    yaml = yaml.replace(
+      /^cameras: \[\]\n/m,
+      'cameras: []\n# No camera was found. Add one, e.g.:\n#   - name: camera1\n#     source: {type: v4l2, device: /dev/video0}\n',
+    );
   }
   return { yaml, camera: why, hasCamera: source !== null };
 }

@@ -74,6 +74,11 @@ export function onScheduleChange(cam: CameraStatusView, state: ScheduleState): {
 
 /** The `detect` command switched detection on or off. */
 export function onDetectCommand(cam: CameraStatusView, on: boolean): { state: CameraState; reason: string; pausedReason: string | null } {
-  if (on) return { state: cam.scheduleActive ? STATUS_OF_CAPTURE[cam.captureState] : 'paused', reason: 'detection enabled by command', pausedReason: cam.pausedReason };
+  if (on)
+    return {
+      state: cam.scheduleActive ? STATUS_OF_CAPTURE[cam.captureState] : 'paused',
+      reason: 'detection enabled by command',
+      pausedReason: cam.pausedReason,
+    };
   return { state: 'paused', reason: 'detection disabled by command', pausedReason: 'detection disabled by command' };
 }

@@ -118,25 +118,33 @@ export class Cameras implements Omit<CommandTargets, 'reload'> {
       return;
     }
     cam.bestFrames = new BestFrames();
-    const runtime = new CameraRuntime(s, model.detector, model.gate, {
-      onFrame: (o) => {
-        this.o.progress.frameCaptured(o.camera);
-        this.o.publisher.frame(o);
+    const runtime = new CameraRuntime(
+      s,
+      model.detector,
+      model.gate,
+      {
+        onFrame: (o) => {
+          this.o.progress.frameCaptured(o.camera);
+          this.o.publisher.frame(o);
+        },
+        onTracksEnded: (e) => this.o.publisher.tracksEnded(e),
+        onStatus: (change) => this.onCaptureStatus(change),
+        onEnded: (camera) => {
+          // A file that ended is done, not stalled: it must not stop the watchdog pings.
+          this.o.progress.cameraInactive(camera);
+          this.o.onEnded(camera);
+        },
+        onFailed: (camera, reason) => {
+          this.o.progress.cameraInactive(camera);
+          this.setState(camera, 'error', reason);
+        },
+        onInferenceStart: (camera) => this.o.progress.inferenceStarted(camera),
+        onInferenceEnd: (token) => this.o.progress.inferenceFinished(token),
       },
-      onTracksEnded: (e) => this.o.publisher.tracksEnded(e),
-      onStatus: (change) => this.onCaptureStatus(change),
-      onEnded: (camera) => {
-        // A file that ended is done, not stalled: it must not stop the watchdog pings.
-        this.o.progress.cameraInactive(camera);
-        this.o.onEnded(camera);
-      },
-      onFailed: (camera, reason) => {
-        this.o.progress.cameraInactive(camera);
-        this.setState(camera, 'error', reason);
-      },
-      onInferenceStart: (camera) => this.o.progress.inferenceStarted(camera),
-      onInferenceEnd: (token) => this.o.progress.inferenceFinished(token),
-    }, this.o.log, this.nextTrackIds.get(s.name), this.o.openCapture);
+      this.o.log,
+      this.nextTrackIds.get(s.name),
+      this.o.openCapture,
+    );
     cam.runtime = runtime;
     this.setState(s.name, 'starting', null);
     // The schedule first: a camera outside its windows starts paused, not streaming.
@@ -184,7 +192,10 @@ export class Cameras implements Omit<CommandTargets, 'reload'> {
     runtime.setActive(state.active, 'schedule');
     if (runtime.isActive) this.o.progress.cameraActive(cam.name);
     else this.o.progress.cameraInactive(cam.name);
-    this.o.log.info({ camera: cam.name, active: state.active, mode: state.mode, next_change: state.nextChange }, state.active ? 'detection resumes' : 'detection paused');
+    this.o.log.info(
+      { camera: cam.name, active: state.active, mode: state.mode, next_change: state.nextChange },
+      state.active ? 'detection resumes' : 'detection paused',
+    );
     const next = onScheduleChange(fig, state);
     fig.pausedReason = next.pausedReason;
     this.setState(cam.name, next.state, next.reason);

@@ -36,7 +36,10 @@ export type DaemonLink = FrameLink &
 
 /** The real link; `url`/`protocolVersion` are the broker chosen at startup (zero-setup may pick the embedded one). */
 export function mqttLink(c: LookoutConfig, logger: Logger, o: { url?: string; protocolVersion?: 4 | 5 }): DaemonLink {
-  return new MqttLink(linkOptions(c, { ...(o.url ? { url: o.url } : {}), ...(o.protocolVersion ? { protocolVersion: o.protocolVersion } : {}), version: version() }), logger.child({ component: 'mqtt' }));
+  return new MqttLink(
+    linkOptions(c, { ...(o.url ? { url: o.url } : {}), ...(o.protocolVersion ? { protocolVersion: o.protocolVersion } : {}), version: version() }),
+    logger.child({ component: 'mqtt' }),
+  );
 }
 
 /** The real loader: ONNX Runtime in a worker. */

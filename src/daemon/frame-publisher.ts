@@ -64,7 +64,8 @@ export class FramePublisher {
     const cam = this.o.camera(f.camera);
     const fig = cam?.figures;
     const now = Date.now();
-    if (fig?.frameProcessed(f.result.inference_ms, f.result.preprocess_ms + f.result.roundtrip_ms + f.result.postprocess_ms, now)) this.o.onFirstFrame(f.camera);
+    if (fig?.frameProcessed(f.result.inference_ms, f.result.preprocess_ms + f.result.roundtrip_ms + f.result.postprocess_ms, now))
+      this.o.onFirstFrame(f.camera);
     const detections = detectionsPayload(f);
     this.o.link.publishDetections(f.camera, detections);
     if (cam?.bestFrames && cam.runtime?.current.snapshots) keepBestFrames(cam.bestFrames, f);
@@ -73,7 +74,10 @@ export class FramePublisher {
     const timing = timingPayload(f, { publishMs: endedAt - started, endedAt, endedAtEpoch: Date.now(), fps: fig ? fig.detectRate.rate(now) : 0 });
     this.o.link.publishTiming(f.camera, timing);
     this.o.metrics.frame(f.camera, timing, cam?.runtime?.captureStats?.dropped ?? 0);
-    this.o.metrics.detected(f.camera, detections.detections.map((d) => d.label));
+    this.o.metrics.detected(
+      f.camera,
+      detections.detections.map((d) => d.label),
+    );
     this.o.onPublished({ camera: f.camera, timing, detections });
   }
 
@@ -108,7 +112,9 @@ export class FramePublisher {
         for (const { ev, shot } of steps) this.event(camera, ev, shot ? await this.snapshot(shot, camera) : false);
         this.counts(camera, tracked);
       })
-      .catch((e: unknown) => this.o.logger.error({ camera, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'publishing events failed'))
+      .catch((e: unknown) =>
+        this.o.logger.error({ camera, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'publishing events failed'),
+      )
       .finally(() => {
         if (this.queued.get(camera) === done) this.queued.delete(camera);
       });
@@ -122,7 +128,14 @@ export class FramePublisher {
     if (ev.type !== 'update') {
       const seconds = Math.round(((ev.ended_at ?? ev.updated_at) - ev.started_at) / 100) / 10;
       this.o.logger.info(
-        { camera, label: ev.label, score: Math.round(ev.score * 1000) / 1000, track_id: ev.track_id, ...(ev.zones.length ? { zones: ev.zones } : {}), ...(ev.type === 'end' ? { seconds } : {}) },
+        {
+          camera,
+          label: ev.label,
+          score: Math.round(ev.score * 1000) / 1000,
+          track_id: ev.track_id,
+          ...(ev.zones.length ? { zones: ev.zones } : {}),
+          ...(ev.type === 'end' ? { seconds } : {}),
+        },
         `${ev.label} ${ev.type === 'start' ? 'appeared' : 'left'}`,
       );
     }

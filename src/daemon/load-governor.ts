@@ -59,7 +59,11 @@ export class LoadGovernor {
     const loads: Record<string, CameraLoad> = {};
     const running = [...this.o.cameras()].filter((cam) => cam.runtime !== null);
     for (const { name, runtime, figures } of running) {
-      loads[name] = { target_fps: runtime!.current.maxFps, achieved_fps: figures.detectRate.rate(this.o.now()), inference_busy_ratio: figures.takeBusyRatio(elapsed) };
+      loads[name] = {
+        target_fps: runtime!.current.maxFps,
+        achieved_fps: figures.detectRate.rate(this.o.now()),
+        inference_busy_ratio: figures.takeBusyRatio(elapsed),
+      };
     }
     if (!this.adaptive || this.stopped) return;
     const host = await this.o.host.read('adaptive load skips this tick');

@@ -84,7 +84,10 @@ export class Reloader {
   /** A reload that threw part-way: said on base/config and in the log; the next reload runs normally. */
   private failed(e: unknown): ReloadOutcome {
     const why = `reload failed: ${e instanceof Error ? e.message : String(e)}`;
-    this.o.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'reload failed part-way; some changes may not have applied');
+    this.o.log.error(
+      { err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) },
+      'reload failed part-way; some changes may not have applied',
+    );
     this.publishState([why], [], this.o.now());
     this.o.gate.reloadFinished('reload failed');
     return refused([why]);

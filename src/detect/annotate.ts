@@ -8,7 +8,12 @@ function colourFor(classId: number): [number, number, number] {
   const h = hue / 30;
   const x = Math.round(255 * (1 - Math.abs((h % 2) - 1)));
   const rgb: Array<[number, number, number]> = [
-    [255, x, 0], [x, 255, 0], [0, 255, x], [0, x, 255], [x, 0, 255], [255, 0, x],
+    [255, x, 0],
+    [x, 255, 0],
+    [0, 255, x],
+    [0, x, 255],
+    [x, 0, 255],
+    [255, 0, x],
   ];
   const [r, g, b] = rgb[Math.floor(h) % 6];
   return [b, g, r];
@@ -31,12 +36,7 @@ export function annotate(frame: Mat, detections: readonly Detection[]): Mat {
     const text = `${d.label} ${d.score.toFixed(2)}`;
     const { size, baseLine } = cv.getTextSize(text, cv.FONT_HERSHEY_SIMPLEX, fontScale, thickness);
     const top = Math.max(0, p0.y - size.height - baseLine - 2);
-    out.drawRectangle(
-      new cv.Point2(p0.x, top),
-      new cv.Point2(Math.min(w - 1, p0.x + size.width + 4), top + size.height + baseLine + 2),
-      colour,
-      -1,
-    );
+    out.drawRectangle(new cv.Point2(p0.x, top), new cv.Point2(Math.min(w - 1, p0.x + size.width + 4), top + size.height + baseLine + 2), colour, -1);
     out.putText(text, new cv.Point2(p0.x + 2, top + size.height + 1), cv.FONT_HERSHEY_SIMPLEX, fontScale, new cv.Vec3(0, 0, 0), thickness, cv.LINE_AA);
   }
   return out;

@@ -109,7 +109,8 @@ export async function benchDetect(options: BenchDetectOptions = {}, logger: Logg
 }
 
 export function formatBenchDetect(r: BenchDetectResult): string {
-  const row = (name: string, s: StageStats) => `  ${name.padEnd(12)} mean ${s.mean.toFixed(2).padStart(7)} ms   p50 ${s.p50.toFixed(2).padStart(7)} ms   p95 ${s.p95.toFixed(2).padStart(7)} ms`;
+  const row = (name: string, s: StageStats) =>
+    `  ${name.padEnd(12)} mean ${s.mean.toFixed(2).padStart(7)} ms   p50 ${s.p50.toFixed(2).padStart(7)} ms   p95 ${s.p95.toFixed(2).padStart(7)} ms`;
   return [
     `${r.model} on ${r.ep}, ${r.threads} intra-op threads, ${r.frames} frames of ${r.width}×${r.height}`,
     row('preprocess', r.preprocess_ms),

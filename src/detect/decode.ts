@@ -43,19 +43,8 @@ function numeric(t: RawTensor, name: string): ArrayLike<number> {
  * Maps a box from model-input normalized coordinates to the original frame's, undoing letterbox.
  * Returns null for non-finite or absurd coordinates.
  */
-export function undoGeometry(
-  xmin: number,
-  ymin: number,
-  xmax: number,
-  ymax: number,
-  g: InputGeometry,
-): Box | null {
-  const b: Box = [
-    (xmin - g.offsetX) / g.extentX,
-    (ymin - g.offsetY) / g.extentY,
-    (xmax - g.offsetX) / g.extentX,
-    (ymax - g.offsetY) / g.extentY,
-  ];
+export function undoGeometry(xmin: number, ymin: number, xmax: number, ymax: number, g: InputGeometry): Box | null {
+  const b: Box = [(xmin - g.offsetX) / g.extentX, (ymin - g.offsetY) / g.extentY, (xmax - g.offsetX) / g.extentX, (ymax - g.offsetY) / g.extentY];
   for (const v of b) {
     if (!Number.isFinite(v) || v < -COORD_MARGIN || v > 1 + COORD_MARGIN) return null;
   }

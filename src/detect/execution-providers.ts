@@ -44,7 +44,9 @@ export function resolveOrtBinding(env: NodeJS.ProcessEnv = process.env): OrtBind
     pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as typeof pkg;
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no package.json there' : (e as Error).message;
-    throw new Error(`${ORT_PATH_ENV}=${given}: ${why} (${pkgFile}); it must name the folder of an onnxruntime-node package, e.g. js/node of an ONNX Runtime source build`);
+    throw new Error(
+      `${ORT_PATH_ENV}=${given}: ${why} (${pkgFile}); it must name the folder of an onnxruntime-node package, e.g. js/node of an ONNX Runtime source build`,
+    );
   }
   if (pkg.name !== 'onnxruntime-node') {
     throw new Error(`${ORT_PATH_ENV}=${given}: ${pkgFile} is the package "${pkg.name ?? '(no name)'}", not onnxruntime-node`);
@@ -53,7 +55,9 @@ export function resolveOrtBinding(env: NodeJS.ProcessEnv = process.env): OrtBind
   try {
     main = require.resolve(root);
   } catch (e) {
-    throw new Error(`${ORT_PATH_ENV}=${given}: onnxruntime-node ${pkg.version ?? ''} in ${root} has no loadable entry point (${(e as Error).message}); was it built (npm run build in js/node)?`);
+    throw new Error(
+      `${ORT_PATH_ENV}=${given}: onnxruntime-node ${pkg.version ?? ''} in ${root} has no loadable entry point (${(e as Error).message}); was it built (npm run build in js/node)?`,
+    );
   }
   return { main, root, version: pkg.version ?? 'unknown', custom: true };
 }
@@ -111,11 +115,7 @@ function providerLibraryPresent(ep: string, ortRoot: string): boolean {
  * Turns the configured preference ('auto' or a list) into the EPs to try.
  * @param ortRoot onnxruntime-node's package folder (for the provider-library check)
  */
-export function planExecutionProviders(
-  preference: readonly string[] | 'auto' | undefined,
-  supported: readonly SupportedBackend[],
-  ortRoot: string,
-): EpPlan {
+export function planExecutionProviders(preference: readonly string[] | 'auto' | undefined, supported: readonly SupportedBackend[], ortRoot: string): EpPlan {
   const auto = preference === undefined || preference === 'auto' || (preference.length === 1 && preference[0] === 'auto');
   const wanted = auto ? AUTO_EPS : preference.map((p) => p.trim().toLowerCase());
   for (const ep of wanted) if (!(KNOWN_EPS as readonly string[]).includes(ep)) throw new UnknownEpError(ep);

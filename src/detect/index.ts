@@ -11,7 +11,17 @@
  */
 export { Detector, DEFAULT_MODEL, DEFAULT_MODELS_DIR, type DetectorOptions, type DetectorInfo, type DetectResult } from './detector';
 export type { SessionOptions } from './inference-session';
-export { applyFilters, filterOptionsErrors, pointInPolygon, DEFAULT_MIN_SCORE, type FilterOptions, type Zone, type ZoneAnchor, type Polygon, type Point } from './filters';
+export {
+  applyFilters,
+  filterOptionsErrors,
+  pointInPolygon,
+  DEFAULT_MIN_SCORE,
+  type FilterOptions,
+  type Zone,
+  type ZoneAnchor,
+  type Polygon,
+  type Point,
+} from './filters';
 export { nms, iou, type NmsOptions } from './nms';
 export { loadManifest, validateManifest, resolveManifestPath, ManifestError, MANIFEST_SCHEMA, type Manifest } from './manifest';
 export { ModelMismatchError } from './model-check';

@@ -16,23 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type Logger, silentLogger } from '../log';
-import {
-  listBackends,
-  loadOrt,
-  ORT_PATH_ENV,
-  type OrtBinding,
-  planExecutionProviders,
-  resolveOrtBinding,
-  type SupportedBackend,
-} from './execution-providers';
-import type {
-  LoadRequest,
-  LoadedReply,
-  TensorDtype,
-  WireTensor,
-  WorkerReply,
-  WorkerSessionOptions,
-} from './inference-protocol';
+import { listBackends, loadOrt, ORT_PATH_ENV, type OrtBinding, planExecutionProviders, resolveOrtBinding, type SupportedBackend } from './execution-providers';
+import type { LoadRequest, LoadedReply, TensorDtype, WireTensor, WorkerReply, WorkerSessionOptions } from './inference-protocol';
 
 export interface SessionOptions {
   /** Execution providers, best first, or 'auto' (default: the best of tensorrt, cuda, cpu available). */

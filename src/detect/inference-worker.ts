@@ -9,16 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
-import type {
-  LoadRequest,
-  LoadedReply,
-  ProviderAttempt,
-  RunRequest,
-  ValueMeta,
-  WireTensor,
-  WorkerReply,
-  WorkerRequest,
-} from './inference-protocol';
+import type { LoadRequest, LoadedReply, ProviderAttempt, RunRequest, ValueMeta, WireTensor, WorkerReply, WorkerRequest } from './inference-protocol';
 
 let ort: typeof Ort | undefined;
 let session: Ort.InferenceSession | undefined;
@@ -68,9 +59,7 @@ async function load(req: LoadRequest): Promise<void> {
   }
   const loadMs = performance.now() - t0;
   const meta = (s: Ort.InferenceSession, io: 'inputMetadata' | 'outputMetadata'): ValueMeta[] =>
-    s[io].map((m) =>
-      m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false },
-    );
+    s[io].map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false }));
   const inputs = meta(session, 'inputMetadata');
   const outputs = meta(session, 'outputMetadata');
   const size = req.warmup.dims.reduce((a, b) => a * b, 1);

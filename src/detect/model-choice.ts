@@ -27,7 +27,14 @@ export interface Int8Support {
 /** The CPU flags of the first processor in /proc/cpuinfo (x86 `flags`, ARM `Features`). */
 export function cpuFlags(cpuinfo: string): Set<string> {
   const line = cpuinfo.split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
-  return new Set(line ? line.replace(/^[^:]*:/, '').trim().split(/\s+/) : []);
+  return new Set(
+    line
+      ? line
+          .replace(/^[^:]*:/, '')
+          .trim()
+          .split(/\s+/)
+      : [],
+  );
 }
 
 export function int8Support(arch: string, flags: Set<string>): Int8Support {

@@ -37,7 +37,15 @@ export function brokerChecks(config: LookoutConfig, options: { listenMs?: number
     ...(m.username ? { username: m.username } : {}),
     ...(password ? { password } : {}),
     ...(tlsWanted
-      ? { tls: { ...(m.tls.ca ? { ca: m.tls.ca } : {}), ...(m.tls.cert ? { cert: m.tls.cert } : {}), ...(m.tls.key ? { key: m.tls.key } : {}), ...(m.tls.key_passphrase ? { passphrase: m.tls.key_passphrase } : {}), rejectUnauthorized: m.tls.reject_unauthorized } }
+      ? {
+          tls: {
+            ...(m.tls.ca ? { ca: m.tls.ca } : {}),
+            ...(m.tls.cert ? { cert: m.tls.cert } : {}),
+            ...(m.tls.key ? { key: m.tls.key } : {}),
+            ...(m.tls.key_passphrase ? { passphrase: m.tls.key_passphrase } : {}),
+            rejectUnauthorized: m.tls.reject_unauthorized,
+          },
+        }
       : {}),
     watch: config.homeassistant.discovery ? [config.homeassistant.status_topic, `${config.homeassistant.prefix}/#`] : [],
     listenMs: options.listenMs ?? 2000,
@@ -52,12 +60,32 @@ export function brokerChecks(config: LookoutConfig, options: { listenMs?: number
         if (!r.connected) {
           if (r.authRefused) {
             const where = m.username ? `user '${m.username}'` : 'no user (anonymous)';
-            results.push(fail('broker', `${r.error}; tried ${where}${from ? ` with the password from ${from}` : password ? ' with a password' : ' without a password'}`, 'set mqtt.username and the password in /etc/lookout/credentials/mqtt_password (or mqtt.password_file), then systemctl restart lookout'));
+            results.push(
+              fail(
+                'broker',
+                `${r.error}; tried ${where}${from ? ` with the password from ${from}` : password ? ' with a password' : ' without a password'}`,
+                'set mqtt.username and the password in /etc/lookout/credentials/mqtt_password (or mqtt.password_file), then systemctl restart lookout',
+              ),
+            );
           } else if (!m.url) {
             // The daemon still runs (on its embedded broker), but nothing off this machine sees it.
-            results.push(warn('broker', `mqtt.url is empty and ${r.error}: the daemon will start its embedded broker on 127.0.0.1:1883`, 'to feed Home Assistant set mqtt.url to its broker, e.g. mqtt://homeassistant.local:1883'));
+            results.push(
+              warn(
+                'broker',
+                `mqtt.url is empty and ${r.error}: the daemon will start its embedded broker on 127.0.0.1:1883`,
+                'to feed Home Assistant set mqtt.url to its broker, e.g. mqtt://homeassistant.local:1883',
+              ),
+            );
           } else {
-            results.push(fail('broker', r.error ?? `cannot connect to ${shown}`, /CERT|SSL|TLS|SELF_SIGNED/i.test(r.error ?? '') ? 'check mqtt.tls.ca (the CA that signed the broker certificate) and the host name in mqtt.url' : 'check mqtt.url (host and port) and that the broker runs and is reachable from here'));
+            results.push(
+              fail(
+                'broker',
+                r.error ?? `cannot connect to ${shown}`,
+                /CERT|SSL|TLS|SELF_SIGNED/i.test(r.error ?? '')
+                  ? 'check mqtt.tls.ca (the CA that signed the broker certificate) and the host name in mqtt.url'
+                  : 'check mqtt.url (host and port) and that the broker runs and is reachable from here',
+              ),
+            );
           }
           return results;
         }
@@ -73,13 +101,18 @@ export function brokerChecks(config: LookoutConfig, options: { listenMs?: number
         const last = statusSeen.at(-1);
         if (last) results.push(ok('home assistant', `status topic ${config.homeassistant.status_topic} says '${last.payload}'`));
         else if (underPrefix.length > 0) {
-          results.push(ok('home assistant', `${underPrefix.length} retained discovery configs under '${config.homeassistant.prefix}/' (${ours} from this device); HA's status topic was quiet (HA sends it when it starts, retained only if configured)`));
+          results.push(
+            ok(
+              'home assistant',
+              `${underPrefix.length} retained discovery configs under '${config.homeassistant.prefix}/' (${ours} from this device); HA's status topic was quiet (HA sends it when it starts, retained only if configured)`,
+            ),
+          );
         } else {
           results.push(
             warn(
               'home assistant',
               `nothing on ${config.homeassistant.status_topic} and no retained discovery configs under '${config.homeassistant.prefix}/'`,
-              'point mqtt.url at the broker Home Assistant uses (Settings → Devices → MQTT), and check that homeassistant.prefix matches HA\'s discovery prefix (default homeassistant)',
+              "point mqtt.url at the broker Home Assistant uses (Settings → Devices → MQTT), and check that homeassistant.prefix matches HA's discovery prefix (default homeassistant)",
             ),
           );
         }

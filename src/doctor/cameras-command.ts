@@ -33,10 +33,16 @@ export function summarizeFormats(text: string): string {
   return formats.map((f) => `${f.fourcc} ${f.sizes.join(' ')}`.trim()).join('; ');
 }
 
-export async function runCamerasCommand(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`), sysfs?: string, devDir?: string): Promise<number> {
+export async function runCamerasCommand(
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  sysfs?: string,
+  devDir?: string,
+): Promise<number> {
   const nodes = listV4l2Nodes(sysfs, devDir);
   const cameras = nodes.filter((n) => n.isCamera);
-  write(`V4L2: ${cameras.length} camera node(s)${nodes.length > cameras.length ? `, ${nodes.length - cameras.length} other node(s) passed over (codec, ISP, metadata)` : ''}`);
+  write(
+    `V4L2: ${cameras.length} camera node(s)${nodes.length > cameras.length ? `, ${nodes.length - cameras.length} other node(s) passed over (codec, ISP, metadata)` : ''}`,
+  );
   let noTool = false;
   for (const n of cameras) {
     write(`  ${n.node}  ${n.name || '(no name)'}`);

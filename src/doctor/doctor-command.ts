@@ -42,7 +42,8 @@ export async function runDoctorCommand(options: DoctorOptions, write: (line: str
   let loaded: LoadedConfig;
   try {
     // Outside the service there is no $STATE_DIRECTORY: check the folder systemd gives the service.
-    const env = options.configFile === SERVICE_CONFIG_FILE && !process.env.STATE_DIRECTORY ? { ...process.env, STATE_DIRECTORY: SERVICE_STATE_DIR } : process.env;
+    const env =
+      options.configFile === SERVICE_CONFIG_FILE && !process.env.STATE_DIRECTORY ? { ...process.env, STATE_DIRECTORY: SERVICE_STATE_DIR } : process.env;
     loaded = loadConfig({ ...(options.configFile ? { file: options.configFile } : {}), overrides: options.overrides ?? [], env });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -51,7 +52,10 @@ export async function runDoctorCommand(options: DoctorOptions, write: (line: str
     write(summary([r]));
     return doctorExitCode([r]);
   }
-  const first = ok('config', `${loaded.file ?? 'embedded defaults (no config file)'}: valid, ${loaded.config.cameras.length} camera(s), device id '${loaded.config.device.id}'`);
+  const first = ok(
+    'config',
+    `${loaded.file ?? 'embedded defaults (no config file)'}: valid, ${loaded.config.cameras.length} camera(s), device id '${loaded.config.device.id}'`,
+  );
   write(formatResult(first));
   const results = [first, ...(await runChecks(doctorChecks(loaded, options), (r) => write(formatResult(r))))];
   write(summary(results));

@@ -21,7 +21,11 @@ export function stateDirCheck(config: LookoutConfig): Check {
         return ok('state dir', `${dir} is writable`);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? String(e);
-        return fail('state dir', `${dir} is not writable (${code})`, `run doctor as the service user (sudo -u lookout lookout doctor); the service gets ${dir} from StateDirectory=, or set state_dir`);
+        return fail(
+          'state dir',
+          `${dir} is not writable (${code})`,
+          `run doctor as the service user (sudo -u lookout lookout doctor); the service gets ${dir} from StateDirectory=, or set state_dir`,
+        );
       }
     },
   };
@@ -38,8 +42,10 @@ export function diskCheck(config: LookoutConfig): Check {
       const free = s.bavail * s.bsize;
       const mb = Math.round(free / (1024 * 1024));
       const wanted = config.snapshots.enabled ? config.snapshots.max_mb * 1024 * 1024 : 0;
-      if (free < MIN_FREE_BYTES) return fail('disk', `${mb} MB free under ${dir}`, 'free some space (journalctl --vacuum-size=100M, old snapshots) or lower snapshots.max_mb');
-      if (free < wanted) return warn('disk', `${mb} MB free under ${dir}, less than snapshots.max_mb (${config.snapshots.max_mb} MB)`, 'lower snapshots.max_mb or free space');
+      if (free < MIN_FREE_BYTES)
+        return fail('disk', `${mb} MB free under ${dir}`, 'free some space (journalctl --vacuum-size=100M, old snapshots) or lower snapshots.max_mb');
+      if (free < wanted)
+        return warn('disk', `${mb} MB free under ${dir}, less than snapshots.max_mb (${config.snapshots.max_mb} MB)`, 'lower snapshots.max_mb or free space');
       return ok('disk', `${mb} MB free under ${dir}`);
     },
   };
@@ -53,14 +59,33 @@ export function thermalCheck(host = new HostStats()): Check {
       const zones = await host.readThermalZones();
       const hottest = zones.reduce<{ type: string; temp_c: number } | null>((a, z) => (a === null || z.temp_c > a.temp_c ? z : a), null);
       if (!hottest) results.push(ok('temperature', 'no thermal sensors on this machine (a VM?)'));
-      else if (hottest.temp_c >= 80) results.push(warn('temperature', `${hottest.temp_c.toFixed(1)}°C (${hottest.type}): the CPU throttles near 80-85°C`, 'add a heatsink or fan; lower capture.max_fps; adaptive load lowers it by itself'));
+      else if (hottest.temp_c >= 80)
+        results.push(
+          warn(
+            'temperature',
+            `${hottest.temp_c.toFixed(1)}°C (${hottest.type}): the CPU throttles near 80-85°C`,
+            'add a heatsink or fan; lower capture.max_fps; adaptive load lowers it by itself',
+          ),
+        );
       else results.push(ok('temperature', `${hottest.temp_c.toFixed(1)}°C (${hottest.type})`));
       const t = await host.readThrottled();
       if (t === null) results.push(ok('throttling', 'no Raspberry Pi firmware flags here (not a Pi)'));
       else if (t.under_voltage_now || t.throttled_now || t.freq_capped_now) {
-        results.push(fail('throttling', `now: ${describeThrottled(t, 'now')} (0x${t.raw.toString(16)})`, t.under_voltage_now ? 'use the official power supply (5 V 3 A for a Pi 4, 5 A for a Pi 5); a thin USB cable drops voltage' : 'cool the board'));
+        results.push(
+          fail(
+            'throttling',
+            `now: ${describeThrottled(t, 'now')} (0x${t.raw.toString(16)})`,
+            t.under_voltage_now ? 'use the official power supply (5 V 3 A for a Pi 4, 5 A for a Pi 5); a thin USB cable drops voltage' : 'cool the board',
+          ),
+        );
       } else if (t.under_voltage_occurred || t.throttled_occurred || t.freq_capped_occurred) {
-        results.push(warn('throttling', `since boot: ${describeThrottled(t, 'occurred')} (0x${t.raw.toString(16)})`, 'watch the supply and temperature; the flags clear at reboot'));
+        results.push(
+          warn(
+            'throttling',
+            `since boot: ${describeThrottled(t, 'occurred')} (0x${t.raw.toString(16)})`,
+            'watch the supply and temperature; the flags clear at reboot',
+          ),
+        );
       } else results.push(ok('throttling', 'never throttled since boot'));
       return results;
     },
@@ -87,7 +112,11 @@ export function timeZoneCheck(config: LookoutConfig, systemZone = Intl.DateTimeF
       const source = config.schedule.timezone ? 'schedule.timezone' : 'the system zone';
       if (scheduled.length === 0) return ok('time zone', `${zone} (${source}); no camera has a schedule`);
       if (!config.schedule.timezone && (systemZone === 'UTC' || systemZone === 'Etc/UTC')) {
-        return warn('time zone', `schedules of ${scheduled.join(', ')} run in UTC (the system zone)`, 'if that is not your local time: sudo timedatectl set-timezone Europe/Berlin (your zone), or set schedule.timezone');
+        return warn(
+          'time zone',
+          `schedules of ${scheduled.join(', ')} run in UTC (the system zone)`,
+          'if that is not your local time: sudo timedatectl set-timezone Europe/Berlin (your zone), or set schedule.timezone',
+        );
       }
       const sun = config.cameras.some((c) => (c.schedule ?? []).some((w) => JSON.stringify(w).includes('sun')));
       if (sun && (config.schedule.latitude === null || config.schedule.longitude === null)) {

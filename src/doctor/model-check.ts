@@ -31,7 +31,11 @@ export function modelChecks(config: LookoutConfig): Check[] {
         if (!loaded.manifest.sha256) return ok(subject, `${loaded.modelPath} present (its manifest pins no sha256, so it is not verified)`);
         const actual = await sha256File(loaded.modelPath);
         if (actual !== loaded.manifest.sha256) {
-          return fail(subject, `${loaded.modelPath}: sha256 ${actual.slice(0, 12)}… is not the manifest's ${loaded.manifest.sha256.slice(0, 12)}…`, `rebuild it: lookout model build ${loaded.manifest.name} --force`);
+          return fail(
+            subject,
+            `${loaded.modelPath}: sha256 ${actual.slice(0, 12)}… is not the manifest's ${loaded.manifest.sha256.slice(0, 12)}…`,
+            `rebuild it: lookout model build ${loaded.manifest.name} --force`,
+          );
         }
         return ok(subject, `${loaded.modelPath} verified (sha256 ${actual.slice(0, 12)}…)`);
       },

@@ -98,7 +98,12 @@ export class LookoutMetrics {
     });
     info.set({ version: build.version, node: process.versions.node, onnxruntime: build.onnxruntime ?? installedOrtVersion(), arch: os.arch() }, 1);
     this.frames = new Counter({ name: 'lookout_frames_processed_total', help: 'Frames run through the detector', labelNames: ['camera'], registers });
-    this.dropped = new Counter({ name: 'lookout_frames_dropped_total', help: 'Frames the camera delivered that were replaced by a newer one before the detector took them', labelNames: ['camera'], registers });
+    this.dropped = new Counter({
+      name: 'lookout_frames_dropped_total',
+      help: 'Frames the camera delivered that were replaced by a newer one before the detector took them',
+      labelNames: ['camera'],
+      registers,
+    });
     this.stage = new Histogram({
       name: 'lookout_stage_seconds',
       help: 'Per-frame time spent in each stage',
@@ -106,13 +111,33 @@ export class LookoutMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    this.events = new Counter({ name: 'lookout_events_total', help: 'Track events published (type start, update, end)', labelNames: ['camera', 'type', 'label'], registers });
-    this.detections = new Counter({ name: 'lookout_detections_total', help: 'Detections published, after filters and zones', labelNames: ['camera', 'label'], registers });
+    this.events = new Counter({
+      name: 'lookout_events_total',
+      help: 'Track events published (type start, update, end)',
+      labelNames: ['camera', 'type', 'label'],
+      registers,
+    });
+    this.detections = new Counter({
+      name: 'lookout_detections_total',
+      help: 'Detections published, after filters and zones',
+      labelNames: ['camera', 'label'],
+      registers,
+    });
     this.cameraUp = new Gauge({ name: 'lookout_camera_streaming', help: '1 while the camera delivers frames', labelNames: ['camera'], registers });
     this.mqttConnected = new Gauge({ name: 'lookout_mqtt_connected', help: '1 while connected to the broker', registers });
-    this.mqttDropped = new Counter({ name: 'lookout_mqtt_dropped_messages_total', help: 'Messages never delivered to the broker, by reason', labelNames: ['reason'], registers });
+    this.mqttDropped = new Counter({
+      name: 'lookout_mqtt_dropped_messages_total',
+      help: 'Messages never delivered to the broker, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     this.cpuTemp = new Gauge({ name: 'lookout_cpu_temperature_celsius', help: 'CPU temperature (absent on machines without thermal sensors)', registers });
-    this.throttled = new Gauge({ name: 'lookout_throttled', help: '1 while the Raspberry Pi firmware reports the flag now (absent off a Pi)', labelNames: ['flag'], registers });
+    this.throttled = new Gauge({
+      name: 'lookout_throttled',
+      help: '1 while the Raspberry Pi firmware reports the flag now (absent off a Pi)',
+      labelNames: ['flag'],
+      registers,
+    });
   }
 
   frame(camera: string, times: StageTimes, droppedSoFar: number): void {

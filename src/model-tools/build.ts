@@ -191,8 +191,7 @@ export async function buildModel(name: string, opts: BuildOptions = {}, logger: 
   logger.info({ ms: convertMs, bytes: result.bytes.length, sha256, ops: result.opCounts, outputs: result.outputShapes }, 'converted');
   if (sha256 !== manifest.sha256) {
     throw new Error(
-      `converted ${name} has sha256 ${sha256} but ${manifestPath(modelsDir, name)} pins ${manifest.sha256}; ` +
-        'not writing it (converter or inputs changed?)',
+      `converted ${name} has sha256 ${sha256} but ${manifestPath(modelsDir, name)} pins ${manifest.sha256}; ` + 'not writing it (converter or inputs changed?)',
     );
   }
   await writeFileAtomic(target, result.bytes, async (tmp) => {

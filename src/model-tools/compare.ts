@@ -91,7 +91,9 @@ export function formatCompareReport(r: CompareReport): string {
     `mean IoU of matched: ${fmt(s.mean_iou)}`,
   ];
   if (r.a.inference_ms !== null && r.b.inference_ms !== null) {
-    lines.push(`inference mean: A ${r.a.inference_ms} ms, B ${r.b.inference_ms} ms (A/B ${(r.a.inference_ms / r.b.inference_ms).toFixed(2)}; informative only, lookout bench measures speed)`);
+    lines.push(
+      `inference mean: A ${r.a.inference_ms} ms, B ${r.b.inference_ms} ms (A/B ${(r.a.inference_ms / r.b.inference_ms).toFixed(2)}; informative only, lookout bench measures speed)`,
+    );
   }
   for (const f of r.frames) {
     for (const m of f.missed) lines.push(`  missed: ${f.frame} ${m.label} ${m.score.toFixed(2)}`);
@@ -108,7 +110,11 @@ export async function runCompareCommand(opts: CompareCommandOptions, logger: Log
     matchScore: opts.matchScore ?? DEFAULT_MATCH_RULES.matchScore,
     iou: opts.iou ?? DEFAULT_MATCH_RULES.iou,
   };
-  for (const [flag, v] of [['--min-score', rules.minScore], ['--match-score', rules.matchScore], ['--iou', rules.iou]] as const) {
+  for (const [flag, v] of [
+    ['--min-score', rules.minScore],
+    ['--match-score', rules.matchScore],
+    ['--iou', rules.iou],
+  ] as const) {
     if (!(typeof v === 'number' && v >= 0 && v <= 1)) {
       err(`lookout model compare: ${flag} must be a number between 0 and 1 (got ${String(v)})`);
       return EX_USAGE;
@@ -140,7 +146,10 @@ export async function runCompareCommand(opts: CompareCommandOptions, logger: Log
     );
   const detectors: Detector[] = [];
   try {
-    for (const [which, model] of [['A', opts.a], ['B', opts.b]] as const) {
+    for (const [which, model] of [
+      ['A', opts.a],
+      ['B', opts.b],
+    ] as const) {
       try {
         detectors.push(await load(model));
       } catch (e) {
@@ -179,4 +188,3 @@ export async function runCompareCommand(opts: CompareCommandOptions, logger: Log
     for (const d of detectors) await d.close();
   }
 }
-

@@ -17,31 +17,8 @@
 import { type AttrValue, OnnxGraphBuilder, type OnnxNode, type ValueSpec, onnxDtype } from './onnx-builder';
 import { type Dim, dimAdd, dimDiv, dimEq, dimMul, dimProduct, dimStr, isStatic, shapeStr, staticShape } from './dims';
 import { applySlice, concatTensors, stackTensors, stridedSliceSpec } from './slicing';
-import {
-  type DType,
-  type Tensor,
-  binary,
-  broadcastShapes,
-  makeTensor,
-  perChannel,
-  size,
-  toNumbers,
-  transpose,
-  unary,
-  withShape,
-} from './tensor';
-import {
-  type TfNode,
-  type TfjsGraph,
-  attrBool,
-  attrFloat,
-  attrInt,
-  attrInts,
-  attrString,
-  parseInput,
-  tensorKey,
-  tfDtype,
-} from './tfjs-graph';
+import { type DType, type Tensor, binary, broadcastShapes, makeTensor, perChannel, size, toNumbers, transpose, unary, withShape } from './tensor';
+import { type TfNode, type TfjsGraph, attrBool, attrFloat, attrInt, attrInts, attrString, parseInput, tensorKey, tfDtype } from './tfjs-graph';
 
 export interface InputBinding {
   /** Name of the ONNX graph input. */
@@ -463,12 +440,11 @@ class Converter {
     const w = this.g.weights.get(node.name);
     if (w) return { kind: 'const', t: w };
     const tensor = node.attr.value?.tensor as
-      | { dtype?: number | string; tensorShape?: { dim?: { size?: string }[] }; floatVal?: number[]; intVal?: number[] }
-      | undefined;
+      { dtype?: number | string; tensorShape?: { dim?: { size?: string }[] }; floatVal?: number[]; intVal?: number[] } | undefined;
     if (tensor) {
       const dtype = tfDtype(tensor.dtype, `Const ${node.name}`);
       const shape = (tensor.tensorShape?.dim ?? []).map((d) => Number(d.size ?? 0));
-      const vals = dtype === 'float32' ? tensor.floatVal ?? [] : tensor.intVal ?? [];
+      const vals = dtype === 'float32' ? (tensor.floatVal ?? []) : (tensor.intVal ?? []);
       if (vals.length === size(shape)) return { kind: 'const', t: makeTensor(dtype, shape, vals) };
       if (vals.length === 1) return { kind: 'const', t: makeTensor(dtype, shape, new Array(size(shape)).fill(vals[0])) };
     }
@@ -536,7 +512,14 @@ class Converter {
 
   private asDynBinary(node: TfNode, a: Val, c: Val): DynVal {
     const onnxOp: Record<string, string> = {
-      Add: 'Add', AddV2: 'Add', BiasAdd: 'Add', Sub: 'Sub', Mul: 'Mul', RealDiv: 'Div', Maximum: 'Max', Minimum: 'Min',
+      Add: 'Add',
+      AddV2: 'Add',
+      BiasAdd: 'Add',
+      Sub: 'Sub',
+      Mul: 'Mul',
+      RealDiv: 'Div',
+      Maximum: 'Max',
+      Minimum: 'Min',
     };
     const da = a.kind === 'dyn' ? a : undefined;
     const dc = c.kind === 'dyn' ? c : undefined;
@@ -544,8 +527,7 @@ class Converter {
     const shapeC = dc ? dc.shape : this.valShape(c);
     const shape = broadcastDims(shapeA, shapeC);
     // Stay NCHW when every runtime operand is NCHW and the result is 4-D.
-    const layout: Layout =
-      shape.length === 4 && [da, dc].every((d) => !d || d.layout === 'NCHW') && (da || dc) ? 'NCHW' : 'NHWC';
+    const layout: Layout = shape.length === 4 && [da, dc].every((d) => !d || d.layout === 'NCHW') && (da || dc) ? 'NCHW' : 'NHWC';
     const dtype = da?.dtype ?? dc?.dtype ?? 'float32';
     const ia = this.operand(a, layout, `${node.name}/a`);
     const ic = this.operand(c, layout, `${node.name}/b`);
@@ -603,7 +585,9 @@ class Converter {
     const names = vals.map((v, i) => this.operand(v, layout, `${node.name}/${i}`));
     const n = this.b.addNode('Sum', node.name, names);
     const out = this.dyn(n.outputs[0], dyns[0].dtype, shape, layout);
-    const convs = vals.filter((v, i): v is DynVal => v.kind === 'dyn' && !!v.conv && v.layout === layout && this.soleReader(ins[i]) && dimsEqual(v.shape, shape));
+    const convs = vals.filter(
+      (v, i): v is DynVal => v.kind === 'dyn' && !!v.conv && v.layout === layout && this.soleReader(ins[i]) && dimsEqual(v.shape, shape),
+    );
     if (convs.length) out.sumOfConvs = convs;
     return out;
   }
@@ -621,9 +605,7 @@ class Converter {
     const d = this.asDyn(x, node.name);
     const input = d.layout === 'NCHW' ? d.name : this.nhwc(d);
     const n =
-      node.op === 'Relu6'
-        ? this.b.addNode('Clip', node.name, [input, this.f32Scalar(0), this.f32Scalar(6)])
-        : this.b.addNode(node.op, node.name, [input]);
+      node.op === 'Relu6' ? this.b.addNode('Clip', node.name, [input, this.f32Scalar(0), this.f32Scalar(6)]) : this.b.addNode(node.op, node.name, [input]);
     return this.dyn(n.outputs[0], d.dtype, d.shape, d.layout);
   }
 
@@ -719,7 +701,11 @@ class Converter {
     if (target.some((d) => d === 0)) throw new Error(`${where}: reshape target with 0 is not supported`);
     const symbolic = outShape.filter((d) => !isStatic(d)).length;
     if (symbolic === 0) return this.int64(outShape as number[], 'shape');
-    if (symbolic === 1) return this.int64(outShape.map((d) => (isStatic(d) ? d : -1)), 'shape');
+    if (symbolic === 1)
+      return this.int64(
+        outShape.map((d) => (isStatic(d) ? d : -1)),
+        'shape',
+      );
     return this.symToInt64({ kind: 'sym', dtype: 'int64', scalar: false, elems: outShape }, `${where}/shape`);
   }
 
@@ -783,7 +769,12 @@ class Converter {
     return this.emitSlice(node.name, x, axes, []);
   }
 
-  private emitSlice(name: string, x: DynVal, axes: { axis: number; start: number; step: number; length: number; shrink: boolean }[], newAxes: number[]): DynVal {
+  private emitSlice(
+    name: string,
+    x: DynVal,
+    axes: { axis: number; start: number; step: number; length: number; shrink: boolean }[],
+    newAxes: number[],
+  ): DynVal {
     const starts: number[] = [];
     const ends: number[] = [];
     const onnxAxes: number[] = [];
@@ -827,7 +818,13 @@ class Converter {
     const rank = this.valShape(vals[0]).length + 1;
     const axis = this.axis(attrInt(node, 'axis') ?? 0, rank, node.name);
     if (vals.every((v) => v.kind === 'const')) {
-      return { kind: 'const', t: stackTensors(vals.map((v) => v.t), axis) };
+      return {
+        kind: 'const',
+        t: stackTensors(
+          vals.map((v) => v.t),
+          axis,
+        ),
+      };
     }
     if (vals.every((v) => v.kind !== 'dyn' && this.valShape(v).length === 0)) {
       const elems = vals.map((v) => (v.kind === 'sym' ? v.elems[0] : (v as ConstVal).t.data[0]));
@@ -874,7 +871,13 @@ class Converter {
     const rank = shapes[0].length;
     const axis = this.axis(this.constInts(this.get(ins[ins.length - 1]), 'axis')[0], rank, node.name);
     if (vals.every((v) => v.kind === 'const')) {
-      return { kind: 'const', t: concatTensors(vals.map((v) => v.t), axis) };
+      return {
+        kind: 'const',
+        t: concatTensors(
+          vals.map((v) => v.t),
+          axis,
+        ),
+      };
     }
     if (rank === 1 && vals.every((v) => v.kind !== 'dyn')) {
       const elems = vals.flatMap((v) => (v.kind === 'sym' ? v.elems : toNumbers(v.t)));
@@ -906,7 +909,14 @@ class Converter {
     const shape = this.valShape(x);
     const dims = (attrInts(node, 'squeeze_dims') ?? attrInts(node, 'axis') ?? []).map((a) => this.axis(a, shape.length, node.name));
     const axes = dims.length ? dims : shape.flatMap((d, i) => (d === 1 ? [i] : []));
-    if (x.kind === 'const') return { kind: 'const', t: withShape(x.t, x.t.shape.filter((_, i) => !axes.includes(i))) };
+    if (x.kind === 'const')
+      return {
+        kind: 'const',
+        t: withShape(
+          x.t,
+          x.t.shape.filter((_, i) => !axes.includes(i)),
+        ),
+      };
     if (x.kind === 'sym') return { ...x, scalar: true };
     return this.squeeze(x, axes, node.name);
   }
@@ -915,7 +925,11 @@ class Converter {
     for (const a of axes) if (!dimEq(x.shape[a], 1)) throw new Error(`${name}: cannot squeeze axis ${a} of ${shapeStr(x.shape)}`);
     if (x.expandedFrom && axes.length === 1 && axes[0] === x.expandedFrom.axis) return x.expandedFrom.value;
     const n = this.b.addNode('Squeeze', name, [this.nhwc(x), this.int64(axes)]);
-    return this.dyn(n.outputs[0], x.dtype, x.shape.filter((_, i) => !axes.includes(i)));
+    return this.dyn(
+      n.outputs[0],
+      x.dtype,
+      x.shape.filter((_, i) => !axes.includes(i)),
+    );
   }
 
   private expandDims(node: TfNode, ins: string[]): Val {
@@ -987,13 +1001,7 @@ function resolveReshape(inShape: Dim[], target: Dim[]): Dim[] {
 }
 
 /** Output size and TF 'SAME'/'VALID' padding (TF puts the odd pixel at the end). */
-export function convGeometry(
-  inSize: number,
-  k: number,
-  stride: number,
-  dilation: number,
-  padding: string,
-): { out: number; padBegin: number; padEnd: number } {
+export function convGeometry(inSize: number, k: number, stride: number, dilation: number, padding: string): { out: number; padBegin: number; padEnd: number } {
   const eff = (k - 1) * dilation + 1;
   if (padding === 'VALID') return { out: Math.floor((inSize - eff) / stride) + 1, padBegin: 0, padEnd: 0 };
   if (padding !== 'SAME') throw new Error(`padding ${padding} is not supported`);

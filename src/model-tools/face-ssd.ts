@@ -50,7 +50,10 @@ interface WeightEntry {
 
 /** Every float tensor of face-api's weights file, dequantized, by TF name. */
 export async function loadFaceWeights(dir: string): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
-  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'ssd_mobilenetv1_model-weights_manifest.json'), 'utf8')) as { paths: string[]; weights: WeightEntry[] }[];
+  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'ssd_mobilenetv1_model-weights_manifest.json'), 'utf8')) as {
+    paths: string[];
+    weights: WeightEntry[];
+  }[];
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const group of manifest) {
     const bin = Buffer.concat(await Promise.all(group.paths.map((p) => fs.readFile(path.join(dir, p)))));
@@ -66,7 +69,8 @@ export async function loadFaceWeights(dir: string): Promise<Map<string, { shape:
         if (w.dtype === 'float32') out.set(w.name, { shape: w.shape, data });
         offset += n;
       } else {
-        if (w.dtype === 'float32') out.set(w.name, { shape: w.shape, data: new Float32Array(bin.buffer.slice(bin.byteOffset + offset, bin.byteOffset + offset + 4 * n)) });
+        if (w.dtype === 'float32')
+          out.set(w.name, { shape: w.shape, data: new Float32Array(bin.buffer.slice(bin.byteOffset + offset, bin.byteOffset + offset + 4 * n)) });
         offset += 4 * n;
       }
     }
@@ -139,11 +143,20 @@ export function buildFaceSsdOnnx(w: Weights): Uint8Array {
     const total = Math.max((out - 1) * stride + kernel - h, 0);
     const [p0, p1] = [Math.floor(total / 2), total - Math.floor(total / 2)];
     h = out;
-    const y = node('Conv', scope, [input, b.addInitializer(`${scope}/weights`, oihw(wt, [3, 2, 0, 1])), f32(`${scope}/bias`, [wt.shape[3]], need(w, `${scope}/convolution_bn_offset`).data)], {
-      kernel_shape: [kernel, kernel],
-      strides: [stride, stride],
-      pads: [p0, p0, p1, p1],
-    });
+    const y = node(
+      'Conv',
+      scope,
+      [
+        input,
+        b.addInitializer(`${scope}/weights`, oihw(wt, [3, 2, 0, 1])),
+        f32(`${scope}/bias`, [wt.shape[3]], need(w, `${scope}/convolution_bn_offset`).data),
+      ],
+      {
+        kernel_shape: [kernel, kernel],
+        strides: [stride, stride],
+        pads: [p0, p0, p1, p1],
+      },
+    );
     return node('Clip', `${scope}/Relu6`, [y, relu6Min, relu6Max]);
   };
   const conv0 = extra(g.blocks[13], 0, 1);
@@ -156,15 +169,30 @@ export function buildFaceSsdOnnx(w: Weights): Uint8Array {
   const predictor = (input: string, k: number, what: 'BoxEncodingPredictor' | 'ClassPredictor', last: number): string => {
     const scope = `Prediction/BoxPredictor_${k}/${what}`;
     const wt = need(w, `${scope}/weights`);
-    const y = node('Conv', scope, [input, b.addInitializer(`${scope}/weights`, oihw(wt, [3, 2, 0, 1])), f32(`${scope}/biases`, [wt.shape[3]], need(w, `${scope}/biases`).data)], {
-      kernel_shape: [1, 1],
-    });
+    const y = node(
+      'Conv',
+      scope,
+      [input, b.addInitializer(`${scope}/weights`, oihw(wt, [3, 2, 0, 1])), f32(`${scope}/biases`, [wt.shape[3]], need(w, `${scope}/biases`).data)],
+      {
+        kernel_shape: [1, 1],
+      },
+    );
     const nhwc = node('Transpose', `${scope}/ToNHWC`, [y], { perm: [0, 2, 3, 1] });
     return node('Reshape', `${scope}/Reshape`, [nhwc, i64(`${scope}/shape`, [0, -1, last])]);
   };
   const maps = [g.blocks[11], g.blocks[13], conv1, conv3, conv5, conv7];
-  const enc = node('Concat', 'Prediction/box_encodings', maps.map((m, k) => predictor(m, k, 'BoxEncodingPredictor', 4)), { axis: 1 });
-  const cls = node('Concat', 'Prediction/class_predictions', maps.map((m, k) => predictor(m, k, 'ClassPredictor', 3)), { axis: 1 });
+  const enc = node(
+    'Concat',
+    'Prediction/box_encodings',
+    maps.map((m, k) => predictor(m, k, 'BoxEncodingPredictor', 4)),
+    { axis: 1 },
+  );
+  const cls = node(
+    'Concat',
+    'Prediction/class_predictions',
+    maps.map((m, k) => predictor(m, k, 'ClassPredictor', 3)),
+    { axis: 1 },
+  );
 
   // Box decoding (outputLayer.ts): centre += t/10 · size, size ·= exp(t/5), anchors as [ymin,xmin,ymax,xmax].
   const anchors = need(w, 'Output/extra_dim');
@@ -180,13 +208,22 @@ export function buildFaceSsdOnnx(w: Weights): Uint8Array {
       centers[2 * i + j] = Math.fround(lo + Math.fround(s / 2));
     }
   }
-  const slice = (t: string, name: string, from: number, to: number) => node('Slice', name, [t, i64(`${name}/starts`, [from]), i64(`${name}/ends`, [to]), i64(`${name}/axes`, [2])]);
+  const slice = (t: string, name: string, from: number, to: number) =>
+    node('Slice', name, [t, i64(`${name}/starts`, [from]), i64(`${name}/ends`, [to]), i64(`${name}/axes`, [2])]);
   const tCenter = node('Div', 'Postprocessor/center_scale', [slice(enc, 'Postprocessor/t_center', 0, 2), f32('Postprocessor/10', [], [10])]);
   const tSize = node('Div', 'Postprocessor/size_scale', [slice(enc, 'Postprocessor/t_size', 2, 4), f32('Postprocessor/5', [], [5])]);
   const anchorSizes = f32('Postprocessor/anchor_sizes', [A, 2], sizes);
-  const center = node('Add', 'Postprocessor/center', [node('Mul', 'Postprocessor/center_offset', [tCenter, anchorSizes]), f32('Postprocessor/anchor_centers', [A, 2], centers)]);
-  const half = node('Div', 'Postprocessor/half', [node('Mul', 'Postprocessor/size', [node('Exp', 'Postprocessor/exp', [tSize]), anchorSizes]), f32('Postprocessor/2', [], [2])]);
-  const boxes = node('Concat', 'Postprocessor/boxes', [node('Sub', 'Postprocessor/min', [center, half]), node('Add', 'Postprocessor/max', [center, half])], { axis: 2 });
+  const center = node('Add', 'Postprocessor/center', [
+    node('Mul', 'Postprocessor/center_offset', [tCenter, anchorSizes]),
+    f32('Postprocessor/anchor_centers', [A, 2], centers),
+  ]);
+  const half = node('Div', 'Postprocessor/half', [
+    node('Mul', 'Postprocessor/size', [node('Exp', 'Postprocessor/exp', [tSize]), anchorSizes]),
+    f32('Postprocessor/2', [], [2]),
+  ]);
+  const boxes = node('Concat', 'Postprocessor/boxes', [node('Sub', 'Postprocessor/min', [center, half]), node('Add', 'Postprocessor/max', [center, half])], {
+    axis: 2,
+  });
   const scores = node('Sigmoid', 'Postprocessor/scores', [slice(cls, 'Postprocessor/face_logit', 1, 2)]);
   b.renameTensor(boxes, 'boxes');
   b.renameTensor(scores, 'scores');
@@ -228,7 +265,11 @@ export async function ensureFaceFiles(opts: { cacheDir?: string; force?: boolean
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'lookout-face-'));
   try {
     logger.info({ spec: FACE_SSD.npmSpec }, 'fetching the original with npm pack');
-    await execFileP(opts.npm ?? 'npm', ['pack', FACE_SSD.npmSpec, '--silent', '--pack-destination', tmp], { cwd: tmp, timeout: 5 * 60_000, maxBuffer: 16 << 20 }).catch((e: Error & { stderr?: string }) => {
+    await execFileP(opts.npm ?? 'npm', ['pack', FACE_SSD.npmSpec, '--silent', '--pack-destination', tmp], {
+      cwd: tmp,
+      timeout: 5 * 60_000,
+      maxBuffer: 16 << 20,
+    }).catch((e: Error & { stderr?: string }) => {
       throw new Error(`npm pack ${FACE_SSD.npmSpec} failed: ${(e.stderr || e.message).trim().split('\n').slice(-3).join(' | ')}`);
     });
     const tgz = (await fs.readdir(tmp)).find((f) => f.endsWith('.tgz'));

@@ -15,7 +15,16 @@ export { convertTfjsGraph, convGeometry } from './convert';
 export type { ConvertOptions, ConvertResult, InputBinding, OutputBinding } from './convert';
 export { modelInfo, modelInfoFromBytes, formatModelInfo, sharesByType } from './info';
 export type { ModelInfo, LayerInfo, TensorInfo, TypeShare } from './info';
-export { addMobileNetV1, buildMobileNetV1, isMobileNetV1Spec, mobileNetV1Name, parseMobileNetV1Spec, paperMultAdds, paperParams, randomWeights } from './mobilenet-v1';
+export {
+  addMobileNetV1,
+  buildMobileNetV1,
+  isMobileNetV1Spec,
+  mobileNetV1Name,
+  parseMobileNetV1Spec,
+  paperMultAdds,
+  paperParams,
+  randomWeights,
+} from './mobilenet-v1';
 export type { MobileNetV1Graph, MobileNetV1Model, MobileNetV1Options, LayerSpec, LayerWeights, WeightSource } from './mobilenet-v1';
 export { loadTfjsGraphFromDir } from './load-dir';
 export { loadGraph, parseModelJson } from './tfjs-graph';
@@ -89,7 +98,9 @@ export async function runModelInfoCommand(file: string, opts: { layers?: boolean
   try {
     // A variant spec is built in memory: its table needs no file on disk.
     const info = isMobileNetV1Spec(file) ? mobileNetV1Info(file) : await modelInfo(file);
-    process.stdout.write(opts.json ? `${JSON.stringify(opts.layers ? info : { ...info, layers: undefined }, null, 2)}\n` : `${formatModelInfo(info, !!opts.layers)}\n`);
+    process.stdout.write(
+      opts.json ? `${JSON.stringify(opts.layers ? info : { ...info, layers: undefined }, null, 2)}\n` : `${formatModelInfo(info, !!opts.layers)}\n`,
+    );
     return 0;
   } catch (e) {
     process.stderr.write(`lookout model info ${file}: ${(e as Error).message}\n`);

@@ -50,8 +50,20 @@ export interface ModelInfo {
 }
 
 const DTYPE_NAMES: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
-  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  16: 'bfloat16',
 };
 
 function num(v: number | Long | null | undefined): number {
@@ -109,10 +121,31 @@ function broadcast(a: number[], b: number[]): number[] {
 }
 
 const SAME_SHAPE_OPS = new Set([
-  'Relu', 'Clip', 'Sigmoid', 'Exp', 'Tanh', 'Cast', 'Identity', 'Softmax', 'LeakyRelu', 'BatchNormalization',
-  'Dropout', 'HardSigmoid', 'HardSwish', 'Log', 'Neg', 'Sqrt', 'Abs', 'Floor', 'Ceil', 'PRelu', 'Elu', 'Selu',
+  'Relu',
+  'Clip',
+  'Sigmoid',
+  'Exp',
+  'Tanh',
+  'Cast',
+  'Identity',
+  'Softmax',
+  'LeakyRelu',
+  'BatchNormalization',
+  'Dropout',
+  'HardSigmoid',
+  'HardSwish',
+  'Log',
+  'Neg',
+  'Sqrt',
+  'Abs',
+  'Floor',
+  'Ceil',
+  'PRelu',
+  'Elu',
+  'Selu',
   // A QDQ (int8) model feeds every Conv through these; without them its MACs would read 0.
-  'QuantizeLinear', 'DequantizeLinear',
+  'QuantizeLinear',
+  'DequantizeLinear',
 ]);
 const BROADCAST_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum', 'Pow', 'Mean', 'Equal', 'Less', 'Greater']);
 
@@ -148,7 +181,11 @@ export function modelInfoFromBytes(bytes: Uint8Array, file: string): ModelInfo {
     if (v) values.set(name, v);
   }
   const inputs = (graph.input ?? []).filter((v) => !inits.has(v.name ?? '')).map(tensorInfo);
-  for (const i of inputs) shapes.set(i.name, i.shape.map((d) => (typeof d === 'number' ? d : 1)));
+  for (const i of inputs)
+    shapes.set(
+      i.name,
+      i.shape.map((d) => (typeof d === 'number' ? d : 1)),
+    );
 
   const opCounts: Record<string, number> = {};
   const layers: LayerInfo[] = [];
@@ -198,7 +235,18 @@ export function modelInfoFromBytes(bytes: Uint8Array, file: string): ModelInfo {
         const group = int('group', 1);
         const params = (node.input ?? []).slice(1).reduce((acc, n) => acc + (n && shapes.get(n) ? prod(shapes.get(n) as number[]) : 0), 0);
         const macs = outShape && w ? prod(outShape) * prod(w.slice(1)) : undefined;
-        layers.push({ name: node.name ?? out, op, type: convType(kernel, group, w), inputShape: x, outputShape: outShape, kernel, strides: ints('strides'), group, params, macs });
+        layers.push({
+          name: node.name ?? out,
+          op,
+          type: convType(kernel, group, w),
+          inputShape: x,
+          outputShape: outShape,
+          kernel,
+          strides: ints('strides'),
+          group,
+          params,
+          macs,
+        });
       }
     } else if (op === 'GlobalAveragePool' || op === 'GlobalMaxPool') {
       if (x) outShape = [x[0], x[1], ...x.slice(2).map(() => 1)];
@@ -364,7 +412,11 @@ export function sharesByType(info: ModelInfo): TypeShare[] {
 export function formatModelInfo(info: ModelInfo, layers = false): string {
   const lines: string[] = [];
   lines.push(`model:      ${info.file} (${(info.bytes / 1048576).toFixed(1)} MiB, sha256 ${info.sha256})`);
-  lines.push(`format:     ONNX IR ${info.irVersion}, opset ${Object.entries(info.opsets).map(([d, v]) => `${d} ${v}`).join(', ')}; producer ${info.producer || '?'}`);
+  lines.push(
+    `format:     ONNX IR ${info.irVersion}, opset ${Object.entries(info.opsets)
+      .map(([d, v]) => `${d} ${v}`)
+      .join(', ')}; producer ${info.producer || '?'}`,
+  );
   lines.push('inputs:');
   for (const t of info.inputs) lines.push(`  ${t.name}  ${t.dtype}  ${shapeText(t.shape)}`);
   lines.push('outputs:');
@@ -379,7 +431,11 @@ export function formatModelInfo(info: ModelInfo, layers = false): string {
   );
   if (info.layers.length) {
     const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
-    lines.push(`by type:    ${sharesByType(info).map((t) => `${t.type} ×${t.layers}: ${pct(t.macsShare)} of MACs, ${pct(t.paramsShare)} of params`).join('; ')}`);
+    lines.push(
+      `by type:    ${sharesByType(info)
+        .map((t) => `${t.type} ×${t.layers}: ${pct(t.macsShare)} of MACs, ${pct(t.paramsShare)} of params`)
+        .join('; ')}`,
+    );
   }
   if (layers) {
     lines.push('');
@@ -389,7 +445,9 @@ export function formatModelInfo(info: ModelInfo, layers = false): string {
       lines.push([i + 1, l.op, l.type, shapeText(l.inputShape), shapeText(l.outputShape), geo, l.params, l.macs ?? '?', l.name].join('\t'));
     });
     const lp = info.layers.reduce((a, l) => a + l.params, 0);
-    lines.push(['', 'total', '', '', '', '', lp, info.macs, `(${(info.macs / 1e6).toFixed(1)} M MACs, ${(lp / 1e6).toFixed(3)} M params in these layers)`].join('\t'));
+    lines.push(
+      ['', 'total', '', '', '', '', lp, info.macs, `(${(info.macs / 1e6).toFixed(1)} M MACs, ${(lp / 1e6).toFixed(3)} M params in these layers)`].join('\t'),
+    );
   }
   return lines.join('\n');
 }

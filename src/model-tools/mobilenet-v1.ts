@@ -235,8 +235,18 @@ export function addMobileNetV1(b: OnnxGraphBuilder, input: string, opts: MobileN
     const n = i + 1;
     const out = mobileNetV1Depth(blk.channels, alpha);
     if (separable) {
-      x = conv(x, { name: `MobilenetV1/Conv2d_${n}_depthwise`, kind: 'depthwise', weightShape: [c, 1, 3, 3], inChannels: c, outChannels: c, stride: blk.stride }, 3, c);
-      x = conv(x, { name: `MobilenetV1/Conv2d_${n}_pointwise`, kind: 'pointwise', weightShape: [out, c, 1, 1], inChannels: c, outChannels: out, stride: 1 }, 1, 1);
+      x = conv(
+        x,
+        { name: `MobilenetV1/Conv2d_${n}_depthwise`, kind: 'depthwise', weightShape: [c, 1, 3, 3], inChannels: c, outChannels: c, stride: blk.stride },
+        3,
+        c,
+      );
+      x = conv(
+        x,
+        { name: `MobilenetV1/Conv2d_${n}_pointwise`, kind: 'pointwise', weightShape: [out, c, 1, 1], inChannels: c, outChannels: out, stride: 1 },
+        1,
+        1,
+      );
     } else {
       x = conv(x, { name: `MobilenetV1/Conv2d_${n}`, kind: 'conv', weightShape: [out, c, 3, 3], inChannels: c, outChannels: out, stride: blk.stride }, 3, 1);
     }
@@ -358,7 +368,10 @@ export function parseMobileNetV1Spec(spec: string): MobileNetV1Options[] {
     const key = eq < 0 ? part : part.slice(0, eq);
     const set = SPEC_KEYS[key.trim()];
     if (eq < 0 || !set) throw new Error(`mobilenet_v1: '${part}' is not key=value with key one of ${Object.keys(SPEC_KEYS).join(', ')}`);
-    const choices = part.slice(eq + 1).split('|').map((v) => v.trim());
+    const choices = part
+      .slice(eq + 1)
+      .split('|')
+      .map((v) => v.trim());
     variants = variants.flatMap((v) =>
       choices.map((c) => {
         const o = { ...v };
@@ -369,8 +382,10 @@ export function parseMobileNetV1Spec(spec: string): MobileNetV1Options[] {
   }
   for (const v of variants) {
     if (v.alpha !== undefined && !(v.alpha > 0 && v.alpha <= 4)) throw new Error(`mobilenet_v1: alpha must be in (0, 4] (got ${v.alpha})`);
-    if (v.size !== undefined && !(Number.isInteger(v.size) && v.size >= 32 && v.size <= 2048)) throw new Error(`mobilenet_v1: size must be an integer in 32…2048 (got ${v.size})`);
-    if (v.classes !== undefined && !(Number.isInteger(v.classes) && v.classes >= 0)) throw new Error(`mobilenet_v1: classes must be a whole number (got ${v.classes})`);
+    if (v.size !== undefined && !(Number.isInteger(v.size) && v.size >= 32 && v.size <= 2048))
+      throw new Error(`mobilenet_v1: size must be an integer in 32…2048 (got ${v.size})`);
+    if (v.classes !== undefined && !(Number.isInteger(v.classes) && v.classes >= 0))
+      throw new Error(`mobilenet_v1: classes must be a whole number (got ${v.classes})`);
     if (v.seed !== undefined && !Number.isInteger(v.seed)) throw new Error(`mobilenet_v1: seed must be an integer (got ${v.seed})`);
   }
   return variants;

@@ -58,9 +58,7 @@ export async function ensurePythonEnv(opts: PythonEnvOptions = {}, logger: Logge
       const err = e as NodeJS.ErrnoException & { stderr?: string };
       await fs.rm(venv, { recursive: true, force: true });
       if (err.code === 'ENOENT') throw new Error(`${base} not found: int8 quantization needs Python 3 (Debian: apt-get install python3 python3-venv)`);
-      throw new Error(
-        `${base} -m venv ${venv} failed (Debian: apt-get install python3-venv): ${lastLines(err.stderr || err.message, 3)}`,
-      );
+      throw new Error(`${base} -m venv ${venv} failed (Debian: apt-get install python3-venv): ${lastLines(err.stderr || err.message, 3)}`);
     }
   }
   logger.info({ venv, requirements: reqs }, 'installing the pinned quantization packages with pip');

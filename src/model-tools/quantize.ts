@@ -37,7 +37,8 @@ const HEX64 = /^[0-9a-f]{64}$/;
 /** The manifest's quantization record; every missing or malformed field is named. */
 export function quantizationProvenance(m: ModelManifest, where: string): QuantizationProvenance {
   const q = m.provenance?.quantization;
-  if (!q || typeof q !== 'object') throw new Error(`manifest ${where}: provenance.quantization is missing (an int8 manifest says what it was made from and how)`);
+  if (!q || typeof q !== 'object')
+    throw new Error(`manifest ${where}: provenance.quantization is missing (an int8 manifest says what it was made from and how)`);
   const problems: string[] = [];
   if (typeof q.from !== 'string' || !q.from) problems.push('provenance.quantization.from: the FP32 model name is missing');
   for (const key of ['from_sha256', 'calibration_table_sha256'] as const) {
@@ -106,7 +107,9 @@ export async function buildQuantizedModel(name: string, opts: BuildOptions = {},
   // The FP32 model as the manifest pins it: quantizing any other would give other bytes.
   const fp32 = await buildModel(q.from, { modelsDir, cacheDir: opts.cacheDir, sourceDir: opts.sourceDir, npm: opts.npm }, logger);
   if (fp32.sha256 !== prov.from_sha256) {
-    throw new Error(`${where} was made from ${q.from} with sha256 ${prov.from_sha256}, but that model now has ${fp32.sha256}; recalibrate and update the manifest`);
+    throw new Error(
+      `${where} was made from ${q.from} with sha256 ${prov.from_sha256}, but that model now has ${fp32.sha256}; recalibrate and update the manifest`,
+    );
   }
   const table = path.resolve(opts.calibrationTable ?? path.join(root, q.table));
   const py = await ensurePythonEnv({ venvDir: opts.venvDir, python: opts.python }, logger);
@@ -121,7 +124,10 @@ export async function buildQuantizedModel(name: string, opts: BuildOptions = {},
       const data = makeCalibrationData(q.calibration, fp32Manifest.input, dataDir);
       if (prov.calibration_data_sha256 && data.sha256 !== prov.calibration_data_sha256) {
         // Expected off x86_64: video decoding differs slightly between architectures.
-        logger.warn({ expected: prov.calibration_data_sha256, got: data.sha256 }, 'calibration frames differ from the ones the committed table was measured on');
+        logger.warn(
+          { expected: prov.calibration_data_sha256, got: data.sha256 },
+          'calibration frames differ from the ones the committed table was measured on',
+        );
       }
       const raw = path.join(tmp, 'calibration.u8');
       await fs.writeFile(raw, data.bytes);
@@ -149,13 +155,18 @@ export async function buildQuantizedModel(name: string, opts: BuildOptions = {},
       const tableSha = sha256Bytes(tableBytes);
       if (tableSha !== prov.calibration_table_sha256) {
         await writeFileAtomic(table, tableBytes);
-        logger.warn({ table, sha256: tableSha, was: prov.calibration_table_sha256 }, 'calibration table changed and was rewritten; update the manifest if this is intended');
+        logger.warn(
+          { table, sha256: tableSha, was: prov.calibration_table_sha256 },
+          'calibration table changed and was rewritten; update the manifest if this is intended',
+        );
       } else {
         logger.info({ table, sha256: tableSha }, 'recalibration gave the committed table back');
       }
     }
     if (sha256 !== manifest.sha256) {
-      throw new Error(`quantized ${name} has sha256 ${sha256} but ${where} pins ${manifest.sha256}; not writing it (quantizer, its packages or the calibration table changed?)`);
+      throw new Error(
+        `quantized ${name} has sha256 ${sha256} but ${where} pins ${manifest.sha256}; not writing it (quantizer, its packages or the calibration table changed?)`,
+      );
     }
     await writeFileAtomic(target, bytes, async (t) => {
       const onDisk = await sha256File(t);

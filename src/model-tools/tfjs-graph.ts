@@ -100,9 +100,7 @@ export function readWeights(model: TfjsModelJson, shards: Map<string, Uint8Array
       const n = size(w.shape);
       const end = offset + n * bytes;
       if (end > total) {
-        throw new Error(
-          `weight ${w.name} needs bytes ${offset}..${end} but shards ${group.paths.join(', ')} hold ${total} (truncated?)`,
-        );
+        throw new Error(`weight ${w.name} needs bytes ${offset}..${end} but shards ${group.paths.join(', ')} hold ${total} (truncated?)`);
       }
       // Copy: the slice must be 4-byte aligned for the typed array view.
       const slice = buf.slice(offset, end);
@@ -128,11 +126,16 @@ export function loadGraph(model: TfjsModelJson, shards: Map<string, Uint8Array>)
 // ---- attribute helpers ----
 
 const TF_DTYPES: Record<string, DType> = {
-  '1': 'float32', DT_FLOAT: 'float32',
-  '3': 'int32', DT_INT32: 'int32',
-  '4': 'uint8', DT_UINT8: 'uint8',
-  '9': 'int64', DT_INT64: 'int64',
-  '10': 'bool', DT_BOOL: 'bool',
+  '1': 'float32',
+  DT_FLOAT: 'float32',
+  '3': 'int32',
+  DT_INT32: 'int32',
+  '4': 'uint8',
+  DT_UINT8: 'uint8',
+  '9': 'int64',
+  DT_INT64: 'int64',
+  '10': 'bool',
+  DT_BOOL: 'bool',
 };
 
 export function tfDtype(v: number | string | undefined, where: string): DType {

@@ -33,7 +33,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions, logger
     server.once('error', (err: NodeJS.ErrnoException) => {
       broker.close();
       if (err.code === 'EADDRINUSE') {
-        reject(new Error(`embedded MQTT broker cannot listen on ${host}:${port}: the port is in use (another broker running? set mqtt.embedded.port or use that broker's URL)`));
+        reject(
+          new Error(
+            `embedded MQTT broker cannot listen on ${host}:${port}: the port is in use (another broker running? set mqtt.embedded.port or use that broker's URL)`,
+          ),
+        );
       } else {
         reject(new Error(`embedded MQTT broker cannot listen on ${host}:${port}: ${err.message}`));
       }

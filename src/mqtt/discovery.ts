@@ -112,7 +112,8 @@ export function buildDiscovery(topics: Topics, options: DiscoveryOptions, camera
       state_topic: topics.status(cam.name),
       value_template: "{{ value_json.state if value_json is defined and value_json.state is defined else 'unknown' }}",
       json_attributes_topic: topics.status(cam.name),
-      json_attributes_template: "{{ {'reason': value_json.reason, 'since': value_json.since} | tojson if value_json is defined and value_json.reason is defined and value_json.since is defined else '{}' }}",
+      json_attributes_template:
+        "{{ {'reason': value_json.reason, 'since': value_json.since} | tojson if value_json is defined and value_json.reason is defined and value_json.since is defined else '{}' }}",
       icon: 'mdi:cctv',
       entity_category: 'diagnostic',
     });
@@ -147,15 +148,20 @@ export function buildDiscovery(topics: Topics, options: DiscoveryOptions, camera
       entity_category: 'diagnostic',
     });
     const hasP50 = `${inStats} and value_json.cameras[${key}].inference_p50_ms is defined and value_json.cameras[${key}].inference_p50_ms is not none`;
-    add('sensor', `${c}_inference_ms`, [...cameraUp, { topic: topics.stats(), ...ONLINE_OFFLINE, value_template: `{{ 'online' if ${hasP50} else 'offline' }}` }], {
-      name: `${cam.name} inference time`,
-      state_topic: topics.stats(),
-      value_template: `{{ (value_json.cameras[${key}].inference_p50_ms | float(0)) | round(1) if ${hasP50} else 0 }}`,
-      state_class: 'measurement',
-      device_class: 'duration',
-      unit_of_measurement: 'ms',
-      entity_category: 'diagnostic',
-    });
+    add(
+      'sensor',
+      `${c}_inference_ms`,
+      [...cameraUp, { topic: topics.stats(), ...ONLINE_OFFLINE, value_template: `{{ 'online' if ${hasP50} else 'offline' }}` }],
+      {
+        name: `${cam.name} inference time`,
+        state_topic: topics.stats(),
+        value_template: `{{ (value_json.cameras[${key}].inference_p50_ms | float(0)) | round(1) if ${hasP50} else 0 }}`,
+        state_class: 'measurement',
+        device_class: 'duration',
+        unit_of_measurement: 'ms',
+        entity_category: 'diagnostic',
+      },
+    );
     if (cam.snapshot !== false) {
       add('image', `${c}_snapshot`, cameraUp, {
         name: `${cam.name} snapshot`,

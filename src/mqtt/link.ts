@@ -106,9 +106,7 @@ export interface MqttLinkOptions {
   validateOutgoing?: boolean;
 }
 
-export type CommandResult =
-  | { ok: true; details?: Record<string, unknown> }
-  | { ok: false; error: string; details?: Record<string, unknown> };
+export type CommandResult = { ok: true; details?: Record<string, unknown> } | { ok: false; error: string; details?: Record<string, unknown> };
 export type CommandHandler = (request: CommandRequest) => Promise<CommandResult> | CommandResult;
 
 export interface MqttCounters {
@@ -520,7 +518,10 @@ export class MqttLink {
     if (!this.takeover) this.backoff.reset();
     const secure = /^(mqtts|wss):/i.test(this.options.url);
     if (secure && this.options.tls?.rejectUnauthorized === false) {
-      this.log.warn({ url: redactUrl(this.options.url) }, 'MQTT TLS certificate verification is OFF (tls.rejectUnauthorized false): the broker is not authenticated');
+      this.log.warn(
+        { url: redactUrl(this.options.url) },
+        'MQTT TLS certificate verification is OFF (tls.rejectUnauthorized false): the broker is not authenticated',
+      );
     }
     const outage = this.everConnected ? Date.now() - this.disconnectedAt : undefined;
     this.log.info(

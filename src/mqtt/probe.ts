@@ -113,7 +113,9 @@ export async function probeBroker(o: BrokerProbeOptions): Promise<BrokerProbeRes
           if (topicMatches(filter, topic)) seen[filter].push({ topic, payload: payload.toString('utf8').slice(0, 200), retained: packet.retain });
         }
       });
-      await client.subscribeAsync(watch.map((topic) => ({ topic, qos: 0 as const })).reduce<Record<string, { qos: 0 }>>((acc, s) => ({ ...acc, [s.topic]: { qos: s.qos } }), {}));
+      await client.subscribeAsync(
+        watch.map((topic) => ({ topic, qos: 0 as const })).reduce<Record<string, { qos: 0 }>>((acc, s) => ({ ...acc, [s.topic]: { qos: s.qos } }), {}),
+      );
       await new Promise((resolve) => setTimeout(resolve, o.listenMs ?? 1500));
     }
     return { connected: true, seen };

@@ -48,7 +48,8 @@ export class RetainedLedger {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ file, err: (e as Error).message }, 'cannot read the list of retained topics of the last run; stale ones stay on the broker');
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log.warn({ file, err: (e as Error).message }, 'cannot read the list of retained topics of the last run; stale ones stay on the broker');
       return [];
     }
     try {
@@ -74,7 +75,11 @@ export class RetainedLedger {
       this.saveFailed = false;
     } catch (e) {
       // Once per failure streak: every new topic tries again, and a read-only state_dir must not flood the log.
-      if (!this.saveFailed) this.log.warn({ file: this.file, err: (e as Error).message }, 'cannot save the list of retained topics; entities removed while Lookout is stopped may stay on the broker');
+      if (!this.saveFailed)
+        this.log.warn(
+          { file: this.file, err: (e as Error).message },
+          'cannot save the list of retained topics; entities removed while Lookout is stopped may stay on the broker',
+        );
       this.saveFailed = true;
     }
   }

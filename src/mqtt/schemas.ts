@@ -62,8 +62,20 @@ export const timingSchema = {
   type: 'object',
   additionalProperties: false,
   required: [
-    'v', 'camera', 'frame', 'ts', 'capture_ms', 'wait_ms', 'preprocess_ms', 'inference_ms',
-    'postprocess_ms', 'publish_ms', 'total_ms', 'age_ms', 'fps', 'dropped',
+    'v',
+    'camera',
+    'frame',
+    'ts',
+    'capture_ms',
+    'wait_ms',
+    'preprocess_ms',
+    'inference_ms',
+    'postprocess_ms',
+    'publish_ms',
+    'total_ms',
+    'age_ms',
+    'fps',
+    'dropped',
   ],
   properties: {
     v: version,
@@ -88,9 +100,7 @@ export const eventSchema = {
   title: 'lookout object event (base/<camera>/events), QoS 1: drop repeats by seq',
   type: 'object',
   additionalProperties: false,
-  required: [
-    'v', 'seq', 'event_id', 'type', 'camera', 'track_id', 'label', 'score', 'box', 'zones', 'started_at', 'updated_at', 'frames',
-  ],
+  required: ['v', 'seq', 'event_id', 'type', 'camera', 'track_id', 'label', 'score', 'box', 'zones', 'started_at', 'updated_at', 'frames'],
   properties: {
     v: version,
     seq: { type: 'integer', minimum: 1, description: 'per-process monotonic; a repeat (QoS 1) has the same seq' },

@@ -1,14 +1,6 @@
 // Topic names of the MQTT contract (v1) and the checks that keep them well-formed. Every topic the
 // link publishes is built here; nothing else concatenates topic strings.
-import type {
-  CommandResultPayload,
-  ConfigStatePayload,
-  DetectionsPayload,
-  EventPayload,
-  StatsPayload,
-  StatusPayload,
-  TimingPayload,
-} from './schemas';
+import type { CommandResultPayload, ConfigStatePayload, DetectionsPayload, EventPayload, StatsPayload, StatusPayload, TimingPayload } from './schemas';
 
 /** Levels under `base/<camera>/` that carry fixed meanings, so no label or zone may take them. */
 export const RESERVED_CAMERA_LEVELS = ['detections', 'timing', 'events', 'snapshot', 'status', 'set', 'detect', 'min_score'] as const;

@@ -286,7 +286,10 @@ export class CameraRuntime {
       });
     } catch (e) {
       // A failure while publishing one frame (a bug, a disk error) costs that frame, not the camera.
-      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), frame: frame.seq }, 'publishing a frame failed; going on with the next');
+      this.log.error(
+        { err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), frame: frame.seq },
+        'publishing a frame failed; going on with the next',
+      );
     }
   }
 }

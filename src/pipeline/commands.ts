@@ -23,7 +23,11 @@ export interface CommandTargets {
   /** Why a camera is not running, for the answer (disabled, unknown, model failed to load). */
   whyNotRunning(camera: string): string;
   reload(): Promise<ReloadAnswer>;
-  setScores(camera: string, minScore: number | undefined, minScores: Record<string, number> | undefined): { min_score: number | undefined; min_scores: Record<string, number> | undefined };
+  setScores(
+    camera: string,
+    minScore: number | undefined,
+    minScores: Record<string, number> | undefined,
+  ): { min_score: number | undefined; min_scores: Record<string, number> | undefined };
   setDetect(camera: string, on: boolean): void;
   /** null: the camera has no schedule. */
   overrideSchedule(camera: string, mode: OverrideMode): ScheduleState | null;

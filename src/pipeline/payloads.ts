@@ -9,8 +9,12 @@ import type { FrameOutcome } from './camera-runtime';
 
 const r2 = (ms: number) => Math.max(0, Math.round(ms * 100) / 100);
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
-const clampBox = (b: readonly number[]): [number, number, number, number] =>
-  [r4(Math.min(1, Math.max(0, b[0]))), r4(Math.min(1, Math.max(0, b[1]))), r4(Math.min(1, Math.max(0, b[2]))), r4(Math.min(1, Math.max(0, b[3])))];
+const clampBox = (b: readonly number[]): [number, number, number, number] => [
+  r4(Math.min(1, Math.max(0, b[0]))),
+  r4(Math.min(1, Math.max(0, b[1]))),
+  r4(Math.min(1, Math.max(0, b[2]))),
+  r4(Math.min(1, Math.max(0, b[3]))),
+];
 
 export function detectionsPayload(o: FrameOutcome): DetectionsPayload {
   return {

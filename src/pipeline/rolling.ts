@@ -30,7 +30,10 @@ export class RollingSamples {
   /** Nearest-rank percentile of the window (p in [0, 100]); null while empty. */
   percentile(p: number): number | null {
     if (this.count === 0) return null;
-    return nearestRank(Array.from(this.values.subarray(0, this.count)).sort((a, b) => a - b), p / 100);
+    return nearestRank(
+      Array.from(this.values.subarray(0, this.count)).sort((a, b) => a - b),
+      p / 100,
+    );
   }
 
   clear(): void {

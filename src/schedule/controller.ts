@@ -74,9 +74,7 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
   /** The override ends at this instant (the window edge after it was set); null = never. */
   private overrideUntil: number | null = null;
   private current: ScheduleState;
-  private cache:
-    | { schedule: Schedule; from: number; until: number; active: boolean; nextChange: Date | null }
-    | undefined;
+  private cache: { schedule: Schedule; from: number; until: number; active: boolean; nextChange: Date | null } | undefined;
 
   constructor(options: ScheduleControllerOptions) {
     super();
@@ -184,9 +182,7 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
   private arm(): void {
     this.disarm();
     const now = this.clock.now();
-    const edges = [this.current.nextChange?.getTime(), this.overrideUntil ?? undefined].filter(
-      (t): t is number => t !== undefined,
-    );
+    const edges = [this.current.nextChange?.getTime(), this.overrideUntil ?? undefined].filter((t): t is number => t !== undefined);
     const delay = Math.max(0, Math.min(this.recheckMs, ...edges.map((t) => t - now)));
     this.timer = this.clock.setTimeout(() => this.tick(), delay);
   }

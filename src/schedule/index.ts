@@ -17,14 +17,7 @@
  * ctl.start();
  */
 export { Schedule, type ActiveInterval } from './schedule';
-export {
-  ScheduleController,
-  systemClock,
-  type ScheduleClock,
-  type ScheduleControllerOptions,
-  type ScheduleState,
-  type OverrideMode,
-} from './controller';
+export { ScheduleController, systemClock, type ScheduleClock, type ScheduleControllerOptions, type ScheduleState, type OverrideMode } from './controller';
 export {
   parseSchedule,
   validateSchedule,

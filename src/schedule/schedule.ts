@@ -1,12 +1,5 @@
 import * as SunCalc from 'suncalc';
-import {
-  type GeoLocation,
-  type ParsedSchedule,
-  type ScheduleParseOptions,
-  type ScheduleWindow,
-  type TimeSpec,
-  parseSchedule,
-} from './parse';
+import { type GeoLocation, type ParsedSchedule, type ScheduleParseOptions, type ScheduleWindow, type TimeSpec, parseSchedule } from './parse';
 import { wallClock, weekdayOf, zonedInstant } from './zoned-time';
 
 /** A half-open span of time `[start, end)`, epoch ms. */

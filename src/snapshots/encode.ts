@@ -20,7 +20,11 @@ export function encodeSnapshot(frame: Pick<Frame, 'data' | 'width' | 'height'>, 
  * time every camera's next frame used to wait for. The frame-sized Mats are released at once (OpenCV
  * reports them to V8 as external memory, which would otherwise pile up until a GC).
  */
-export async function encodeSnapshotAsync(frame: Pick<Frame, 'data' | 'width' | 'height'>, detections: readonly Detection[], options: EncodeOptions): Promise<Buffer> {
+export async function encodeSnapshotAsync(
+  frame: Pick<Frame, 'data' | 'width' | 'height'>,
+  detections: readonly Detection[],
+  options: EncodeOptions,
+): Promise<Buffer> {
   const cv = loadCv();
   const mat = new cv.Mat(frame.data, frame.height, frame.width, cv.CV_8UC3);
   const image = options.annotate && detections.length > 0 ? annotate(mat, detections) : mat;

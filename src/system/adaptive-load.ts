@@ -132,11 +132,7 @@ export class AdaptiveLoadController {
     return { pressure: 'none', reason: 'ok', hold: false };
   }
 
-  private updateCamera(
-    name: string,
-    load: CameraLoad,
-    board: { pressure: AdaptiveLoadDecision['board_pressure']; reason: string; hold: boolean },
-  ): CameraCap {
+  private updateCamera(name: string, load: CameraLoad, board: { pressure: AdaptiveLoadDecision['board_pressure']; reason: string; hold: boolean }): CameraCap {
     const { minFps, maxFps, step, busyHighRatio, busyLowRatio, raiseAfterTicks } = this.o;
     const ceiling = Math.max(minFps, Math.min(maxFps, load.target_fps > 0 ? load.target_fps : maxFps));
     let state = this.cameras.get(name);

@@ -46,9 +46,6 @@ export function gstInstallHint(elements: readonly string[]): string | undefined 
   if (packages.length === 0) return undefined;
   const apt = packages.filter((p) => !p.includes(' '));
   const other = packages.filter((p) => p.includes(' '));
-  const parts = [
-    ...(apt.length ? [`sudo apt install ${apt.join(' ')}`] : []),
-    ...other.map((p) => `install ${p}`),
-  ];
+  const parts = [...(apt.length ? [`sudo apt install ${apt.join(' ')}`] : []), ...other.map((p) => `install ${p}`)];
   return parts.join('; ');
 }

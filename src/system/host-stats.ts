@@ -186,10 +186,7 @@ export class HostStats {
       entries.map(async (zone): Promise<ThermalZoneReading | null> => {
         const dir = path.join(this.thermalBase, zone);
         try {
-          const [type, temp] = await Promise.all([
-            fs.readFile(path.join(dir, 'type'), 'utf8').catch(() => zone),
-            fs.readFile(path.join(dir, 'temp'), 'utf8'),
-          ]);
+          const [type, temp] = await Promise.all([fs.readFile(path.join(dir, 'type'), 'utf8').catch(() => zone), fs.readFile(path.join(dir, 'temp'), 'utf8')]);
           const milli = Number(temp.trim());
           if (!Number.isFinite(milli) || temp.trim() === '') throw new Error(`not a number: '${temp.trim()}'`);
           return { zone, type: type.trim(), temp_c: Math.round(milli / 100) / 10 };
@@ -248,7 +245,11 @@ export class HostStats {
           if (raw === null) {
             // Not a Pi, or /dev/vchiq is not reachable: stop spawning it every interval.
             this.vcgencmdWorks = false;
-            this.noteOnce('vcgencmd', { bin, err: err?.message ?? `unexpected output '${String(stdout).trim()}'` }, 'vcgencmd get_throttled unavailable; throttled flags will be null');
+            this.noteOnce(
+              'vcgencmd',
+              { bin, err: err?.message ?? `unexpected output '${String(stdout).trim()}'` },
+              'vcgencmd get_throttled unavailable; throttled flags will be null',
+            );
             resolve(null);
           } else {
             resolve(decodeThrottled(raw));

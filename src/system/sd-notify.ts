@@ -85,15 +85,8 @@ export class SystemdNotifier {
       this.unixDgram = dgram;
     } else {
       this.transport = 'systemd-notify';
-      const why = this.socketPath.startsWith('@')
-        ? 'abstract NOTIFY_SOCKET'
-        : wanted === 'systemd-notify'
-          ? 'configured'
-          : 'unix-dgram not available';
-      logger.info(
-        { notify_socket: this.socketPath, why },
-        'sd_notify through the systemd-notify binary (the unit needs NotifyAccess=all)',
-      );
+      const why = this.socketPath.startsWith('@') ? 'abstract NOTIFY_SOCKET' : wanted === 'systemd-notify' ? 'configured' : 'unix-dgram not available';
+      logger.info({ notify_socket: this.socketPath, why }, 'sd_notify through the systemd-notify binary (the unit needs NotifyAccess=all)');
     }
     if (this.transport === 'unix-dgram') logger.debug({ notify_socket: this.socketPath }, 'sd_notify through unix-dgram');
   }

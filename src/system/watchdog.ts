@@ -110,10 +110,7 @@ export class WatchdogPinger {
         this.pings++;
       } else if (this.stalledReason === undefined) {
         this.stalledReason = verdict.reason;
-        this.logger.warn(
-          { reason: verdict.reason },
-          'pipeline stalled; withholding systemd watchdog pings so systemd restarts the service',
-        );
+        this.logger.warn({ reason: verdict.reason }, 'pipeline stalled; withholding systemd watchdog pings so systemd restarts the service');
         this.options.notifier.status(`stalled: ${verdict.reason}`);
       }
     } catch (err) {

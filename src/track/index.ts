@@ -10,13 +10,5 @@
  */
 export { Tracker } from './tracker';
 export { type TrackerOptions, type ResolvedTrackerOptions, DEFAULT_TRACKER_OPTIONS, resolveTrackerOptions } from './options';
-export type {
-  TrackerInput,
-  TrackedDetection,
-  TrackEvent,
-  TrackEventType,
-  TrackCounts,
-  TrackFrameResult,
-  BestSighting,
-} from './types';
+export type { TrackerInput, TrackedDetection, TrackEvent, TrackEventType, TrackCounts, TrackFrameResult, BestSighting } from './types';
 export { type Box, iou } from './box';

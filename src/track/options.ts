@@ -65,12 +65,10 @@ export function resolveTrackerOptions(options: TrackerOptions = {}): ResolvedTra
   if (!(o.iouThreshold > 0 && o.iouThreshold <= 1)) problems.push(`iouThreshold ${o.iouThreshold} is not in (0, 1]`);
   if (!Number.isInteger(o.minHits) || o.minHits < 1) problems.push(`minHits ${o.minHits} is not an integer >= 1`);
   if (!Number.isInteger(o.maxMissed) || o.maxMissed < 1) problems.push(`maxMissed ${o.maxMissed} is not an integer >= 1`);
-  if (!Number.isInteger(o.tentativeMaxMissed) || o.tentativeMaxMissed < 1)
-    problems.push(`tentativeMaxMissed ${o.tentativeMaxMissed} is not an integer >= 1`);
+  if (!Number.isInteger(o.tentativeMaxMissed) || o.tentativeMaxMissed < 1) problems.push(`tentativeMaxMissed ${o.tentativeMaxMissed} is not an integer >= 1`);
   if (o.maxMissedMs !== undefined && !(o.maxMissedMs > 0)) problems.push(`maxMissedMs ${o.maxMissedMs} is not > 0`);
   if (!(o.updateIntervalMs >= 0)) problems.push(`updateIntervalMs ${o.updateIntervalMs} is not >= 0`);
-  if (!(o.velocitySmoothing > 0 && o.velocitySmoothing <= 1))
-    problems.push(`velocitySmoothing ${o.velocitySmoothing} is not in (0, 1]`);
+  if (!(o.velocitySmoothing > 0 && o.velocitySmoothing <= 1)) problems.push(`velocitySmoothing ${o.velocitySmoothing} is not in (0, 1]`);
   if (problems.length > 0) throw new Error(`invalid tracker options: ${problems.join('; ')}`);
   return o;
 }

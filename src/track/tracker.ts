@@ -1,13 +1,6 @@
 import { type Box, center, iou, shift } from './box';
 import { type ResolvedTrackerOptions, type TrackerOptions, resolveTrackerOptions } from './options';
-import type {
-  BestSighting,
-  TrackCounts,
-  TrackedDetection,
-  TrackerInput,
-  TrackEvent,
-  TrackFrameResult,
-} from './types';
+import type { BestSighting, TrackCounts, TrackedDetection, TrackerInput, TrackEvent, TrackFrameResult } from './types';
 
 interface Track {
   id: number;
@@ -117,9 +110,7 @@ export class Tracker {
     const events: TrackEvent[] = [];
     const out: TrackedDetection[] = detections.map((d) => ({ ...d, confirmed: false, best_improved: false }));
 
-    const candidates = out
-      .map((_, i) => i)
-      .filter((i) => this.labelFilter === undefined || this.labelFilter.has(out[i].label));
+    const candidates = out.map((_, i) => i).filter((i) => this.labelFilter === undefined || this.labelFilter.has(out[i].label));
     const assignment = this.match(ts, candidates, out);
 
     const matched = new Set<Track>();

@@ -95,7 +95,15 @@ export class Recorder {
     private readonly filters: string[],
   ) {
     client.on('message', (topic, payload, packet) => {
-      this.messages.push({ topic, payload, text: payload.toString(), retain: packet.retain === true, qos: packet.qos, at: Date.now(), index: this.messages.length });
+      this.messages.push({
+        topic,
+        payload,
+        text: payload.toString(),
+        retain: packet.retain === true,
+        qos: packet.qos,
+        at: Date.now(),
+        index: this.messages.length,
+      });
     });
     client.on('connect', (connack) => {
       if (!connack.sessionPresent && this.filters.length && !this.closed) {
@@ -435,7 +443,10 @@ export class Daemon {
       return `  ${String(time ?? '').slice(11, 23)} ${String(lvl ?? level ?? '?').padEnd(5)} ${component ? `[${String(component)}] ` : ''}${msg ?? ''}${extra.length > 400 ? `${extra.slice(0, 400)}…` : extra}`;
     };
     const tail = this.logs.slice(-logLines).map(fmt).join('\n');
-    const raw = this.rawLines.slice(-30).map((l) => `  ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`).join('\n');
+    const raw = this.rawLines
+      .slice(-30)
+      .map((l) => `  ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`)
+      .join('\n');
     return (
       `\n--- daemon ${this.deviceId} (pid ${this.pid}, exit ${JSON.stringify(this.exitResult)}, config ${this.configPath}) ---` +
       `\n--- log (last ${Math.min(logLines, this.logs.length)} of ${this.logs.length} lines) ---\n${tail || '  (no JSON log lines)'}` +
@@ -458,13 +469,14 @@ export class Daemon {
 }
 
 process.on('exit', () => {
-  for (const d of started) if (d.running && d.pid) {
-    try {
-      process.kill(d.pid, 'SIGKILL');
-    } catch {
-      // already gone
+  for (const d of started)
+    if (d.running && d.pid) {
+      try {
+        process.kill(d.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
-  }
 });
 
 /**
@@ -483,7 +495,11 @@ export function daemonTest(name: string, fn: () => Promise<void>, timeoutMs?: nu
         const extra = mine.map((d) => d.diagnostics()).join('\n');
         if (e instanceof Error && extra && !e.message.includes('--- daemon ')) {
           e.message += `\n${extra}`;
-          if (e.stack) e.stack = `${e.message}\n${e.stack.split('\n').filter((l) => l.trimStart().startsWith('at ')).join('\n')}`;
+          if (e.stack)
+            e.stack = `${e.message}\n${e.stack
+              .split('\n')
+              .filter((l) => l.trimStart().startsWith('at '))
+              .join('\n')}`;
         }
         throw e;
       } finally {

@@ -25,7 +25,8 @@ function undefinedValue(what: string): object {
   );
 }
 
-const isUndefined = (v: unknown): boolean => v === undefined || (typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[UNDEFINED_MARK] === true);
+const isUndefined = (v: unknown): boolean =>
+  v === undefined || (typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[UNDEFINED_MARK] === true);
 
 /** A JSON value as Jinja sees it: a missing key of a dict is Undefined. */
 function jinjaValue(v: unknown, path: string): unknown {
@@ -45,7 +46,8 @@ function jinjaValue(v: unknown, path: string): unknown {
 
 const env = new nunjucks.Environment(null, { autoescape: false });
 // addTest exists in nunjucks 3 but is missing from @types/nunjucks.
-const addTest = (name: string, fn: (v: unknown) => boolean): void => (env as unknown as { addTest(n: string, f: (v: unknown) => boolean): void }).addTest(name, fn);
+const addTest = (name: string, fn: (v: unknown) => boolean): void =>
+  (env as unknown as { addTest(n: string, f: (v: unknown) => boolean): void }).addTest(name, fn);
 addTest('defined', (v: unknown) => !isUndefined(v));
 addTest('none', (v: unknown) => {
   if (isUndefined(v)) throw new TemplateUndefinedError('an undefined value tested for none');

@@ -159,9 +159,15 @@ export function createServerCert(ca: TestCa, name = 'server'): { cert: string; k
   const csr = path.join(ca.dir, `${name}.csr`);
   const cert = path.join(ca.dir, `${name}.crt`);
   const ext = path.join(ca.dir, `${name}.ext`);
-  fs.writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
+  fs.writeFileSync(
+    ext,
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+  );
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key], ca.dir);
   openssl(['req', '-new', '-key', key, '-subj', '/CN=127.0.0.1', '-out', csr], ca.dir);
-  openssl(['x509', '-req', '-in', csr, '-CA', ca.caCert, '-CAkey', ca.caKey, '-CAcreateserial', '-days', '2', '-sha256', '-extfile', ext, '-out', cert], ca.dir);
+  openssl(
+    ['x509', '-req', '-in', csr, '-CA', ca.caCert, '-CAkey', ca.caKey, '-CAcreateserial', '-days', '2', '-sha256', '-extfile', ext, '-out', cert],
+    ca.dir,
+  );
   return { cert, key };
 }

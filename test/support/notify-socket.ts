@@ -35,9 +35,7 @@ while True:
 
 export async function bindNotifySocket(options: { abstract?: boolean } = {}): Promise<NotifySocket> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lookout-notify-'));
-  const address = options.abstract
-    ? `@lookout-test-notify-${process.pid}-${Math.random().toString(36).slice(2)}`
-    : path.join(dir, 'notify.sock');
+  const address = options.abstract ? `@lookout-test-notify-${process.pid}-${Math.random().toString(36).slice(2)}` : path.join(dir, 'notify.sock');
   const child: ChildProcessWithoutNullStreams = spawn('python3', ['-u', '-c', SERVER, address], { stdio: 'pipe' });
   const messages: string[] = [];
   const listeners = new Set<() => void>();

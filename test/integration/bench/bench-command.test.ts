@@ -186,7 +186,10 @@ describe('lookout bench', () => {
     const int8 = q.int8 as Json;
     expect(fp32.model).toBe('ssdlite_mobilenet_v2_coco');
     expect(int8.model).toBe('ssdlite_mobilenet_v2_coco_int8');
-    for (const [side, where] of [[fp32, 'int8.fp32'], [int8, 'int8.int8']] as const) {
+    for (const [side, where] of [
+      [fp32, 'int8.fp32'],
+      [int8, 'int8.int8'],
+    ] as const) {
       bareRun(side.bare as Json, `${where}.bare`, 20);
       for (const k of ['fps', 'frame_ms', 'inference_ms_mean', 'cpu_ms_per_frame']) positive(side.pipeline as Json, k, `${where}.pipeline`);
     }
@@ -216,8 +219,11 @@ describe('lookout bench usage errors', () => {
     try {
       for (const f of ['ssdlite_mobilenet_v2_coco.json', 'ssdlite_mobilenet_v2_coco.onnx']) fs.symlinkSync(path.join(ROOT, 'models', f), path.join(dir, f));
       const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-        execFile(process.execPath, [BIN, 'bench', '--model', path.join(dir, 'ssdlite_mobilenet_v2_coco.onnx'), '--compare', 'int8', '--no-scan'], { cwd: ROOT, timeout: 30_000 }, (err, _out, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
+        execFile(
+          process.execPath,
+          [BIN, 'bench', '--model', path.join(dir, 'ssdlite_mobilenet_v2_coco.onnx'), '--compare', 'int8', '--no-scan'],
+          { cwd: ROOT, timeout: 30_000 },
+          (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
         );
       });
       expect(r.code).toBe(66);

@@ -46,7 +46,12 @@ it('puts the paper figure next to a variant the paper lists, and refuses a bad s
   const out: string[] = [];
   const err: string[] = [];
   const json = path.join(tmp, 'p.json');
-  expect(await runBenchCommand({ model: 'mobilenet_v1:alpha=0.25,size=224', frames: 2, threads: 1, json, out: (l) => out.push(l), err: (l) => err.push(l) }, silentLogger)).toBe(0);
+  expect(
+    await runBenchCommand(
+      { model: 'mobilenet_v1:alpha=0.25,size=224', frames: 2, threads: 1, json, out: (l) => out.push(l), err: (l) => err.push(l) },
+      silentLogger,
+    ),
+  ).toBe(0);
   const r = JSON.parse(fs.readFileSync(json, 'utf8')) as VariantReport;
   expect(r.variants[0]).toMatchObject({ paper_mult_adds_m: 41, paper_params_m: 0.5 });
   expect(await runBenchCommand({ model: 'mobilenet_v1:alpha=two', out: (l) => out.push(l), err: (l) => err.push(l) }, silentLogger)).toBe(64);

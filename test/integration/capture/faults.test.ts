@@ -85,9 +85,7 @@ test('missing V4L2 devices and an unreachable RTSP camera: clear reasons, no cra
   for (const c of caps) c.start();
   const [unplugged, noindex, rtsp] = await Promise.all(caps.map((c) => waitForState(c, 'error', 20000)));
   expect(unplugged?.reason).toBe('V4L2 device /dev/v4l/by-id/usb-Nothing_Here-video-index0 not present (unplugged, or another name?)');
-  expect(noindex?.reason).toBe(
-    `cannot open v4l2 ${path.join(tmp, 'usb-cam-index0')}: VIDEOIO(V4L2:/dev/video7): can't open camera by index`,
-  );
+  expect(noindex?.reason).toBe(`cannot open v4l2 ${path.join(tmp, 'usb-cam-index0')}: VIDEOIO(V4L2:/dev/video7): can't open camera by index`);
   expect(rtsp?.reason).toMatch(/^cannot open stream rtsp:\/\/admin:\*\*\*@127\.0\.0\.1:\d+\/stream1: ffmpeg tcp: .*Connection refused/);
   expect(rtsp?.reason).not.toContain('secret');
   const deadline = Date.now() + 20000;

@@ -86,9 +86,7 @@ test('a looping file keeps going past its end: seq increases, the media position
   for (let i = 0; i < 50; i++) frames.push(await frameWithin(cap, 20000));
   expect(frames.map((f) => f.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   expect(frames.map((f) => f.loop)).toEqual([...Array<number>(20).fill(0), ...Array<number>(20).fill(1), ...Array<number>(10).fill(2)]);
-  expect(frames.map((f) => Math.round(f.positionMs ?? -1))).toEqual(
-    Array.from({ length: 50 }, (_, i) => (i % 20) * 100),
-  );
+  expect(frames.map((f) => Math.round(f.positionMs ?? -1))).toEqual(Array.from({ length: 50 }, (_, i) => (i % 20) * 100));
   expect(cap.status.state).toBe('streaming');
   expect(cap.stats()).toMatchObject({ dropped: 0, reconnects: 0 });
 });

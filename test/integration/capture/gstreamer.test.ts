@@ -60,7 +60,9 @@ test('a pipeline GStreamer cannot build: error naming the missing element, retri
   const states = recordStates(cap);
   cap.start();
   const err = await waitForState(cap, 'error', 20000);
-  expect(err.reason).toBe("cannot open gstreamer 'videotestsrc ! nosuchelement ! videoconvert ! video/x-raw,format=BGR ! appsink': GStreamer has no element 'nosuchelement' (plugin not installed, or a typo?)");
+  expect(err.reason).toBe(
+    "cannot open gstreamer 'videotestsrc ! nosuchelement ! videoconvert ! video/x-raw,format=BGR ! appsink': GStreamer has no element 'nosuchelement' (plugin not installed, or a typo?)",
+  );
   expect(err.retryInMs).toBeGreaterThan(0);
   // It keeps trying (a plugin may get installed), each attempt a fresh capture process.
   const deadline = Date.now() + 20000;

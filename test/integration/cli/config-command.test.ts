@@ -34,8 +34,16 @@ describe('lookout config (the built CLI, as a user runs it)', () => {
     ['missing file', null, /nope\.yaml: file not found/],
     ['malformed YAML', 'cameras: [\n', /malformed YAML/],
     ['unknown key', 'colour: red\ncameras: [{name: a, source: {type: file, path: /x}}]\n', /^colour: unknown key$/m],
-    ['duplicate camera', 'cameras: [{name: a, source: {type: file, path: /x}}, {name: a, source: {type: file, path: /y}}]\n', /cameras\[1\]\.name: duplicate camera name 'a'/],
-    ['unreadable secret', 'mqtt: {password_file: /nonexistent/pw}\ncameras: [{name: a, source: {type: file, path: /x}}]\n', /mqtt\.password_file: cannot read secret file '\/nonexistent\/pw': ENOENT/],
+    [
+      'duplicate camera',
+      'cameras: [{name: a, source: {type: file, path: /x}}, {name: a, source: {type: file, path: /y}}]\n',
+      /cameras\[1\]\.name: duplicate camera name 'a'/,
+    ],
+    [
+      'unreadable secret',
+      'mqtt: {password_file: /nonexistent/pw}\ncameras: [{name: a, source: {type: file, path: /x}}]\n',
+      /mqtt\.password_file: cannot read secret file '\/nonexistent\/pw': ENOENT/,
+    ],
   ])('check: %s → exit 78 with the reason', (_name, text, pattern) => {
     const file = path.join(dir, text === null ? 'nope.yaml' : `${_name.replace(/\W/g, '_')}.yaml`);
     if (text !== null) fs.writeFileSync(file, text);

@@ -10,15 +10,7 @@
 // and only then lets the daemon in, so no message races past an absent subscriber.
 import { Mosquitto, freePort } from '../../support/mosquitto';
 import { TcpProxy } from '../mqtt/helpers';
-import {
-  Daemon,
-  daemonTest,
-  fileCamera,
-  retainedSnapshot,
-  sleep,
-  trackLifecycleProblems,
-  uniqueEvents,
-} from '../../support/daemon-harness';
+import { Daemon, daemonTest, fileCamera, retainedSnapshot, sleep, trackLifecycleProblems, uniqueEvents } from '../../support/daemon-harness';
 import { countProblem, schemaProblems } from '../../../src/mqtt';
 
 describe('lookout run across broker outages', () => {
@@ -49,7 +41,11 @@ describe('lookout run across broker outages', () => {
     const seqs = (): number[] => uniqueEvents(rec, events).map((e) => e.seq);
 
     // Phase 1: no broker. The daemon says so, stays up, and keeps detecting (events queue).
-    await d.waitFor('a log line saying the MQTT broker cannot be reached', () => d.logs.some((l) => (l.level ?? 0) >= 40 && /mqtt|broker/i.test(JSON.stringify(l))), 30_000);
+    await d.waitFor(
+      'a log line saying the MQTT broker cannot be reached',
+      () => d.logs.some((l) => (l.level ?? 0) >= 40 && /mqtt|broker/i.test(JSON.stringify(l))),
+      30_000,
+    );
     await sleep(6000);
     expect(d.running).toBe(true);
     expect(rec.messages).toEqual([]);
@@ -73,21 +69,33 @@ describe('lookout run across broker outages', () => {
     await rec.resubscribed();
     const restartedAt = Date.now();
     await proxy.up(daemonPort);
-    await d.waitFor('events past the outage', () => Math.max(0, ...seqs()) > seqBeforeKill + 3 && rec.messages.some((m) => m.at > restartedAt && m.topic === d.topic('availability') && m.text === 'online'), 30_000);
+    await d.waitFor(
+      'events past the outage',
+      () =>
+        Math.max(0, ...seqs()) > seqBeforeKill + 3 &&
+        rec.messages.some((m) => m.at > restartedAt && m.topic === d.topic('availability') && m.text === 'online'),
+      30_000,
+    );
     // Messages in flight at the kill are resent first, then the queue made during the outage: wait for
     // the latter rather than check right after the first resends arrive.
     const duringOutage = () => uniqueEvents(rec, events).filter((e) => e.updated_at > killedAt + 500 && e.updated_at < restartedAt);
     await d.waitFor('events produced while the broker was away', () => duringOutage().length > 0, 30_000);
 
     // The restarted broker had no retained messages; the daemon put them back.
-    await d.waitFor('a count and a status after the restart', () => rec.messages.some((m) => m.at > restartedAt && m.topic === d.topic('front/status')), 15_000);
+    await d.waitFor(
+      'a count and a status after the restart',
+      () => rec.messages.some((m) => m.at > restartedAt && m.topic === d.topic('front/status')),
+      15_000,
+    );
     const retained = await retainedSnapshot(broker.url, [d.topic('availability'), d.topic('front/status'), d.topic('front/person'), d.topic('stats')]);
     expect(retained.get(d.topic('availability'))?.text).toBe('online');
     expect(schemaProblems('status', JSON.parse(retained.get(d.topic('front/status'))?.text ?? 'null'))).toBeNull();
     expect(countProblem(retained.get(d.topic('front/person'))?.text ?? 'missing')).toBeNull();
 
     await d.waitFor('a stats message after the restart', () => rec.messages.some((m) => m.at > restartedAt && m.topic === d.topic('stats')), 15_000);
-    const stats = rec.messages.filter((m) => m.at > restartedAt && m.topic === d.topic('stats')).map((m) => JSON.parse(m.text) as { mqtt?: { reconnects?: number } });
+    const stats = rec.messages
+      .filter((m) => m.at > restartedAt && m.topic === d.topic('stats'))
+      .map((m) => JSON.parse(m.text) as { mqtt?: { reconnects?: number } });
     expect(schemaProblems('stats', stats[0])).toBeNull();
     expect(stats[0].mqtt?.reconnects).toBeGreaterThanOrEqual(1);
 
@@ -98,7 +106,13 @@ describe('lookout run across broker outages', () => {
     expect(exit.ms).toBeLessThan(5000);
     await sleep(300);
     const all = uniqueEvents(rec, events);
-    expect(rec.json(events).map((e) => schemaProblems('event', e)).filter(Boolean).slice(0, 5)).toEqual([]);
+    expect(
+      rec
+        .json(events)
+        .map((e) => schemaProblems('event', e))
+        .filter(Boolean)
+        .slice(0, 5),
+    ).toEqual([]);
     const sorted = all.map((e) => e.seq).sort((a, b) => a - b);
     const missing: number[] = [];
     for (let s = 1, i = 0; s <= sorted[sorted.length - 1]; s++) {

@@ -31,7 +31,10 @@ describe('lookout run: MQTT commands', () => {
     const det = d.topic('front/detections');
     const status = d.topic('front/status');
     const after = (m: Msg): Msg[] => rec.on(det).filter((x) => x.index > m.index);
-    const scoresAfter = (m: Msg): number[] => after(m).slice(2).flatMap((x) => (JSON.parse(x.text) as { detections: { score: number }[] }).detections.map((y) => y.score));
+    const scoresAfter = (m: Msg): number[] =>
+      after(m)
+        .slice(2)
+        .flatMap((x) => (JSON.parse(x.text) as { detections: { score: number }[] }).detections.map((y) => y.score));
     const command = (setTopic: string, payload: object | string, retain = false) => d.command<Result>(setTopic, payload, { retain, timeoutMs: 20_000 });
 
     await d.waitFor('10 detections messages', () => rec.count(det) >= 10, 60_000);

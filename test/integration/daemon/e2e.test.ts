@@ -9,16 +9,7 @@
 // daemon is stopped after a few hundred frames, while people are in view, so shutdown has live
 // tracks to end.
 import { Mosquitto } from '../../support/mosquitto';
-import {
-  Daemon,
-  daemonTest,
-  fileCamera,
-  retainedSnapshot,
-  sleep,
-  trackLifecycleProblems,
-  uniqueEvents,
-  type EventMsg,
-} from '../../support/daemon-harness';
+import { Daemon, daemonTest, fileCamera, retainedSnapshot, sleep, trackLifecycleProblems, uniqueEvents, type EventMsg } from '../../support/daemon-harness';
 import { availabilityProblem, countProblem, schemaProblems } from '../../../src/mqtt';
 
 interface Detection {
@@ -160,7 +151,12 @@ describe('lookout run end to end (vtest.avi, one camera)', () => {
     // Events: valid, QoS 1, nothing lost (seq 1..n), lifecycle per track, every id ended at shutdown.
     const rawEvents = rec.on(t.events);
     expect(rawEvents.every((m) => m.qos === 1 && !m.retain)).toBe(true);
-    expect(rawEvents.map((m) => schemaProblems('event', JSON.parse(m.text))).filter(Boolean).slice(0, 5)).toEqual([]);
+    expect(
+      rawEvents
+        .map((m) => schemaProblems('event', JSON.parse(m.text)))
+        .filter(Boolean)
+        .slice(0, 5),
+    ).toEqual([]);
     const events = uniqueEvents(rec, t.events);
     const seqs = events.map((e) => e.seq).sort((a, b) => a - b);
     expect(seqs[0]).toBe(1);

@@ -33,17 +33,30 @@ describe('objects and faces from one camera', () => {
       ],
       config: { tracker: { update_interval_s: 0.5 } },
     });
-    const labels = (camera: string) => new Set(d.rec.json<{ detections: { label: string }[] }>(d.topic(`${camera}/detections`)).flatMap((p) => p.detections.map((x) => x.label)));
+    const labels = (camera: string) =>
+      new Set(d.rec.json<{ detections: { label: string }[] }>(d.topic(`${camera}/detections`)).flatMap((p) => p.detections.map((x) => x.label)));
     await d.waitFor('a face and a person', () => labels('porch_faces').has('face') && labels('porch').has('person'), 60_000);
     expect([...labels('porch_faces')]).toEqual(['face']);
     expect(labels('porch').has('face')).toBe(false);
-    await d.waitFor('a face track start event and a retained face count of 1', () => uniqueEvents(d.rec, d.topic('porch_faces/events')).some((e) => e.type === 'start' && e.label === 'face') && d.rec.last(d.topic('porch_faces/face'))?.text === '1', 30_000);
+    await d.waitFor(
+      'a face track start event and a retained face count of 1',
+      () =>
+        uniqueEvents(d.rec, d.topic('porch_faces/events')).some((e) => e.type === 'start' && e.label === 'face') &&
+        d.rec.last(d.topic('porch_faces/face'))?.text === '1',
+      30_000,
+    );
     d.signal('SIGTERM');
     expect((await d.waitExit(15_000)).code).toBe(0);
   });
 
   test('Home Assistant gets face occupancy and count entities like any label', () => {
-    const topics = [...buildDiscovery(new Topics('lookout/pi'), { prefix: 'homeassistant', deviceId: 'pi', version: '0' }, [{ name: 'porch_faces', labels: ['face'] }]).keys()];
-    expect(topics).toEqual(expect.arrayContaining(['homeassistant/binary_sensor/pi/porch_faces_face_occupancy/config', 'homeassistant/sensor/pi/porch_faces_face_count/config']));
+    const topics = [
+      ...buildDiscovery(new Topics('lookout/pi'), { prefix: 'homeassistant', deviceId: 'pi', version: '0' }, [
+        { name: 'porch_faces', labels: ['face'] },
+      ]).keys(),
+    ];
+    expect(topics).toEqual(
+      expect.arrayContaining(['homeassistant/binary_sensor/pi/porch_faces_face_occupancy/config', 'homeassistant/sensor/pi/porch_faces_face_count/config']),
+    );
   });
 });

@@ -23,7 +23,10 @@ async function sharedConsumer(url: string, filter: string): Promise<{ client: Mq
 describe('a fleet of devices', () => {
   daemonTest('two devices into one broker: two consumers on a shared subscription get every event exactly once', async () => {
     const broker = await Mosquitto.start();
-    const consumers = [await sharedConsumer(broker.url, '$share/pipeline/lookout/+/+/events'), await sharedConsumer(broker.url, '$share/pipeline/lookout/+/+/events')];
+    const consumers = [
+      await sharedConsumer(broker.url, '$share/pipeline/lookout/+/+/events'),
+      await sharedConsumer(broker.url, '$share/pipeline/lookout/+/+/events'),
+    ];
     try {
       const devices = [
         await Daemon.start({ mqttUrl: broker.url, deviceId: `fleet-a-${process.pid}`, cameras: [camera()], config: quickEvents }),
@@ -80,7 +83,12 @@ describe('a fleet of devices', () => {
       d.signal('SIGTERM');
       expect((await d.waitExit(15_000)).code).toBe(0);
       const missing = () => atEdge().filter((seq) => !atUpstream().includes(seq));
-      await waitFor('every event upstream', () => missing().length === 0, 30_000, () => `missing upstream: ${missing().join(', ')}`);
+      await waitFor(
+        'every event upstream',
+        () => missing().length === 0,
+        30_000,
+        () => `missing upstream: ${missing().join(', ')}`,
+      );
       // The ones from the outage went through the queue, not around it.
       expect(atEdge().length).toBeGreaterThan(downAt + 10);
       expect(atEdge()).toEqual([...atEdge()].sort((a, b) => a - b));

@@ -50,7 +50,13 @@ describe('lookout run: live reload and commands', () => {
     /** The hash the daemon should publish for the file as it is now (same loader, no environment). */
     const expectedHash = (): string => loadConfig({ file: d.configPath, env: {} }).hash;
     const configStates = (): ConfigState[] => rec.json<ConfigState>(t.config);
-    const after = (m: Msg | undefined): Detections[] => (m ? rec.on(t.detections).filter((x) => x.index > m.index).map((x) => JSON.parse(x.text) as Detections) : []);
+    const after = (m: Msg | undefined): Detections[] =>
+      m
+        ? rec
+            .on(t.detections)
+            .filter((x) => x.index > m.index)
+            .map((x) => JSON.parse(x.text) as Detections)
+        : [];
     const scores = (list: Detections[]): number[] => list.flatMap((p) => p.detections.map((x) => x.score));
     /** Detections that arrived after `m`, skipping `skip` frames that may have been in flight. */
     const detectionsAfter = async (m: Msg, n: number, skip = 2): Promise<Detections[]> => {
@@ -62,9 +68,17 @@ describe('lookout run: live reload and commands', () => {
     // Start: the applied config is published retained, and low scores get through.
     const hash0 = expectedHash();
     await d.waitFor('base/config with the initial hash', () => configStates().some((c) => c.ok && c.hash === hash0), 60_000);
-    expect(configStates().map((c) => schemaProblems('config', c)).filter(Boolean)).toEqual([]);
+    expect(
+      configStates()
+        .map((c) => schemaProblems('config', c))
+        .filter(Boolean),
+    ).toEqual([]);
     expect(rec.last(t.config)!.retain).toBe(true);
-    await d.waitFor('30 detections messages with some scores below 0.8', () => rec.count(t.detections) >= 30 && scores(rec.json<Detections>(t.detections)).some((s) => s < HIGH), 60_000);
+    await d.waitFor(
+      '30 detections messages with some scores below 0.8',
+      () => rec.count(t.detections) >= 30 && scores(rec.json<Detections>(t.detections)).some((s) => s < HIGH),
+      60_000,
+    );
     expect(Math.min(...scores(rec.json<Detections>(t.detections)))).toBeGreaterThanOrEqual(LOW);
     const framesBefore = rec.json<Detections>(t.detections).pop()!.frame;
 
@@ -94,7 +108,11 @@ describe('lookout run: live reload and commands', () => {
     expect(schemaProblems('config', refused)).toBeNull();
     expect(refused.hash).toBe(hash1); // what runs is still the last good config
     expect(refused.problems.join('\n')).toMatch(/objects\.min_score/);
-    await d.waitFor('an ERROR log line naming objects.min_score', () => d.logs.some((l) => (l.level ?? 0) >= 50 && JSON.stringify(l).includes('objects.min_score')), 10_000);
+    await d.waitFor(
+      'an ERROR log line naming objects.min_score',
+      () => d.logs.some((l) => (l.level ?? 0) >= 50 && JSON.stringify(l).includes('objects.min_score')),
+      10_000,
+    );
     const stillHigh = await detectionsAfter(refusedMsg, 15);
     expect(scores(stillHigh).filter((s) => s < HIGH)).toEqual([]);
     expect(d.running).toBe(true);
@@ -108,7 +126,14 @@ describe('lookout run: live reload and commands', () => {
     const ok = await command(JSON.stringify({ reload: true, id: 'r1' }));
     expect(ok).toMatchObject({ ok: true, id: 'r1' });
     expect(ok.details?.reload?.hash).toBe(hash0);
-    await d.waitFor('base/config back to the first hash', () => rec.last(t.config) !== undefined && (JSON.parse(rec.last(t.config)!.text) as ConfigState).hash === hash0 && (JSON.parse(rec.last(t.config)!.text) as ConfigState).ok, 10_000);
+    await d.waitFor(
+      'base/config back to the first hash',
+      () =>
+        rec.last(t.config) !== undefined &&
+        (JSON.parse(rec.last(t.config)!.text) as ConfigState).hash === hash0 &&
+        (JSON.parse(rec.last(t.config)!.text) as ConfigState).ok,
+      10_000,
+    );
     const lastResult = rec.last(t.result)!;
     await d.waitFor('a score below 0.8 again', () => scores(after(lastResult)).some((s) => s < HIGH), 40_000);
 
@@ -160,14 +185,27 @@ describe('lookout run: live reload and commands', () => {
     const initial = d.config;
     await appliedMsg(expectedHash());
     await d.waitFor('a person count', () => rec.count(d.topic('front/person')) > 0, 30_000);
-    expect(await countTopics()).toEqual(
-      ['bicycle', 'bird', 'bus', 'car', 'cat', 'dog', 'motorcycle', 'person', 'truck'].map((l) => d.topic(`front/${l}`)),
-    );
+    expect(await countTopics()).toEqual(['bicycle', 'bird', 'bus', 'car', 'cat', 'dog', 'motorcycle', 'person', 'truck'].map((l) => d.topic(`front/${l}`)));
 
     // Track only people, in a zone over the whole frame.
     d.editConfig({
       objects: { track: ['person'] },
-      cameras: [{ ...camera, zones: [{ name: 'everywhere', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }] }],
+      cameras: [
+        {
+          ...camera,
+          zones: [
+            {
+              name: 'everywhere',
+              polygon: [
+                [0, 0],
+                [1, 0],
+                [1, 1],
+                [0, 1],
+              ],
+            },
+          ],
+        },
+      ],
     });
     const zoned = expectedHash();
     d.signal('SIGHUP');

@@ -75,13 +75,25 @@ describe('lookout run: schedules', () => {
       const started = Date.now();
       const d = await Daemon.start({
         mqttUrl: broker.url,
-        cameras: [fileCamera('gone', { realtime: true, loop: true, path: path.join(__dirname, 'no-such-video.avi'), schedule: [{ from: utcClock(2), to: utcClock(3) }] })],
+        cameras: [
+          fileCamera('gone', {
+            realtime: true,
+            loop: true,
+            path: path.join(__dirname, 'no-such-video.avi'),
+            schedule: [{ from: utcClock(2), to: utcClock(3) }],
+          }),
+        ],
         config: { schedule: { timezone: 'UTC' } },
         env: { NOTIFY_SOCKET: sock.path },
       });
       const statuses = () => d.rec.json<Status>(d.topic('gone/status'));
       // close_when_inactive is false by default: the camera is opened although detection is paused.
-      await d.waitFor('an error status naming the file and the schedule', () => statuses().some((s) => s.state === 'error' && /no-such-video\.avi/.test(s.reason ?? '') && /schedule window: inactive until/.test(s.reason ?? '')), 30_000);
+      await d.waitFor(
+        'an error status naming the file and the schedule',
+        () =>
+          statuses().some((s) => s.state === 'error' && /no-such-video\.avi/.test(s.reason ?? '') && /schedule window: inactive until/.test(s.reason ?? '')),
+        30_000,
+      );
       await sock.waitFor(() => sock.assignments().includes('READY=1'), 30_000);
       // Not the 30 s bound: nothing will stream before the window opens, so there is nothing to wait for.
       expect(sock.assignments().find((a) => a.startsWith('STATUS=') && /paused/.test(a)) ?? sock.assignments().join(' ')).toMatch(/paused/);

@@ -79,7 +79,9 @@ describe('lookout run: retained state stays true', () => {
     for (const t of discovery2) {
       const c = JSON.parse(after2.get(t)!.text) as Record<string, unknown>;
       const templates: [string, string][] = [
-        ...((c.availability as { topic: string; value_template?: string }[]).filter((a) => a.value_template).map((a): [string, string] => [a.topic, a.value_template!])),
+        ...(c.availability as { topic: string; value_template?: string }[])
+          .filter((a) => a.value_template)
+          .map((a): [string, string] => [a.topic, a.value_template!]),
         ...(typeof c.value_template === 'string' ? [[c.state_topic as string, c.value_template] as [string, string]] : []),
       ];
       for (const [topic, template] of templates) {
@@ -143,7 +145,11 @@ describe('lookout run: retained state stays true', () => {
     d.editConfig({ tracker: { min_hits: 0 } });
     d.signal('SIGHUP');
     await d.waitFor('base/config ok:false', () => states().some((c) => !c.ok), 20_000);
-    expect(states().find((c) => !c.ok)!.problems.join('\n')).toMatch(/tracker\.min_hits/);
+    expect(
+      states()
+        .find((c) => !c.ok)!
+        .problems.join('\n'),
+    ).toMatch(/tracker\.min_hits/);
     // ... and then a good one: it runs and applies.
     d.editConfig({ tracker: { min_hits: 3 }, objects: { min_score: 0.6 } });
     const good = hash();
@@ -161,10 +167,25 @@ describe('lookout run: retained state stays true', () => {
     const highest = Math.max(...events().map((e) => e.track_id));
     d.signal('SIGHUP');
     await d.waitFor('the restart applied', () => states().some((c) => c.ok && c.hash === expectRestart), 20_000);
-    await d.waitFor('a track start after the restart', () => events().slice(seenBefore).some((e) => e.type === 'start'), 60_000);
-    const fresh = events().slice(seenBefore).filter((e) => e.type === 'start');
+    await d.waitFor(
+      'a track start after the restart',
+      () =>
+        events()
+          .slice(seenBefore)
+          .some((e) => e.type === 'start'),
+      60_000,
+    );
+    const fresh = events()
+      .slice(seenBefore)
+      .filter((e) => e.type === 'start');
     expect(fresh.filter((e) => e.track_id <= highest)).toEqual([]);
-    expect(new Set(events().filter((e) => e.type === 'start').map((e) => e.event_id)).size).toBe(events().filter((e) => e.type === 'start').length);
+    expect(
+      new Set(
+        events()
+          .filter((e) => e.type === 'start')
+          .map((e) => e.event_id),
+      ).size,
+    ).toBe(events().filter((e) => e.type === 'start').length);
 
     // A reload that removes `back`, sent with a score for `back`: refused as such, not a crash.
     d.editConfig({ cameras: [(d.config.cameras as unknown[])[0]] });

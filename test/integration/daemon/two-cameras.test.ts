@@ -33,10 +33,7 @@ describe('lookout run with two cameras', () => {
     const httpPort = await freePort();
     const d = await Daemon.start({
       mqttUrl: broker.url,
-      cameras: [
-        fileCamera('front', { realtime: true, loop: true, max_fps: 5 }),
-        gstCamera('pattern', videotestsrcPipeline(320, 240, 10), { max_fps: 5 }),
-      ],
+      cameras: [fileCamera('front', { realtime: true, loop: true, max_fps: 5 }), gstCamera('pattern', videotestsrcPipeline(320, 240, 10), { max_fps: 5 })],
       config: { http: { enabled: true, host: '127.0.0.1', port: httpPort } },
     });
     const rec = d.rec;
@@ -53,7 +50,12 @@ describe('lookout run with two cameras', () => {
       const dets = rec.json<{ camera: string; width: number; height: number }>(d.topic(`${c}/detections`));
       expect(dets.map((p) => schemaProblems('detections', p)).filter(Boolean)).toEqual([]);
       expect(dets.every((p) => p.camera === c)).toBe(true);
-      expect(rec.json(d.topic(`${c}/timing`)).map((p) => schemaProblems('timing', p)).filter(Boolean)).toEqual([]);
+      expect(
+        rec
+          .json(d.topic(`${c}/timing`))
+          .map((p) => schemaProblems('timing', p))
+          .filter(Boolean),
+      ).toEqual([]);
       const states = rec.json<Status>(d.topic(`${c}/status`)).map((s) => s.state);
       expect({ camera: c, states }).toEqual({ camera: c, states: expect.arrayContaining(['streaming']) });
     }
@@ -90,11 +92,15 @@ describe('lookout run with two cameras', () => {
     });
     const rec = d.rec;
     const brokenStatus = d.topic('broken/status');
-    const failing = (): Status | undefined =>
-      rec.json<Status>(brokenStatus).find((s) => s.state === 'error' || s.state === 'reconnecting');
+    const failing = (): Status | undefined => rec.json<Status>(brokenStatus).find((s) => s.state === 'error' || s.state === 'reconnecting');
     await d.waitFor('status error/reconnecting of the broken camera', () => failing() !== undefined, 60_000);
     const status = failing()!;
-    expect(rec.json(brokenStatus).map((s) => schemaProblems('status', s)).filter(Boolean)).toEqual([]);
+    expect(
+      rec
+        .json(brokenStatus)
+        .map((s) => schemaProblems('status', s))
+        .filter(Boolean),
+    ).toEqual([]);
     expect(typeof status.reason).toBe('string');
     // The reason tells a user what is wrong: the file is missing (by its path or in words).
     expect(status.reason).toMatch(/no-such-video\.avi|not found|no such file|does not exist|cannot open/i);
@@ -108,8 +114,15 @@ describe('lookout run with two cameras', () => {
     expect(['error', 'reconnecting']).toContain(last.state);
     expect(rec.json<Status>(d.topic('front/status')).pop()?.state).toBe('streaming');
     // Stats know about both, with the broken one not streaming.
-    await d.waitFor('stats with both cameras', () => rec.json<{ cameras: Record<string, { status: string }> }>(d.topic('stats')).some((s) => s.cameras.broken && s.cameras.front), 10_000);
-    const stats = rec.json<{ cameras: Record<string, { status: string }> }>(d.topic('stats')).filter((s) => s.cameras.broken).pop()!;
+    await d.waitFor(
+      'stats with both cameras',
+      () => rec.json<{ cameras: Record<string, { status: string }> }>(d.topic('stats')).some((s) => s.cameras.broken && s.cameras.front),
+      10_000,
+    );
+    const stats = rec
+      .json<{ cameras: Record<string, { status: string }> }>(d.topic('stats'))
+      .filter((s) => s.cameras.broken)
+      .pop()!;
     expect(schemaProblems('stats', stats)).toBeNull();
     expect(stats.cameras.broken.status).not.toBe('streaming');
     expect(d.running).toBe(true);
@@ -136,7 +149,11 @@ describe('lookout run with two cameras', () => {
       config: { state_dir: path.join(blocker, 'state') },
     });
     const rec = d.rec;
-    await d.waitFor('two person tracks started', () => rec.json<{ type: string; label: string }>(d.topic('front/events')).filter((e) => e.type === 'start' && e.label === 'person').length >= 2, 30_000);
+    await d.waitFor(
+      'two person tracks started',
+      () => rec.json<{ type: string; label: string }>(d.topic('front/events')).filter((e) => e.type === 'start' && e.label === 'person').length >= 2,
+      30_000,
+    );
     await d.waitFor('a warning about the snapshot folder', () => d.problems().some((l) => /snapshot/i.test(JSON.stringify(l))), 20_000);
     // Well after the first snapshot attempts failed, frames are still processed and published.
     const before = rec.count(d.topic('front/detections'));

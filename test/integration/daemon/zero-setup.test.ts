@@ -19,9 +19,20 @@ test('with no config file: a camera of its own choosing, the embedded broker, de
   const child = spawn(
     process.execPath,
     [
-      path.join(REPO_ROOT, 'bin', 'lookout.js'), 'run',
-      '--set', 'device.id=zero', '--set', 'mqtt.embedded.mode=on', '--set', `mqtt.embedded.port=${port}`,
-      '--set', 'http.enabled=false', '--set', `state_dir=${state}`, '--set', 'log.format=json',
+      path.join(REPO_ROOT, 'bin', 'lookout.js'),
+      'run',
+      '--set',
+      'device.id=zero',
+      '--set',
+      'mqtt.embedded.mode=on',
+      '--set',
+      `mqtt.embedded.port=${port}`,
+      '--set',
+      'http.enabled=false',
+      '--set',
+      `state_dir=${state}`,
+      '--set',
+      'log.format=json',
     ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -51,7 +51,20 @@ describe('detection engine on small real ONNX models', () => {
       ]);
       expect(r.inference_ms).toBeGreaterThan(0);
       // per-camera filters on the same shared session
-      const mine = await d.detect(grey(40, 30), { labels: ['car'], zones: [{ name: 'right', points: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] }] });
+      const mine = await d.detect(grey(40, 30), {
+        labels: ['car'],
+        zones: [
+          {
+            name: 'right',
+            points: [
+              [0.5, 0],
+              [1, 0],
+              [1, 1],
+              [0.5, 1],
+            ],
+          },
+        ],
+      });
       expect(mine.detections).toEqual([{ label: 'car', class_id: 3, score: 0.8, box: [0.2, 0.1, 0.9, 0.6], zones: ['right'] }]);
     } finally {
       await d.close();
@@ -110,7 +123,16 @@ describe('detection engine on small real ONNX models', () => {
         outputs: [{ name: 'detection_out', dims: [1, 1, 2, 7], values: [0, 15, 0.88, 0.1, 0.2, 0.3, 0.9, -1, 0, 0, 0, 0, 0, 0] }],
       },
       {
-        input: { name: 'data', width: 8, height: 8, layout: 'NCHW', dtype: 'float32', channel_order: 'BGR', normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }, resize: 'stretch' },
+        input: {
+          name: 'data',
+          width: 8,
+          height: 8,
+          layout: 'NCHW',
+          dtype: 'float32',
+          channel_order: 'BGR',
+          normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+          resize: 'stretch',
+        },
         output: { format: 'detection-output' },
         labels,
       },
@@ -161,7 +183,10 @@ describe('detection engine on small real ONNX models', () => {
     fs.rmSync(path.join(tmp.dir, 'gone.onnx'));
     await expect(Detector.load({ model })).rejects.toThrow(`model file ${path.join(tmp.dir, 'gone.onnx')} is missing`);
     const shipped = JSON.parse(fs.readFileSync(model, 'utf8')) as Record<string, unknown>;
-    fs.writeFileSync(path.join(tmp.dir, 'ssdlite_mobilenet_v2_coco.json'), JSON.stringify({ ...shipped, name: 'ssdlite_mobilenet_v2_coco', file: 'ssdlite_mobilenet_v2_coco.onnx' }));
+    fs.writeFileSync(
+      path.join(tmp.dir, 'ssdlite_mobilenet_v2_coco.json'),
+      JSON.stringify({ ...shipped, name: 'ssdlite_mobilenet_v2_coco', file: 'ssdlite_mobilenet_v2_coco.onnx' }),
+    );
     await expect(Detector.load({ model: 'ssdlite_mobilenet_v2_coco', modelsDir: tmp.dir })).rejects.toThrow(
       'build it with `lookout model build ssdlite_mobilenet_v2_coco` (or run scripts/setup.sh)',
     );

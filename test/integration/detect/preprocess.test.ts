@@ -9,7 +9,16 @@ import type { ManifestInput } from '../../../src/detect/manifest';
 import { frameToMat, preprocessMat } from '../../../src/detect/preprocess';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
-const base: ManifestInput = { name: 'x', width: 300, height: 300, layout: 'NHWC', dtype: 'uint8', channel_order: 'RGB', normalization: null, resize: 'stretch' };
+const base: ManifestInput = {
+  name: 'x',
+  width: 300,
+  height: 300,
+  layout: 'NHWC',
+  dtype: 'uint8',
+  channel_order: 'RGB',
+  normalization: null,
+  resize: 'stretch',
+};
 
 describe('preprocess with OpenCV', () => {
   const cv = loadCv();

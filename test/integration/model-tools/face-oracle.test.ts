@@ -21,7 +21,6 @@ import { projectRoot } from '../../../src/model-tools/files';
 import { buildFaceModel, ensureFaceFiles, FACE_SSD } from '../../../src/model-tools/face-ssd';
 import * as ort from 'onnxruntime-node';
 
-
 const execFileP = promisify(execFile);
 const ROOT = projectRoot();
 // Photos with faces (messi5, basketball1) and one without (home).
@@ -57,8 +56,16 @@ describe.each(IMAGES)('%s', (file) => {
     const raw = path.join(tmp, `${file}.rgb`);
     const json = path.join(tmp, `${file}.json`);
     await fs.writeFile(raw, pixels);
-    await execFileP(process.execPath, [path.join(ROOT, 'test', 'support', 'face-api-oracle.js'), modelDir, raw, json], { cwd: ROOT, timeout: 300_000, maxBuffer: 1 << 20 });
-    const oracle = JSON.parse(await fs.readFile(json, 'utf8')) as { boxes: string; scores: string; faces: { score: number; x: number; y: number; width: number; height: number }[] };
+    await execFileP(process.execPath, [path.join(ROOT, 'test', 'support', 'face-api-oracle.js'), modelDir, raw, json], {
+      cwd: ROOT,
+      timeout: 300_000,
+      maxBuffer: 1 << 20,
+    });
+    const oracle = JSON.parse(await fs.readFile(json, 'utf8')) as {
+      boxes: string;
+      scores: string;
+      faces: { score: number; x: number; y: number; width: number; height: number }[];
+    };
     const f32 = (b64: string) => {
       const buf = Buffer.from(b64, 'base64');
       return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));

@@ -12,12 +12,11 @@ import { silentLogger } from '../../../src/log';
 import { buildMobileNetV1, randomWeights, type LayerSpec, type LayerWeights, type WeightSource } from '../../../src/model-tools/mobilenet-v1';
 import * as ort from 'onnxruntime-node';
 
-
 /** Random weights with BN statistics far from identity, so a wrong fold would show. */
 function weightsWithBn(): { source: WeightSource; seen: Map<string, LayerWeights> } {
   const base = randomWeights(7);
   let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const seen = new Map<string, LayerWeights>();
   const source: WeightSource = (layer) => {
     const w = base(layer);

@@ -12,7 +12,6 @@ import { buildModel, ensureOriginalFiles, verifyModel } from '../../../src/model
 import { projectRoot } from '../../../src/model-tools/files';
 import * as ort from 'onnxruntime-node';
 
-
 tf.enableProdMode(); // silences the "install tfjs-node" banner; pure JS is the point
 const NAME = 'ssdlite_mobilenet_v2_coco';
 const ROOT = projectRoot();
@@ -68,7 +67,10 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
 /** Decoded, stretched to 300×300, RGB: the same bytes go to both runtimes. */
 function pixels300(file: string): Uint8Array {
   const cv = loadCv();
-  const img = cv.imread(path.join(ROOT, '.cache', 'testdata', file)).resize(300, 300).cvtColor(cv.COLOR_BGR2RGB);
+  const img = cv
+    .imread(path.join(ROOT, '.cache', 'testdata', file))
+    .resize(300, 300)
+    .cvtColor(cv.COLOR_BGR2RGB);
   return new Uint8Array(img.getData());
 }
 
@@ -90,7 +92,9 @@ describe('ssdlite_mobilenet_v2_coco: ONNX vs the original TF.js graph', () => {
     const all = Buffer.concat(shards);
     const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
     await tf.setBackend('cpu');
-    original = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }));
+    original = await tf.loadGraphModel(
+      tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }),
+    );
     session = await ort.InferenceSession.create(path.join(ROOT, 'models', `${NAME}.onnx`));
     for (const f of IMAGES) inputs.set(f, pixels300(f));
   }, 180_000);

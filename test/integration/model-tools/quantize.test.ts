@@ -63,7 +63,9 @@ describe('model build (int8)', () => {
     const dir = await modelsDir((m) => {
       m.provenance.quantization.calibration_table_sha256 = 'f'.repeat(64);
     });
-    await expect(buildModel(INT8.name, { modelsDir: dir })).rejects.toThrow(`calibration table ${TABLE} has sha256 ${pinned.provenance.quantization.calibration_table_sha256} but`);
+    await expect(buildModel(INT8.name, { modelsDir: dir })).rejects.toThrow(
+      `calibration table ${TABLE} has sha256 ${pinned.provenance.quantization.calibration_table_sha256} but`,
+    );
     expect(await fs.readdir(dir)).not.toContain(`${INT8.name}.onnx`);
   });
 
@@ -71,10 +73,12 @@ describe('model build (int8)', () => {
     const dir = await modelsDir((m) => {
       m.provenance.quantization.from_sha256 = '0'.repeat(64);
     });
-    await expect(buildModel(INT8.name, { modelsDir: dir })).rejects.toThrow(/was made from ssdlite_mobilenet_v2_coco with sha256 0{64}, but that model now has [0-9a-f]{64}/);
+    await expect(buildModel(INT8.name, { modelsDir: dir })).rejects.toThrow(
+      /was made from ssdlite_mobilenet_v2_coco with sha256 0{64}, but that model now has [0-9a-f]{64}/,
+    );
   });
 
-  it('model info sees through the QDQ nodes: the int8 model has the FP32 model\'s multiply-accumulates', async () => {
+  it("model info sees through the QDQ nodes: the int8 model has the FP32 model's multiply-accumulates", async () => {
     const [fp32, int8] = await Promise.all([modelInfo(path.join(MODELS, `${INT8.from}.onnx`)), modelInfo(path.join(MODELS, `${INT8.name}.onnx`))]);
     expect(int8.macs).toBeGreaterThan(0.7e9);
     expect(int8.macs).toBe(fp32.macs);
@@ -85,6 +89,8 @@ describe('model build (int8)', () => {
     const dir = await modelsDir((m) => {
       m.provenance.quantization = { from: INT8.from };
     });
-    await expect(buildModel(INT8.name, { modelsDir: dir })).rejects.toThrow(/from_sha256: must be 64 lowercase hex digits\n {2}provenance\.quantization\.calibration_table_sha256/);
+    await expect(buildModel(INT8.name, { modelsDir: dir })).rejects.toThrow(
+      /from_sha256: must be 64 lowercase hex digits\n {2}provenance\.quantization\.calibration_table_sha256/,
+    );
   });
 });

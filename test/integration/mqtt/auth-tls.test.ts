@@ -32,7 +32,17 @@ describe('broker with a password file', () => {
     try {
       await withLink({ url: broker.url, deviceId: 'auth-ok', username: 'lookout', password: 's3cret pass', ...quick }, async (link) => {
         expect(await link.whenConnected(10_000)).toBe(true);
-        link.publishEvent('front', { type: 'start', track_id: 1, label: 'cat', score: 0.8, box: [0, 0, 1, 1], zones: [], started_at: 1, updated_at: 1, frames: 1 });
+        link.publishEvent('front', {
+          type: 'start',
+          track_id: 1,
+          label: 'cat',
+          score: 0.8,
+          box: [0, 0, 1, 1],
+          zones: [],
+          started_at: 1,
+          updated_at: 1,
+          frames: 1,
+        });
         await waitUntil('event', () => sub.on('lookout/auth-ok/front/events').length === 1);
       });
     } finally {
@@ -41,15 +51,18 @@ describe('broker with a password file', () => {
   });
 
   it.each([5, 4] as const)('wrong password (MQTT protocol %s): clear error, no crash, keeps retrying with backoff', async (protocolVersion) => {
-    await withLink({ url: broker.url, deviceId: `auth-bad-${protocolVersion}`, username: 'lookout', password: 'wrong', protocolVersion, ...quick }, async (link, log) => {
-      await waitUntil('three refused attempts', () => link.counters().reconnects >= 3);
-      expect(link.counters().connected).toBe(false);
-      const errors = log.lines.filter((l) => l.level === 50).map((l) => l.msg);
-      expect(errors.some((m) => /refused the connection: (Not authorized|Bad User Name or Password).*username and password/i.test(m))).toBe(true);
-      // Said once, not at every retry.
-      expect(errors.filter((m) => /refused the connection/.test(m))).toHaveLength(1);
-      expect(log.text()).not.toContain('wrong');
-    });
+    await withLink(
+      { url: broker.url, deviceId: `auth-bad-${protocolVersion}`, username: 'lookout', password: 'wrong', protocolVersion, ...quick },
+      async (link, log) => {
+        await waitUntil('three refused attempts', () => link.counters().reconnects >= 3);
+        expect(link.counters().connected).toBe(false);
+        const errors = log.lines.filter((l) => l.level === 50).map((l) => l.msg);
+        expect(errors.some((m) => /refused the connection: (Not authorized|Bad User Name or Password).*username and password/i.test(m))).toBe(true);
+        // Said once, not at every retry.
+        expect(errors.filter((m) => /refused the connection/.test(m))).toHaveLength(1);
+        expect(log.text()).not.toContain('wrong');
+      },
+    );
   });
 });
 

@@ -3,14 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from '@jest/globals'; // its asymmetric matchers are typed (the global's are `any`)
-import {
-  MqttLink,
-  availabilityProblem,
-  countProblem,
-  schemaProblems,
-  type CommandRequest,
-  type SchemaName,
-} from '../../../src/mqtt';
+import { MqttLink, availabilityProblem, countProblem, schemaProblems, type CommandRequest, type SchemaName } from '../../../src/mqtt';
 import { Mosquitto } from '../../support/mosquitto';
 import { captureLogger, Subscriber, waitUntil, type Received } from './helpers';
 
@@ -40,14 +33,22 @@ function problemOf(m: Received): string | null {
   if (rest === 'set' || levels.at(-1) === 'set') return null; // commands in (sent by this test)
   if (levels.at(-1) === 'result' && levels.at(-2) === 'set') return json('command-result');
   switch (levels[levels.length - 1]) {
-    case 'detections': return json('detections');
-    case 'timing': return json('timing');
-    case 'events': return json('event');
-    case 'status': return json('status');
-    case 'snapshot': return m.payload[0] === 0xff && m.payload[1] === 0xd8 ? null : 'snapshot is not a JPEG';
-    case 'detect': return /^(ON|OFF)?$/.test(m.payload.toString()) ? null : `detect must be ON or OFF, got '${m.payload.toString()}'`;
-    case 'min_score': return /^(0(\.\d+)?|1)?$/.test(m.payload.toString()) ? null : `min_score must be a number in [0, 1], got '${m.payload.toString()}'`;
-    default: return countProblem(m.payload.toString());
+    case 'detections':
+      return json('detections');
+    case 'timing':
+      return json('timing');
+    case 'events':
+      return json('event');
+    case 'status':
+      return json('status');
+    case 'snapshot':
+      return m.payload[0] === 0xff && m.payload[1] === 0xd8 ? null : 'snapshot is not a JPEG';
+    case 'detect':
+      return /^(ON|OFF)?$/.test(m.payload.toString()) ? null : `detect must be ON or OFF, got '${m.payload.toString()}'`;
+    case 'min_score':
+      return /^(0(\.\d+)?|1)?$/.test(m.payload.toString()) ? null : `min_score must be a number in [0, 1], got '${m.payload.toString()}'`;
+    default:
+      return countProblem(m.payload.toString());
   }
 }
 
@@ -85,12 +86,30 @@ describe('MQTT contract against a real Mosquitto', () => {
     link.setStatus('front', { state: 'streaming', reason: null, since: now });
     link.setStatus('back', { state: 'error', reason: 'cannot open /dev/video2: No such file', since: now });
     link.publishDetections('front', {
-      v: 1, camera: 'front', frame: 1042, ts: now, width: 1280, height: 720, model: 'ssdlite_mobilenet_v2_coco',
+      v: 1,
+      camera: 'front',
+      frame: 1042,
+      ts: now,
+      width: 1280,
+      height: 720,
+      model: 'ssdlite_mobilenet_v2_coco',
       detections: [{ label: 'person', class_id: 1, score: 0.91, box: [0.12, 0.3, 0.48, 0.95], track_id: 7, zones: ['driveway'] }],
     });
     link.publishTiming('front', {
-      v: 1, camera: 'front', frame: 1042, ts: now, capture_ms: 1.2, wait_ms: 0.4, preprocess_ms: 0.9, inference_ms: 18.7,
-      postprocess_ms: 0.6, publish_ms: 0.2, total_ms: 22.0, age_ms: 35.1, fps: 9.9, dropped: 0,
+      v: 1,
+      camera: 'front',
+      frame: 1042,
+      ts: now,
+      capture_ms: 1.2,
+      wait_ms: 0.4,
+      preprocess_ms: 0.9,
+      inference_ms: 18.7,
+      postprocess_ms: 0.6,
+      publish_ms: 0.2,
+      total_ms: 22.0,
+      age_ms: 35.1,
+      fps: 9.9,
+      dropped: 0,
     });
     const track = { track_id: 7, label: 'person', score: 0.91, box: [0.12, 0.3, 0.48, 0.95], zones: ['driveway'], started_at: now, frames: 1 };
     link.publishEvent('front', { ...track, type: 'start', updated_at: now, entered_zones: ['driveway'], snapshot: true });
@@ -100,14 +119,23 @@ describe('MQTT contract against a real Mosquitto', () => {
     link.setCount('front', 'person', 1, 'driveway');
     link.setCount('front', 'traffic light', 0);
     link.publishStats({
-      v: 1, ts: now, uptime_s: 12.5, ep: 'cpu', cpu_temp_c: null, load: [0.4, 0.3, 0.2], rss_mb: 180,
+      v: 1,
+      ts: now,
+      uptime_s: 12.5,
+      ep: 'cpu',
+      cpu_temp_c: null,
+      load: [0.4, 0.3, 0.2],
+      rss_mb: 180,
       cameras: { front: { fps: 10, detect_fps: 9.8, inference_p50_ms: 18.7, inference_p95_ms: 25, dropped: 2, status: 'streaming' } },
     });
     link.publishSnapshot('front', fs.readFileSync(path.join(repoRoot, '.cache/testdata/messi5.jpg')));
     await sub.publish(`${base}/front/set`, '{"detect":false,"id":"c1"}');
 
     const kinds = ['availability', 'detections', 'timing', 'events', 'status', 'stats', 'snapshot', 'person', 'driveway/person', 'set/result'];
-    await waitUntil('every kind of message', () => kinds.every((k) => sub.messages.some((m) => m.topic.endsWith(`/${k}`))) && sub.json(`${base}/front/events`).length === 3);
+    await waitUntil(
+      'every kind of message',
+      () => kinds.every((k) => sub.messages.some((m) => m.topic.endsWith(`/${k}`))) && sub.json(`${base}/front/events`).length === 3,
+    );
     await waitUntil('discovery', () => sub.messages.filter((m) => m.topic.startsWith('homeassistant/')).length >= 7);
 
     const problems = sub.messages.map((m) => [m.topic, problemOf(m)]).filter(([, p]) => p !== null);
@@ -143,7 +171,10 @@ describe('MQTT contract against a real Mosquitto', () => {
     link.setCount('back', 'cat', 2);
     await waitUntil('back count', () => sub.on(`${base}/back/cat`).length > 0);
     expect(link.forgetCamera('back')).toBe(2);
-    await waitUntil('cleared', () => sub.on(`${base}/back/status`).some((m) => m.payload.length === 0) && sub.on(`${base}/back/cat`).some((m) => m.payload.length === 0));
+    await waitUntil(
+      'cleared',
+      () => sub.on(`${base}/back/status`).some((m) => m.payload.length === 0) && sub.on(`${base}/back/cat`).some((m) => m.payload.length === 0),
+    );
     const after = await Subscriber.connect(broker.url, [`${base}/back/#`, `${base}/front/status`]);
     try {
       await waitUntil('front status still retained', () => after.on(`${base}/front/status`).length > 0);
@@ -232,7 +263,9 @@ describe('MQTT contract against a real Mosquitto', () => {
       expect(ha.messages.every((m) => m.retain)).toBe(true);
       const occupancy = 'homeassistant/binary_sensor/contract/front_car_occupancy/config';
       expect(JSON.parse(ha.on(occupancy)[0].payload.toString())).toMatchObject({
-        state_topic: `${base}/front/car`, device_class: 'occupancy', availability: [{ topic: `${base}/availability` }, { topic: `${base}/front/status` }],
+        state_topic: `${base}/front/car`,
+        device_class: 'occupancy',
+        availability: [{ topic: `${base}/availability` }, { topic: `${base}/front/status` }],
       });
 
       const before = ha.messages.length;
@@ -240,7 +273,12 @@ describe('MQTT contract against a real Mosquitto', () => {
       await waitUntil('republished discovery', () => ha.messages.length >= before + 11);
 
       link.setDiscovery([{ name: 'front', labels: ['person'] }]);
-      await waitUntil('cleared car entities', () => ha.on(occupancy).some((m) => m.payload.length === 0) && ha.on('homeassistant/sensor/contract/front_car_count/config').some((m) => m.payload.length === 0));
+      await waitUntil(
+        'cleared car entities',
+        () =>
+          ha.on(occupancy).some((m) => m.payload.length === 0) &&
+          ha.on('homeassistant/sensor/contract/front_car_count/config').some((m) => m.payload.length === 0),
+      );
       const fresh = await Subscriber.connect(broker.url, ['homeassistant/+/+/+/config']);
       try {
         await waitUntil('retained after removal', () => fresh.messages.length >= 9);

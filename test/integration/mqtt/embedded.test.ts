@@ -14,7 +14,17 @@ describe('embedded broker', () => {
       sub = await Subscriber.connect(broker.url, ['lookout/embedded/#'], { protocolVersion: 4 });
       await link.start();
       expect(await link.whenConnected(10_000)).toBe(true);
-      link.publishEvent('front', { type: 'start', track_id: 3, label: 'dog', score: 0.7, box: [0, 0, 1, 1], zones: [], started_at: 1, updated_at: 1, frames: 1 });
+      link.publishEvent('front', {
+        type: 'start',
+        track_id: 3,
+        label: 'dog',
+        score: 0.7,
+        box: [0, 0, 1, 1],
+        zones: [],
+        started_at: 1,
+        updated_at: 1,
+        frames: 1,
+      });
       link.setCount('front', 'dog', 1);
       await waitUntil('event and count', () => sub!.on('lookout/embedded/front/events').length === 1 && sub!.on('lookout/embedded/front/dog').length === 1);
       expect(sub.on('lookout/embedded/availability').at(-1)!.payload.toString()).toBe('online');

@@ -9,11 +9,25 @@ import { Mosquitto } from '../../support/mosquitto';
 import { captureLogger, Subscriber, TcpProxy, waitUntil } from './helpers';
 
 const event = (n: number): EventInput => ({
-  type: n === 1 ? 'start' : 'update', track_id: 1, label: 'person', score: 0.9, box: [0.1, 0.1, 0.5, 0.9],
-  zones: [], started_at: 1764180000000, updated_at: 1764180000000 + n, frames: n,
+  type: n === 1 ? 'start' : 'update',
+  track_id: 1,
+  label: 'person',
+  score: 0.9,
+  box: [0.1, 0.1, 0.5, 0.9],
+  zones: [],
+  started_at: 1764180000000,
+  updated_at: 1764180000000 + n,
+  frames: n,
 });
 const detections = (frame: number) => ({
-  v: 1 as const, camera: 'front', frame, ts: Date.now(), width: 640, height: 480, model: 'm', detections: [],
+  v: 1 as const,
+  camera: 'front',
+  frame,
+  ts: Date.now(),
+  width: 640,
+  height: 480,
+  model: 'm',
+  detections: [],
 });
 
 describe('MQTT link across a broker SIGKILL and restart', () => {
@@ -39,8 +53,11 @@ describe('MQTT link across a broker SIGKILL and restart', () => {
     const log = captureLogger();
     link = new MqttLink(
       {
-        url: `mqtt://127.0.0.1:${proxy.port}`, deviceId: 'outage', cameras: ['front'],
-        backoff: { initialMs: 100, maxMs: 400, jitter: 0.5 }, discovery: { enabled: false },
+        url: `mqtt://127.0.0.1:${proxy.port}`,
+        deviceId: 'outage',
+        cameras: ['front'],
+        backoff: { initialMs: 100, maxMs: 400, jitter: 0.5 },
+        discovery: { enabled: false },
       },
       log.logger,
     );
@@ -104,7 +121,13 @@ describe('MQTT link across a broker SIGKILL and restart', () => {
   it('drops the oldest queued events past the bound and says how many', async () => {
     await proxy.down();
     const bounded = new MqttLink(
-      { url: `mqtt://127.0.0.1:${proxy.port}`, deviceId: 'bounded', queueMaxMessages: 10, backoff: { initialMs: 100, maxMs: 200 }, discovery: { enabled: false } },
+      {
+        url: `mqtt://127.0.0.1:${proxy.port}`,
+        deviceId: 'bounded',
+        queueMaxMessages: 10,
+        backoff: { initialMs: 100, maxMs: 200 },
+        discovery: { enabled: false },
+      },
       captureLogger().logger,
     );
     links.push(bounded);

@@ -46,7 +46,10 @@ describe('retained state across link restarts', () => {
 
   it('clears what the last run left and this one does not publish; counts start at 0; HA online on the configured topic', async () => {
     const first = newLink({ cameras: ['front', 'back'] });
-    first.setDiscovery([{ name: 'front', labels: ['person'] }, { name: 'back', labels: ['person'] }]);
+    first.setDiscovery([
+      { name: 'front', labels: ['person'] },
+      { name: 'back', labels: ['person'] },
+    ]);
     await first.start();
     expect(await first.whenConnected(10_000)).toBe(true);
     first.setCount('front', 'person', 1);
@@ -65,7 +68,9 @@ describe('retained state across link restarts', () => {
     second.setDiscovery([{ name: 'front', labels: ['person'] }]);
     second.initCount('front', 'person');
     const stale = second.sweepStale(() => false);
-    expect(stale).toEqual(expect.arrayContaining([`${base}/back/person`, `${base}/back/status`, 'homeassistant/binary_sensor/ledger/back_person_occupancy/config']));
+    expect(stale).toEqual(
+      expect.arrayContaining([`${base}/back/person`, `${base}/back/status`, 'homeassistant/binary_sensor/ledger/back_person_occupancy/config']),
+    );
     expect(stale.filter((t) => t.includes('front'))).toEqual([]);
     const ha = await Subscriber.connect(broker.url, ['homeassistant/#']);
     try {
@@ -78,7 +83,9 @@ describe('retained state across link restarts', () => {
       // HA says online on the configured status topic: discovery goes out again.
       const before = ha.messages.length;
       await ha.publish('ha-custom/status', 'online');
-      await waitUntil('discovery republished', () => ha.messages.slice(before).some((m) => m.topic.endsWith('front_person_occupancy/config') && m.payload.length > 0));
+      await waitUntil('discovery republished', () =>
+        ha.messages.slice(before).some((m) => m.topic.endsWith('front_person_occupancy/config') && m.payload.length > 0),
+      );
       expect(second.bootId).not.toBe(id1);
     } finally {
       await ha.close();

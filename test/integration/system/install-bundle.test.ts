@@ -39,7 +39,12 @@ function makeBundle(name: string, fields: Record<string, string>, tamper?: (dir:
     APT_RUNTIME: '"libopencv-core406 libopencv-videoio406 gstreamer1.0-plugins-good"',
     ...fields,
   };
-  fs.writeFileSync(path.join(dir, 'BUNDLE'), Object.entries(bundle).map(([k, v]) => `${k}=${v}\n`).join(''));
+  fs.writeFileSync(
+    path.join(dir, 'BUNDLE'),
+    Object.entries(bundle)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
   const files: string[] = [];
   const walk = (d: string): void => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -49,7 +54,13 @@ function makeBundle(name: string, fields: Record<string, string>, tamper?: (dir:
     }
   };
   walk(dir);
-  const sums = files.sort().map((f) => `${crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')}  ${f}\n`);
+  const sums = files.sort().map(
+    (f) =>
+      `${crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(dir, f)))
+        .digest('hex')}  ${f}\n`,
+  );
   fs.writeFileSync(path.join(dir, 'SHA256SUMS'), sums.join(''));
   tamper?.(dir);
   const tarball = path.join(tmp, `${top}.tar.gz`);
@@ -112,7 +123,7 @@ test('a bundle whose files do not match SHA256SUMS is refused, naming the file',
   expect(r.stderr).toContain('bin/lookout.js: FAILED');
 });
 
-test("the install.sh inside an unpacked bundle installs that bundle without --bundle", () => {
+test('the install.sh inside an unpacked bundle installs that bundle without --bundle', () => {
   const tarball = makeBundle('unpacked', { NODE_ABI: hostAbi });
   const dest = path.join(tmp, 'unpacked-here');
   fs.mkdirSync(dest);

@@ -131,12 +131,18 @@ test('--help is the header text, without a line of the script itself', () => {
 });
 
 test('a first install: a starter config on the named broker with the password as a credential, no local broker', () => {
-  const r = sh(install, ['--dry-run', '--prefix', prefix, '--mqtt-url', 'mqtt://homeassistant.local:1883', '--mqtt-user', 'lookout', '--camera', '/dev/video2'], {
-    LOOKOUT_INSTALL_JETSON: '0',
-    LOOKOUT_MQTT_PASSWORD: 'hunter2',
-  });
+  const r = sh(
+    install,
+    ['--dry-run', '--prefix', prefix, '--mqtt-url', 'mqtt://homeassistant.local:1883', '--mqtt-user', 'lookout', '--camera', '/dev/video2'],
+    {
+      LOOKOUT_INSTALL_JETSON: '0',
+      LOOKOUT_MQTT_PASSWORD: 'hunter2',
+    },
+  );
   expect(r.status).toBe(0);
-  expect(r.stdout).toContain('would write: /etc/lookout/config.yaml (starter: lookout config starter --mqtt-url mqtt://homeassistant.local:1883 --camera /dev/video2 --mqtt-user lookout)');
+  expect(r.stdout).toContain(
+    'would write: /etc/lookout/config.yaml (starter: lookout config starter --mqtt-url mqtt://homeassistant.local:1883 --camera /dev/video2 --mqtt-user lookout)',
+  );
   expect(r.stdout).toContain('config.example.yaml');
   expect(r.stdout).toContain("would write: /etc/lookout/credentials/mqtt_password (the password for 'lookout')");
   expect(r.stdout).not.toContain('hunter2');

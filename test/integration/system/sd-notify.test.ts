@@ -145,7 +145,11 @@ describe('sd_notify against a real unix datagram socket', () => {
       notifier.watchdog();
       notifier.stopping();
     }).not.toThrow();
-    const fallback = new SystemdNotifier(undefined, { env: { NOTIFY_SOCKET: gone }, transport: 'systemd-notify', systemdNotifyPath: '/nonexistent/systemd-notify' });
+    const fallback = new SystemdNotifier(undefined, {
+      env: { NOTIFY_SOCKET: gone },
+      transport: 'systemd-notify',
+      systemdNotifyPath: '/nonexistent/systemd-notify',
+    });
     fallback.ready();
     await expect(fallback.flush()).resolves.toBeUndefined();
   });

@@ -4,7 +4,14 @@ import { encodeFrameRecord, type FrameHeader, type FrameRecord } from '../../../
 function collect(): { records: FrameRecord[]; errors: Error[]; parser: FrameStreamParser } {
   const records: FrameRecord[] = [];
   const errors: Error[] = [];
-  return { records, errors, parser: new FrameStreamParser((r) => records.push(r), (e) => errors.push(e)) };
+  return {
+    records,
+    errors,
+    parser: new FrameStreamParser(
+      (r) => records.push(r),
+      (e) => errors.push(e),
+    ),
+  };
 }
 
 const header = (seq: number, w = 4, h = 3): FrameHeader => ({ seq, ts: 1_700_000_000_000 + seq, captureMs: 1.5, width: w, height: h, positionMs: seq * 100 });

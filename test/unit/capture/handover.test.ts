@@ -7,12 +7,16 @@ function frame(seq: number): Frame {
 /** A camera double: counts requests; `ended` says whether its source is exhausted. */
 function setup(delivery: 'newest' | 'lossless', maxFps?: number) {
   const src = { requests: 0, ended: false };
-  const h = new FrameHandover('c', { delivery, ...(maxFps !== undefined ? { maxFps } : {}) }, {
-    request: () => {
-      src.requests++;
+  const h = new FrameHandover(
+    'c',
+    { delivery, ...(maxFps !== undefined ? { maxFps } : {}) },
+    {
+      request: () => {
+        src.requests++;
+      },
+      exhausted: () => src.ended,
     },
-    exhausted: () => src.ended,
-  });
+  );
   return { h, src };
 }
 

@@ -46,10 +46,7 @@ test('V4L2 by index: opened by number with the V4L2 backend, FOURCC set before t
   // /dev/video* is absent here, so point a by-id style link at a stand-in node named video5.
   fs.writeFileSync(path.join(dir, 'video5'), '');
   fs.symlinkSync(path.join(dir, 'video5'), path.join(dir, 'cam-link'));
-  const { plan } = await prepareOpen(
-    { kind: 'v4l2', device: path.join(dir, 'cam-link'), width: 1920, height: 1080, fps: 30, fourcc: 'MJPG' },
-    settings,
-  );
+  const { plan } = await prepareOpen({ kind: 'v4l2', device: path.join(dir, 'cam-link'), width: 1920, height: 1080, fps: 30, fourcc: 'MJPG' }, settings);
   expect(plan.open).toEqual({ type: 'capture', target: 5, api: 'CAP_V4L2' });
   expect(plan.props).toEqual([
     ['CAP_PROP_FOURCC', 1196444237],

@@ -54,9 +54,7 @@ describe('user pipelines', () => {
   test('problems found before GStreamer sees the pipeline', () => {
     expect(gstPipelineProblems('videotestsrc ! videoconvert ! appsink max-buffers=1')).toEqual([]);
     expect(gstPipelineProblems('videotestsrc ! ! appsink')).toEqual(["empty element between '!' (or a leading/trailing '!')"]);
-    expect(gstPipelineProblems('videotestsrc ! xvimagesink')).toEqual([
-      "must end in 'appsink' (OpenCV takes frames from it), but ends in 'xvimagesink'",
-    ]);
+    expect(gstPipelineProblems('videotestsrc ! xvimagesink')).toEqual(["must end in 'appsink' (OpenCV takes frames from it), but ends in 'xvimagesink'"]);
     expect(gstPipelineProblems('filesrc location="a ! appsink')).toContain('unbalanced double quote');
   });
 });

@@ -48,10 +48,7 @@ describe('validateSourceSpec', () => {
   });
 
   test('every problem is listed with its path', () => {
-    const errors = validateSourceSpec(
-      { kind: 'v4l2', device: 'video0', width: -1, fps: 0, fourcc: 'MJPEG' },
-      'cameras.front.source',
-    );
+    const errors = validateSourceSpec({ kind: 'v4l2', device: 'video0', width: -1, fps: 0, fourcc: 'MJPEG' }, 'cameras.front.source');
     expect(errors).toEqual([
       'cameras.front.source.device: must be /dev/videoN, an index, or an absolute path such as /dev/v4l/by-id/...',
       'cameras.front.source.width: must be a positive integer',
@@ -68,9 +65,7 @@ describe('validateSourceSpec', () => {
   });
 
   test('stream options that do not apply are refused', () => {
-    expect(validateSourceSpec({ kind: 'stream', url: 'http://cam/x.mjpg', transport: 'tcp' })).toEqual([
-      'source.transport: only applies to rtsp:// URLs',
-    ]);
+    expect(validateSourceSpec({ kind: 'stream', url: 'http://cam/x.mjpg', transport: 'tcp' })).toEqual(['source.transport: only applies to rtsp:// URLs']);
     expect(validateSourceSpec({ kind: 'stream', url: 'cam.local' })[0]).toMatch(/^source.url: must be a URL/);
   });
 

@@ -2,7 +2,18 @@ import { journalLine } from '../../../src/log';
 
 describe('journal lines (log format under systemd)', () => {
   test('a track event reads as one line with its priority, where and what', () => {
-    const json = JSON.stringify({ level: 30, lvl: 'info', time: '2026-12-02T10:00:00.000Z', pid: 42, component: 'tracker', camera: 'porch', msg: 'track start', label: 'person', score: 0.87, track_id: 12 });
+    const json = JSON.stringify({
+      level: 30,
+      lvl: 'info',
+      time: '2026-12-02T10:00:00.000Z',
+      pid: 42,
+      component: 'tracker',
+      camera: 'porch',
+      msg: 'track start',
+      label: 'person',
+      score: 0.87,
+      track_id: 12,
+    });
     expect(journalLine(json)).toBe('<6>[tracker porch] track start label=person score=0.87 track_id=12\n');
   });
 
@@ -14,7 +25,12 @@ describe('journal lines (log format under systemd)', () => {
   });
 
   test('errors keep their message and never split the entry over lines', () => {
-    const json = JSON.stringify({ level: 50, msg: 'cannot open\ncamera', err: { message: 'No such file', stack: 'Error: No such file\n    at x' }, source: '/dev/video0' });
+    const json = JSON.stringify({
+      level: 50,
+      msg: 'cannot open\ncamera',
+      err: { message: 'No such file', stack: 'Error: No such file\n    at x' },
+      source: '/dev/video0',
+    });
     const line = journalLine(json);
     expect(line).toBe('<3>cannot open | camera err="No such file" source=/dev/video0\n');
     expect(line.slice(0, -1)).not.toContain('\n');

@@ -167,13 +167,14 @@ describe('loadConfig', () => {
 
   test('camera names must be usable as topic levels', () => {
     const file = write('c.yaml', `cameras:\n  - name: "front/door"\n    source: {type: file, path: /x}\n`);
-    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([
-      'cameras[0].name: must be 1-64 letters, digits, _ or - (it becomes an MQTT topic level)',
-    ]);
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual(['cameras[0].name: must be 1-64 letters, digits, _ or - (it becomes an MQTT topic level)']);
   });
 
   test('schedule windows are checked with the camera path', () => {
-    const file = write('c.yaml', `cameras:\n  - name: a\n    source: {type: file, path: /x}\n    schedule:\n      - {days: [mon], from: "18:00", to: "sunsett"}\n`);
+    const file = write(
+      'c.yaml',
+      `cameras:\n  - name: a\n    source: {type: file, path: /x}\n    schedule:\n      - {days: [mon], from: "18:00", to: "sunsett"}\n`,
+    );
     const problems = problemsOf(() => loadConfig({ file, env: {} }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^cameras\[0\]\.schedule\[0\]\.to: /);

@@ -28,7 +28,10 @@ function validates(yaml: string): ReturnType<typeof loadConfig> {
 
 describe('the starter config an install writes', () => {
   test('picks the USB camera (not the Pi raw sensor node), runs all the time, on the named broker', () => {
-    const devs = fakeDevices([['video0', 'unicam-image', 0], ['video2', 'HD Webcam C525', 0]]);
+    const devs = fakeDevices([
+      ['video0', 'unicam-image', 0],
+      ['video2', 'HD Webcam C525', 0],
+    ]);
     const s = starterConfig({ ...devs, mqttUrl: 'mqtt://homeassistant.local:1883', mqttUser: 'lookout', board: 'raspberry-pi' });
     const { config } = validates(s.yaml);
     expect(config.cameras).toHaveLength(1);

@@ -38,7 +38,8 @@ describe('config check: names that would collide', () => {
   });
 
   test('zone names on one camera and tracked labels collide the same way; the same zone name on two cameras is fine', () => {
-    const zones = (a: string, b: string) => `    zones:\n      - {name: ${a}, polygon: [[0,0],[1,0],[1,1]]}\n      - {name: ${b}, polygon: [[0,0],[1,0],[1,1]]}\n`;
+    const zones = (a: string, b: string) =>
+      `    zones:\n      - {name: ${a}, polygon: [[0,0],[1,0],[1,1]]}\n      - {name: ${b}, polygon: [[0,0],[1,0],[1,1]]}\n`;
     const problems = problemsOf(`objects:\n  track: [person, Person, car]\ncameras:\n${cam('a', zones('Drive', 'drive'))}${cam('b', zones('drive', 'gate'))}`);
     expect(problems.some((p) => p.startsWith("objects.track[1]: label 'Person' collides with objects.track[0] 'person'"))).toBe(true);
     expect(problems.some((p) => p.startsWith("cameras[0].zones[1].name: zone name 'drive' collides with cameras[0].zones[0].name 'Drive'"))).toBe(true);
@@ -60,7 +61,11 @@ describe('config check: execution providers', () => {
     expect(executionProviderProblems(['xnnpack', 'cpu'], () => ['cpu', 'webgpu'])).toEqual([
       "detector.execution_providers[0]: 'xnnpack' is not an execution provider of this onnxruntime-node build (it has: cpu, webgpu; or 'auto')",
     ]);
-    expect(executionProviderProblems(['auto'], () => { throw new Error('not loaded for auto'); })).toEqual([]);
+    expect(
+      executionProviderProblems(['auto'], () => {
+        throw new Error('not loaded for auto');
+      }),
+    ).toEqual([]);
     expect(executionProviderProblems(['CPU'], () => ['cpu'])).toEqual([]);
   });
 
@@ -74,7 +79,12 @@ describe('config check: execution providers', () => {
 describe('config check: values the parts would refuse later', () => {
   test('tracker.min_hits and max_missed of 0 are refused here, not at camera start', () => {
     const problems = problemsOf(`tracker:\n  min_hits: 0\n  max_missed: 0\ncameras:\n${cam('front')}`);
-    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^tracker\.min_hits: must be an integer of at least 1/), expect.stringMatching(/^tracker\.max_missed: must be an integer of at least 1/)]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^tracker\.min_hits: must be an integer of at least 1/),
+        expect.stringMatching(/^tracker\.max_missed: must be an integer of at least 1/),
+      ]),
+    );
   });
 });
 

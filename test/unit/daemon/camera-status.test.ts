@@ -42,7 +42,11 @@ describe('camera status from capture changes', () => {
 
   it('a paused camera that streams again goes back to `paused`, once, and never says ready', () => {
     const faulty = view({ state: 'error', pausedReason: 'detection disabled by command' });
-    expect(onCaptureChange(faulty, false, change('streaming'))).toEqual({ publish: { state: 'paused', reason: 'detection disabled by command' }, progress: null, streaming: false });
+    expect(onCaptureChange(faulty, false, change('streaming'))).toEqual({
+      publish: { state: 'paused', reason: 'detection disabled by command' },
+      progress: null,
+      streaming: false,
+    });
     expect(onCaptureChange(view({ state: 'paused' }), false, change('streaming')).publish).toBeNull();
   });
 
@@ -56,14 +60,22 @@ describe('camera status from the schedule and the detect command', () => {
 
   it('a window closing pauses the camera and says until when; opening shows the capture state again', () => {
     const closed = onScheduleChange(view({ captureState: 'streaming' }), { active: false, mode: 'auto', reason: 'window', nextChange: until });
-    expect(closed).toEqual({ state: 'paused', reason: 'schedule window: inactive until 2026-12-02T18:00:00.000Z', pausedReason: 'schedule window: inactive until 2026-12-02T18:00:00.000Z' });
+    expect(closed).toEqual({
+      state: 'paused',
+      reason: 'schedule window: inactive until 2026-12-02T18:00:00.000Z',
+      pausedReason: 'schedule window: inactive until 2026-12-02T18:00:00.000Z',
+    });
     const open = onScheduleChange(view({ captureState: 'reconnecting' }), { active: true, mode: 'on', reason: 'override', nextChange: null });
     expect(open.state).toBe('reconnecting');
     expect(open.reason).toBe('schedule override on: active');
   });
 
   it('detect off pauses; detect on outside the window stays paused, inside it shows the capture', () => {
-    expect(onDetectCommand(view({ captureState: 'streaming' }), false)).toEqual({ state: 'paused', reason: 'detection disabled by command', pausedReason: 'detection disabled by command' });
+    expect(onDetectCommand(view({ captureState: 'streaming' }), false)).toEqual({
+      state: 'paused',
+      reason: 'detection disabled by command',
+      pausedReason: 'detection disabled by command',
+    });
     expect(onDetectCommand(view({ captureState: 'streaming', scheduleActive: false }), true).state).toBe('paused');
     expect(onDetectCommand(view({ captureState: 'streaming' }), true).state).toBe('streaming');
   });

@@ -210,7 +210,10 @@ export class FakeDetectors {
 export const person: Detection = { label: 'person', class_id: 1, score: 0.9, box: [0.1, 0.1, 0.5, 0.9], zones: [] };
 
 /** A config as `lookout run --config` would load it, in a temporary folder (state_dir included). */
-export function configFile(cameras: unknown[], extra: Record<string, unknown> = {}): { loaded: LoadedConfig; write: (cameras: unknown[], extra?: Record<string, unknown>) => void; dir: string } {
+export function configFile(
+  cameras: unknown[],
+  extra: Record<string, unknown> = {},
+): { loaded: LoadedConfig; write: (cameras: unknown[], extra?: Record<string, unknown>) => void; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-daemon-'));
   const video = path.join(dir, 'video.avi');
   fs.writeFileSync(video, '');

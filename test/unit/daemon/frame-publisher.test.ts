@@ -22,14 +22,23 @@ function recordingLink() {
 /** An encoder whose JPEGs arrive when the test says so. */
 function heldEncoder() {
   const waiting: { frameSeq: number; resolve: (b: Buffer) => void; reject: (e: Error) => void }[] = [];
-  const encode = (frame: { data: Buffer }) =>
-    new Promise<Buffer>((resolve, reject) => waiting.push({ frameSeq: frame.data.readUInt8(0), resolve, reject }));
+  const encode = (frame: { data: Buffer }) => new Promise<Buffer>((resolve, reject) => waiting.push({ frameSeq: frame.data.readUInt8(0), resolve, reject }));
   return { waiting, encode };
 }
 
 const ev = (type: TrackEvent['type'], trackId: number, at: number): TrackEvent => ({
-  type, track_id: trackId, label: 'person', class_id: 1, score: 0.9, box: [0.1, 0.1, 0.5, 0.9], zones: [],
-  started_at: 1000, updated_at: at, last_seen_at: at, frames: 3, best: { score: 0.9, ts: at, box: [0.1, 0.1, 0.5, 0.9] },
+  type,
+  track_id: trackId,
+  label: 'person',
+  class_id: 1,
+  score: 0.9,
+  box: [0.1, 0.1, 0.5, 0.9],
+  zones: [],
+  started_at: 1000,
+  updated_at: at,
+  last_seen_at: at,
+  frames: 3,
+  best: { score: 0.9, ts: at, box: [0.1, 0.1, 0.5, 0.9] },
   ...(type === 'end' ? { ended_at: at } : {}),
 });
 
@@ -40,7 +49,18 @@ function outcome(seq: number, tracked: Partial<TrackFrameResult>, bestImproved =
     model: 'ssdlite_mobilenet_v2_coco',
     result: { detections: [], preprocess_ms: 1, inference_ms: 10, roundtrip_ms: 11, postprocess_ms: 1 },
     tracked: {
-      detections: [{ label: 'person', class_id: 1, score: 0.5 + seq / 100, box: [0.1, 0.1, 0.5, 0.9], zones: [], track_id: 1, confirmed: true, best_improved: bestImproved }],
+      detections: [
+        {
+          label: 'person',
+          class_id: 1,
+          score: 0.5 + seq / 100,
+          box: [0.1, 0.1, 0.5, 0.9],
+          zones: [],
+          track_id: 1,
+          confirmed: true,
+          best_improved: bestImproved,
+        },
+      ],
       events: [],
       counts: { byLabel: { person: 1 }, byZone: {} },
       countsChanged: false,
@@ -95,7 +115,7 @@ describe('FramePublisher', () => {
     expect(t.saved).toEqual(['front-1']);
   });
 
-  it("later events of the camera queue behind a snapshot in progress, so the order holds", async () => {
+  it('later events of the camera queue behind a snapshot in progress, so the order holds', async () => {
     const t = setup();
     t.publisher.frame(outcome(1, {}, true));
     t.publisher.frame(outcome(2, { events: [ev('start', 1, 1002)] }));
@@ -138,7 +158,10 @@ describe('FramePublisher', () => {
     t.enc.waiting[0].resolve(Buffer.from('first'));
     await t.publisher.idle();
     t.publisher.frame(outcome(5, {}, true));
-    t.publisher.tracksEnded({ camera: 'front', tracked: { detections: [], events: [ev('end', 1, 1006)], counts: { byLabel: { person: 0 }, byZone: {} }, countsChanged: true } });
+    t.publisher.tracksEnded({
+      camera: 'front',
+      tracked: { detections: [], events: [ev('end', 1, 1006)], counts: { byLabel: { person: 0 }, byZone: {} }, countsChanged: true },
+    });
     await settle();
     expect(t.enc.waiting.map((w) => w.frameSeq)).toEqual([1, 5]);
     t.enc.waiting[1].resolve(Buffer.from('better'));

@@ -26,7 +26,10 @@ function setup(enabled = true) {
     now: Date.now,
     onCapChanged: (cam, reason) => void changes.push(`${cam.name}: ${reason}`),
   });
-  const c = loadConfig({ env: {}, overrides: [`adaptive.enabled=${enabled}`, 'adaptive.temp_high_c=80', 'adaptive.temp_ok_c=70', 'adaptive.min_fps=1'] }).config;
+  const c = loadConfig({
+    env: {},
+    overrides: [`adaptive.enabled=${enabled}`, 'adaptive.temp_high_c=80', 'adaptive.temp_ok_c=70', 'adaptive.min_fps=1'],
+  }).config;
   governor.start(c);
   return { governor, front, changes, setTemp: (t: number | null) => (temp = t), config: c };
 }

@@ -6,7 +6,8 @@ import type { CameraSettings } from '../../../src/pipeline/camera-settings';
 
 const quiet = pino({ level: 'silent' });
 const config = loadConfig({ env: {} }).config;
-const cams = (...models: string[]) => models.map((model, i) => ({ name: `c${i}`, model, filters: { minScore: 0.5, minScoreByLabel: {} } }) as unknown as CameraSettings);
+const cams = (...models: string[]) =>
+  models.map((model, i) => ({ name: `c${i}`, model, filters: { minScore: 0.5, minScoreByLabel: {} } }) as unknown as CameraSettings);
 
 function loader() {
   const calls: DetectorOptions[] = [];

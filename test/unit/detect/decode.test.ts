@@ -1,11 +1,4 @@
-import {
-  decodeBoxesScores,
-  decodeDetectionOutput,
-  decodeOutputs,
-  decodeTfOdApi,
-  finishBoxes,
-  undoGeometry,
-} from '../../../src/detect/decode';
+import { decodeBoxesScores, decodeDetectionOutput, decodeOutputs, decodeTfOdApi, finishBoxes, undoGeometry } from '../../../src/detect/decode';
 import type { BoxesScoresOutput } from '../../../src/detect/manifest';
 import { letterboxLayout } from '../../../src/detect/preprocess';
 import { STRETCH_GEOMETRY, type RawTensor } from '../../../src/detect/types';
@@ -54,11 +47,23 @@ describe('boxes+scores decoder', () => {
     class_id_offset: 1,
   };
   // 3 anchors × 4 classes
-  const scores = f32([1, 3, 4], [
-    0.1, 0.8, 0.2, 0.05, // anchor 0: class index 1 → id 2
-    0.1, 0.1, 0.1, 0.2, //  anchor 1: best 0.2, under the threshold
-    0.9, 0.3, 0.3, 0.3, //  anchor 2: class index 0 → id 1
-  ]);
+  const scores = f32(
+    [1, 3, 4],
+    [
+      0.1,
+      0.8,
+      0.2,
+      0.05, // anchor 0: class index 1 → id 2
+      0.1,
+      0.1,
+      0.1,
+      0.2, //  anchor 1: best 0.2, under the threshold
+      0.9,
+      0.3,
+      0.3,
+      0.3, //  anchor 2: class index 0 → id 1
+    ],
+  );
   const boxes = f32([1, 3, 1, 4], [0.1, 0.2, 0.5, 0.6, 0, 0, 1, 1, 0.2, 0.1, 0.4, 0.3]);
 
   it('picks each anchor top class, maps index to id, swaps yxyx to xyxy', () => {
@@ -114,11 +119,7 @@ describe('boxes+scores decoder', () => {
     big[1000 * C + 17] = 0.95; // anchor 1000, class index 17 → dog (id 18)
     const bx = new Float32Array(A * 4);
     bx.set([0.2, 0.3, 0.6, 0.7], 1000 * 4);
-    const c = decodeOutputs(
-      { scores: { type: 'float32', dims: [1, A, C], data: big }, boxes: { type: 'float32', dims: [1, A, 1, 4], data: bx } },
-      out,
-      opts,
-    );
+    const c = decodeOutputs({ scores: { type: 'float32', dims: [1, A, C], data: big }, boxes: { type: 'float32', dims: [1, A, 1, 4], data: bx } }, out, opts);
     expect(c).toHaveLength(1);
     expect(c[0].class_id).toBe(18);
   });
@@ -141,7 +142,11 @@ describe('tf-od-api decoder', () => {
 
   it('takes configured output names and a class id offset', () => {
     const renamed = { b: outputs.detection_boxes, c: outputs.detection_classes, s: outputs.detection_scores };
-    const c = decodeTfOdApi(renamed, { format: 'tf-od-api', detection_boxes: 'b', detection_classes: 'c', detection_scores: 's', num_detections: 'n', class_id_offset: 1 }, opts);
+    const c = decodeTfOdApi(
+      renamed,
+      { format: 'tf-od-api', detection_boxes: 'b', detection_classes: 'c', detection_scores: 's', num_detections: 'n', class_id_offset: 1 },
+      opts,
+    );
     expect(c.map((x) => x.class_id)).toEqual([2, 19, 4]); // no num output: all rows
   });
 
@@ -158,12 +163,39 @@ describe('tf-od-api decoder', () => {
 
 describe('detection-output decoder', () => {
   // [1,1,N,7]: image_id, label, conf, xmin, ymin, xmax, ymax
-  const rows = f32([1, 1, 4, 7], [
-    0, 15, 0.95, 0.1, 0.2, 0.4, 0.9,
-    0, 7, 0.2, 0.5, 0.5, 0.6, 0.6, // under threshold
-    -1, 0, 0, 0, 0, 0, 0, //         padding row
-    0, 12, 0.7, 0.6, NaN, 0.9, 0.8, // NaN coordinate
-  ]);
+  const rows = f32(
+    [1, 1, 4, 7],
+    [
+      0,
+      15,
+      0.95,
+      0.1,
+      0.2,
+      0.4,
+      0.9,
+      0,
+      7,
+      0.2,
+      0.5,
+      0.5,
+      0.6,
+      0.6, // under threshold
+      -1,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, //         padding row
+      0,
+      12,
+      0.7,
+      0.6,
+      NaN,
+      0.9,
+      0.8, // NaN coordinate
+    ],
+  );
 
   it('reads label, confidence and xyxy boxes, skipping padding and garbage rows', () => {
     const c = decodeDetectionOutput({ detection_out: rows }, { format: 'detection-output' }, opts);

@@ -5,8 +5,17 @@ const labels = { '1': 'person', '3': 'car', '18': 'dog' };
 const c = (class_id: number, score: number, box: Box): Candidate => ({ class_id, score, box });
 
 // The left half of the frame, and a triangle in the top-right corner.
-const leftHalf: Polygon = [[0, 0], [0.5, 0], [0.5, 1], [0, 1]];
-const triangle: Polygon = [[0.6, 0], [1, 0], [1, 0.4]];
+const leftHalf: Polygon = [
+  [0, 0],
+  [0.5, 0],
+  [0.5, 1],
+  [0, 1],
+];
+const triangle: Polygon = [
+  [0.6, 0],
+  [1, 0],
+  [1, 0.4],
+];
 
 describe('pointInPolygon', () => {
   it('tells inside from outside for convex and concave polygons', () => {
@@ -15,7 +24,14 @@ describe('pointInPolygon', () => {
     expect(pointInPolygon([0.95, 0.1], triangle)).toBe(true);
     expect(pointInPolygon([0.65, 0.3], triangle)).toBe(false); // below the hypotenuse
     // an L shape: the notch at top-right is outside
-    const L: Polygon = [[0, 0], [0.4, 0], [0.4, 0.6], [1, 0.6], [1, 1], [0, 1]];
+    const L: Polygon = [
+      [0, 0],
+      [0.4, 0],
+      [0.4, 0.6],
+      [1, 0.6],
+      [1, 1],
+      [0, 1],
+    ];
     expect(pointInPolygon([0.2, 0.2], L)).toBe(true);
     expect(pointInPolygon([0.8, 0.2], L)).toBe(false);
     expect(pointInPolygon([0.8, 0.8], L)).toBe(true);
@@ -63,7 +79,18 @@ describe('applyFilters', () => {
     // Box spans both halves horizontally but its bottom-centre (0.3, 0.9) is in the left half.
     const standingLeft = c(1, 0.9, [0.1, 0.2, 0.5, 0.9]);
     const right = c(1, 0.9, [0.6, 0.5, 0.9, 0.9]);
-    const zones = [{ name: 'left', points: leftHalf }, { name: 'lower', points: [[0, 0.5], [1, 0.5], [1, 1], [0, 1]] as Polygon }];
+    const zones = [
+      { name: 'left', points: leftHalf },
+      {
+        name: 'lower',
+        points: [
+          [0, 0.5],
+          [1, 0.5],
+          [1, 1],
+          [0, 1],
+        ] as Polygon,
+      },
+    ];
     const out = applyFilters([standingLeft, right], labels, { zones });
     expect(out.map((d) => d.zones)).toEqual([['left', 'lower'], ['lower']]);
     const onlyLeft = applyFilters([standingLeft, right], labels, { zones: [zones[0]] });
@@ -71,7 +98,12 @@ describe('applyFilters', () => {
   });
 
   it('bottom-centre and centre anchors decide differently for a box whose head is in the zone', () => {
-    const upper: Polygon = [[0, 0], [1, 0], [1, 0.5], [0, 0.5]];
+    const upper: Polygon = [
+      [0, 0],
+      [1, 0],
+      [1, 0.5],
+      [0, 0.5],
+    ];
     const person = c(1, 0.9, [0.4, 0.1, 0.6, 0.8]); // centre y 0.45, bottom 0.8
     expect(applyFilters([person], labels, { zones: [{ name: 'upper', points: upper }] })).toEqual([]);
     expect(applyFilters([person], labels, { zones: [{ name: 'upper', points: upper }], anchor: 'centre' })[0].zones).toEqual(['upper']);
@@ -96,7 +128,23 @@ describe('filterOptionsErrors', () => {
       minScoreByLabel: { person: -1 },
       minArea: 0.5,
       maxArea: 0.2,
-      zones: [{ name: 'a', points: [[0, 0], [1, 1]] }, { name: 'a', points: [[0, 0], [1, 0], [2, 1]] }],
+      zones: [
+        {
+          name: 'a',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+        },
+        {
+          name: 'a',
+          points: [
+            [0, 0],
+            [1, 0],
+            [2, 1],
+          ],
+        },
+      ],
       masks: [[[0, 0]]],
     });
     expect(errs).toEqual([

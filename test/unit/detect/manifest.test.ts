@@ -36,7 +36,17 @@ describe('manifest validation', () => {
     expect(problemsOf({ ...good(), output: { format: 'detection-output', detections: 'detection_out', class_id_offset: 0 } })).toEqual([]);
     const caffe = {
       ...good(),
-      input: { name: 'data', width: 300, height: 300, layout: 'NCHW', dtype: 'float32', channel_order: 'BGR', normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }, resize: 'letterbox', pad_value: 114 },
+      input: {
+        name: 'data',
+        width: 300,
+        height: 300,
+        layout: 'NCHW',
+        dtype: 'float32',
+        channel_order: 'BGR',
+        normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+        resize: 'letterbox',
+        pad_value: 114,
+      },
     };
     expect(problemsOf(caffe)).toEqual([]);
   });
@@ -110,7 +120,10 @@ describe('manifest against the model', () => {
     ep: 'cpu',
     attempts: [],
     inputs: [{ name: 'image', isTensor: true, type: 'uint8', shape: ['batch', 300, 300, 3] }],
-    outputs: [{ name: 'boxes', isTensor: true }, { name: 'scores', isTensor: true }],
+    outputs: [
+      { name: 'boxes', isTensor: true },
+      { name: 'scores', isTensor: true },
+    ],
     warmupOutputs: [
       { name: 'boxes', type: 'float32', dims: [1, 1917, 1, 4] },
       { name: 'scores', type: 'float32', dims: [1, 1917, 90] },

@@ -49,9 +49,7 @@ describe('resolveOrtBinding', () => {
   it('refuses a folder without package.json, naming the variable and the path', () => {
     const empty = path.join(tmp, 'empty');
     fs.mkdirSync(empty);
-    expect(() => resolveOrtBinding({ [ORT_PATH_ENV]: empty })).toThrow(
-      `${ORT_PATH_ENV}=${empty}: no package.json there (${path.join(empty, 'package.json')})`,
-    );
+    expect(() => resolveOrtBinding({ [ORT_PATH_ENV]: empty })).toThrow(`${ORT_PATH_ENV}=${empty}: no package.json there (${path.join(empty, 'package.json')})`);
   });
 
   it('refuses a package that is not onnxruntime-node', () => {

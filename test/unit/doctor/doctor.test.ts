@@ -15,7 +15,12 @@ describe('doctor report', () => {
     const results = await runChecks(
       [
         { subject: 'a', run: async () => ok('a', 'fine') },
-        { subject: 'b', run: async () => { throw new Error('boom'); } },
+        {
+          subject: 'b',
+          run: async () => {
+            throw new Error('boom');
+          },
+        },
         { subject: 'c', run: async () => [warn('c', 'hot', 'cool it'), ok('c2', 'fine')] },
       ],
       (r) => seen.push(r.subject),

@@ -17,7 +17,9 @@ describe('Prometheus metrics', () => {
 
   test('build info names the version, Node and the CPU architecture', async () => {
     const text = await scrape(new LookoutMetrics({ version: '0.2.0', onnxruntime: '1.30.0' }));
-    expect(text).toMatch(new RegExp(`^lookout_build_info\\{version="0.2.0",node="${process.versions.node}",onnxruntime="1.30.0",arch="${process.arch}"\\} 1$`, 'm'));
+    expect(text).toMatch(
+      new RegExp(`^lookout_build_info\\{version="0.2.0",node="${process.versions.node}",onnxruntime="1.30.0",arch="${process.arch}"\\} 1$`, 'm'),
+    );
   });
 
   test('dropped frames are a counter that never goes down, also when a camera restarts its count', async () => {

@@ -62,7 +62,10 @@ describe('input binding', () => {
     const g = new TinyGraph();
     g.placeholder('x', [-1, 4, 4, 2]);
     g.op('y', 'DepthwiseConv2dNative', ['x', g.randF('w', [3, 3, 2, 1], 3)], {
-      strides: attr.ints([1, 1, 1, 1]), dilations: attr.ints([1, 1, 1, 1]), padding: attr.s('SAME'), data_format: attr.s('NHWC'),
+      strides: attr.ints([1, 1, 1, 1]),
+      dilations: attr.ints([1, 1, 1, 1]),
+      padding: attr.s('SAME'),
+      data_format: attr.s('NHWC'),
     });
     const { bytes } = g.convert({ inputs: [{ name: 'x', tensor: 'x', dtype: 'float32', shape: [null, 4, 4, 2] }], outputs: [{ name: 'y', tensor: 'y' }] });
     for (const n of [1, 3]) {
@@ -99,10 +102,14 @@ describe('bad input', () => {
   it('a conv with an unsupported layout names the node', () => {
     const g = new TinyGraph();
     g.placeholder('x', [1, 3, 4, 4]);
-    g.op('conv/nchw', 'Conv2D', ['x', g.randF('w', [1, 1, 3, 2], 1)], { strides: attr.ints([1, 1, 1, 1]), padding: attr.s('SAME'), data_format: attr.s('NCHW') });
-    expect(() => g.convert({ inputs: [{ name: 'x', tensor: 'x', dtype: 'float32', shape: [1, 3, 4, 4] }], outputs: [{ name: 'y', tensor: 'conv/nchw' }] })).toThrow(
-      "node 'conv/nchw' (Conv2D): data_format NCHW is not supported",
-    );
+    g.op('conv/nchw', 'Conv2D', ['x', g.randF('w', [1, 1, 3, 2], 1)], {
+      strides: attr.ints([1, 1, 1, 1]),
+      padding: attr.s('SAME'),
+      data_format: attr.s('NCHW'),
+    });
+    expect(() =>
+      g.convert({ inputs: [{ name: 'x', tensor: 'x', dtype: 'float32', shape: [1, 3, 4, 4] }], outputs: [{ name: 'y', tensor: 'conv/nchw' }] }),
+    ).toThrow("node 'conv/nchw' (Conv2D): data_format NCHW is not supported");
   });
 
   it('a truncated model.json is reported as such, with the file name', () => {
@@ -141,8 +148,8 @@ describe('bad input', () => {
     g.placeholder('x', [1, 4]);
     const { modelJson, shard } = g.build();
     const graph = loadGraph(modelJson, new Map([['group1-shard1of1', shard]]));
-    expect(() => convertTfjsGraph(graph, { inputs: [{ name: 'x', tensor: 'x', dtype: 'float32', shape: [1, 4] }], outputs: [{ name: 'y', tensor: 'nope' }] })).toThrow(
-      "graph refers to a node 'nope' that does not exist",
-    );
+    expect(() =>
+      convertTfjsGraph(graph, { inputs: [{ name: 'x', tensor: 'x', dtype: 'float32', shape: [1, 4] }], outputs: [{ name: 'y', tensor: 'nope' }] }),
+    ).toThrow("graph refers to a node 'nope' that does not exist");
   });
 });

@@ -10,13 +10,16 @@ import { knownModelNames, QUANTIZED_MODELS } from '../../../src/model-tools/regi
 
 const ROOT = projectRoot();
 const read = (p: string) => fs.readFileSync(path.join(ROOT, p), 'utf8');
-const sha = (p: string) => createHash('sha256').update(fs.readFileSync(path.join(ROOT, p))).digest('hex');
+const sha = (p: string) =>
+  createHash('sha256')
+    .update(fs.readFileSync(path.join(ROOT, p)))
+    .digest('hex');
 
 describe.each(Object.values(QUANTIZED_MODELS))('$name', (q) => {
   const manifest = JSON.parse(read(`models/${q.name}.json`)) as Record<string, unknown> & { provenance: { precision: string } };
   const fp32 = JSON.parse(read(`models/${q.from}.json`)) as Record<string, unknown>;
 
-  it('is a valid manifest with the FP32 model\'s input, output and labels', () => {
+  it("is a valid manifest with the FP32 model's input, output and labels", () => {
     expect(() => validateManifest(manifest, q.name)).not.toThrow();
     for (const k of ['input', 'output', 'labels']) expect(manifest[k]).toEqual(fp32[k]);
     expect(manifest.provenance.precision).toBe('int8');
@@ -30,7 +33,9 @@ describe.each(Object.values(QUANTIZED_MODELS))('$name', (q) => {
   });
 
   it('calibrates on the installed test data only, with the frame count the manifest states', () => {
-    const installed = read('scripts/fetch-testdata.sh').match(/FILES=\(([^)]*)\)/)![1].split(/\s+/);
+    const installed = read('scripts/fetch-testdata.sh')
+      .match(/FILES=\(([^)]*)\)/)![1]
+      .split(/\s+/);
     expect(installed).toEqual(expect.arrayContaining([q.calibration.video.file, ...q.calibration.images]));
     const frames = calibrationVideoFrames(q.calibration).length + q.calibration.images.length;
     expect((manifest.provenance as unknown as { quantization: { calibration_frames: number } }).quantization.calibration_frames).toBe(frames);
@@ -44,7 +49,9 @@ describe('the build environment', () => {
   });
 
   it('pins every package exactly, so the quantized bytes can match a sha256', () => {
-    const lines = read('src/model-tools/python/requirements.txt').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    const lines = read('src/model-tools/python/requirements.txt')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'));
     expect(lines.length).toBeGreaterThan(2);
     for (const l of lines) expect(l).toMatch(/^[A-Za-z0-9_.-]+==[0-9][^\s]*$/);
   });

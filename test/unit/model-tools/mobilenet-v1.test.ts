@@ -87,15 +87,23 @@ describe('the network', () => {
     expect(convs).toHaveLength(27);
     expect(convs.map((l) => `${l.type}/s${l.strides?.[0]} ${l.outputShape?.slice(1).join('x')}`)).toEqual([
       'conv 3x3/s2 32x112x112',
-      'dw 3x3/s1 32x112x112', 'conv 1x1/s1 64x112x112',
-      'dw 3x3/s2 64x56x56', 'conv 1x1/s1 128x56x56',
-      'dw 3x3/s1 128x56x56', 'conv 1x1/s1 128x56x56',
-      'dw 3x3/s2 128x28x28', 'conv 1x1/s1 256x28x28',
-      'dw 3x3/s1 256x28x28', 'conv 1x1/s1 256x28x28',
-      'dw 3x3/s2 256x14x14', 'conv 1x1/s1 512x14x14',
+      'dw 3x3/s1 32x112x112',
+      'conv 1x1/s1 64x112x112',
+      'dw 3x3/s2 64x56x56',
+      'conv 1x1/s1 128x56x56',
+      'dw 3x3/s1 128x56x56',
+      'conv 1x1/s1 128x56x56',
+      'dw 3x3/s2 128x28x28',
+      'conv 1x1/s1 256x28x28',
+      'dw 3x3/s1 256x28x28',
+      'conv 1x1/s1 256x28x28',
+      'dw 3x3/s2 256x14x14',
+      'conv 1x1/s1 512x14x14',
       ...Array.from({ length: 5 }, () => ['dw 3x3/s1 512x14x14', 'conv 1x1/s1 512x14x14']).flat(),
-      'dw 3x3/s2 512x7x7', 'conv 1x1/s1 1024x7x7',
-      'dw 3x3/s1 1024x7x7', 'conv 1x1/s1 1024x7x7',
+      'dw 3x3/s2 512x7x7',
+      'conv 1x1/s1 1024x7x7',
+      'dw 3x3/s1 1024x7x7',
+      'conv 1x1/s1 1024x7x7',
     ]);
     expect(i.layers[27]).toMatchObject({ op: 'Gemm', type: 'fc', outputShape: [1, 1000], params: 1_025_000 });
     expect(i.inputs).toEqual([{ name: 'input', dtype: 'float32', shape: ['N', 3, 224, 224] }]);

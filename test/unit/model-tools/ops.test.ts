@@ -161,7 +161,12 @@ describe('shape ops', () => {
     g.constI('b0', [1], [0]);
     g.constI('b1', [1], [1]);
     g.op('n', 'StridedSlice', ['shape', 'b0', 'b1', 'b1'], {
-      Index: attr.type('int32'), shrink_axis_mask: attr.i(1), begin_mask: attr.i(0), end_mask: attr.i(0), ellipsis_mask: attr.i(0), new_axis_mask: attr.i(0),
+      Index: attr.type('int32'),
+      shrink_axis_mask: attr.i(1),
+      begin_mask: attr.i(0),
+      end_mask: attr.i(0),
+      ellipsis_mask: attr.i(0),
+      new_axis_mask: attr.i(0),
     });
     g.op('target', 'Pack', ['n', g.constI('anchors', [], [18]), g.constI('one', [], [1]), g.constI('four', [], [4])], { axis: attr.i(0), N: attr.i(4) });
     g.op('y', 'Reshape', ['c', 'target']);
@@ -207,7 +212,12 @@ describe('shape ops', () => {
     const g = new TinyGraph();
     g.placeholder('x', [4, 6, 3]);
     g.op('y', 'StridedSlice', ['x', g.constI('b', [3], begin), g.constI('e', [3], end), g.constI('s', [3], strides)], {
-      Index: attr.type('int32'), begin_mask: attr.i(beginMask), end_mask: attr.i(endMask), shrink_axis_mask: attr.i(shrink), ellipsis_mask: attr.i(0), new_axis_mask: attr.i(0),
+      Index: attr.type('int32'),
+      begin_mask: attr.i(beginMask),
+      end_mask: attr.i(endMask),
+      shrink_axis_mask: attr.i(shrink),
+      ellipsis_mask: attr.i(0),
+      new_axis_mask: attr.i(0),
     });
     const x = floatTensor([4, 6, 3], 14);
     const { bytes } = g.convert({ inputs: [{ name: 'x', tensor: 'x', dtype: 'float32', shape: [4, 6, 3] }], outputs: [{ name: 'y', tensor: 'y' }] });
@@ -224,7 +234,12 @@ describe('shape ops', () => {
     g.placeholder('x', [-1, 5, 4]);
     g.op('shape', 'Shape', ['x'], { out_type: attr.type('int32') });
     g.op('n', 'StridedSlice', ['shape', g.constI('b0', [1], [0]), g.constI('b1', [1], [1]), 'b1'], {
-      Index: attr.type('int32'), shrink_axis_mask: attr.i(1), begin_mask: attr.i(0), end_mask: attr.i(0), ellipsis_mask: attr.i(0), new_axis_mask: attr.i(0),
+      Index: attr.type('int32'),
+      shrink_axis_mask: attr.i(1),
+      begin_mask: attr.i(0),
+      end_mask: attr.i(0),
+      ellipsis_mask: attr.i(0),
+      new_axis_mask: attr.i(0),
     });
     g.op('mult', 'Pack', ['n', g.constI('one', [], [1]), 'one'], { axis: attr.i(0), N: attr.i(3) });
     g.op('tiled', 'Tile', [g.randF('anchors', [1, 5, 4], 51), 'mult'], { Tmultiples: attr.type('int32') });

@@ -7,7 +7,6 @@ import { type ConvertOptions, convertTfjsGraph } from '../../../src/model-tools/
 import { type TfAttrValue, type TfNode, type TfjsModelJson, loadGraph } from '../../../src/model-tools/tfjs-graph';
 import * as ort from 'onnxruntime-node';
 
-
 // Prod mode silences tfjs' "install tfjs-node" banner; the pure-JS CPU backend is the point here.
 tf.enableProdMode();
 void tf.setBackend('cpu');
@@ -39,7 +38,16 @@ export function pseudoRandom(n: number, seed: number, lo = -1, hi = 1): Float32A
 }
 
 export function floatTensor(shape: number[], seed: number, lo = -1, hi = 1): HostTensor {
-  return { dtype: 'float32', shape, data: pseudoRandom(shape.reduce((a, b) => a * b, 1), seed, lo, hi) };
+  return {
+    dtype: 'float32',
+    shape,
+    data: pseudoRandom(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      lo,
+      hi,
+    ),
+  };
 }
 
 export class TinyGraph {
@@ -66,11 +74,28 @@ export class TinyGraph {
 
   /** A float constant with deterministic pseudo-random values. */
   randF(name: string, shape: number[], seed: number, lo = -1, hi = 1): string {
-    return this.constF(name, shape, pseudoRandom(shape.reduce((a, b) => a * b, 1), seed, lo, hi));
+    return this.constF(
+      name,
+      shape,
+      pseudoRandom(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+        lo,
+        hi,
+      ),
+    );
   }
 
   private addConst(name: string, shape: number[], dtype: 'float32' | 'int32', data: Float32Array | Int32Array): string {
-    this.nodes.push({ name, op: 'Const', input: [], attr: { dtype: attr.type(dtype), value: { tensor: { dtype: dtype === 'float32' ? 1 : 3, tensorShape: { dim: shape.map((d) => ({ size: String(d) })) } } } } });
+    this.nodes.push({
+      name,
+      op: 'Const',
+      input: [],
+      attr: {
+        dtype: attr.type(dtype),
+        value: { tensor: { dtype: dtype === 'float32' ? 1 : 3, tensorShape: { dim: shape.map((d) => ({ size: String(d) })) } } },
+      },
+    });
     this.weights.push({ name, shape, dtype, data });
     return name;
   }
@@ -107,7 +132,11 @@ export class TinyGraph {
     const { modelJson, shard } = this.build();
     const weightData = shard.buffer.slice(shard.byteOffset, shard.byteOffset + shard.byteLength) as ArrayBuffer;
     const model = await tf.loadGraphModel(
-      tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData }),
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: modelJson.weightsManifest[0].weights as tf.io.WeightsManifestEntry[],
+        weightData,
+      }),
     );
     const inputs: Record<string, tf.Tensor> = {};
     for (const [k, v] of Object.entries(feeds)) {

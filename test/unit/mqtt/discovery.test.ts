@@ -26,7 +26,11 @@ describe('buildDiscovery', () => {
   it('ties every entity to one device, the availability topic and unique ids', () => {
     const ids = new Set<string>();
     for (const config of configs.values()) {
-      expect((config.availability as unknown[])[0]).toEqual({ topic: 'lookout/pi4/availability', payload_available: 'online', payload_not_available: 'offline' });
+      expect((config.availability as unknown[])[0]).toEqual({
+        topic: 'lookout/pi4/availability',
+        payload_available: 'online',
+        payload_not_available: 'offline',
+      });
       expect((config.device as { identifiers: string[] }).identifiers).toEqual(['lookout_pi4']);
       expect(config.origin).toEqual({ name: 'Lookout', sw: '1.2.3' });
       ids.add(config.unique_id as string);

@@ -12,12 +12,61 @@ import { renderHa } from '../../support/ha-templates';
 
 type Json = Record<string, unknown>;
 
-const ENTITY = ['name', 'unique_id', 'availability', 'availability_mode', 'device', 'origin', 'icon', 'entity_category', 'object_id', 'enabled_by_default', 'json_attributes_topic', 'json_attributes_template', 'qos', 'encoding'];
+const ENTITY = [
+  'name',
+  'unique_id',
+  'availability',
+  'availability_mode',
+  'device',
+  'origin',
+  'icon',
+  'entity_category',
+  'object_id',
+  'enabled_by_default',
+  'json_attributes_topic',
+  'json_attributes_template',
+  'qos',
+  'encoding',
+];
 const PLATFORMS: Record<string, { required: string[]; optional: string[] }> = {
-  binary_sensor: { required: ['state_topic'], optional: ['value_template', 'device_class', 'payload_on', 'payload_off', 'expire_after', 'force_update', 'off_delay'] },
-  sensor: { required: ['state_topic'], optional: ['value_template', 'device_class', 'state_class', 'unit_of_measurement', 'expire_after', 'force_update', 'suggested_display_precision', 'options'] },
-  switch: { required: ['command_topic'], optional: ['state_topic', 'value_template', 'payload_on', 'payload_off', 'state_on', 'state_off', 'optimistic', 'retain', 'device_class'] },
-  number: { required: ['command_topic'], optional: ['command_template', 'state_topic', 'value_template', 'min', 'max', 'step', 'mode', 'unit_of_measurement', 'device_class', 'optimistic', 'retain', 'payload_reset'] },
+  binary_sensor: {
+    required: ['state_topic'],
+    optional: ['value_template', 'device_class', 'payload_on', 'payload_off', 'expire_after', 'force_update', 'off_delay'],
+  },
+  sensor: {
+    required: ['state_topic'],
+    optional: [
+      'value_template',
+      'device_class',
+      'state_class',
+      'unit_of_measurement',
+      'expire_after',
+      'force_update',
+      'suggested_display_precision',
+      'options',
+    ],
+  },
+  switch: {
+    required: ['command_topic'],
+    optional: ['state_topic', 'value_template', 'payload_on', 'payload_off', 'state_on', 'state_off', 'optimistic', 'retain', 'device_class'],
+  },
+  number: {
+    required: ['command_topic'],
+    optional: [
+      'command_template',
+      'state_topic',
+      'value_template',
+      'min',
+      'max',
+      'step',
+      'mode',
+      'unit_of_measurement',
+      'device_class',
+      'optimistic',
+      'retain',
+      'payload_reset',
+    ],
+  },
   button: { required: ['command_topic'], optional: ['payload_press', 'command_template', 'device_class', 'retain'] },
   image: { required: ['image_topic'], optional: ['content_type', 'image_encoding'] },
 };
@@ -40,7 +89,8 @@ function haSchemaProblems(platform: string, config: Json): string[] {
   if (platform === 'sensor') {
     if (config.device_class !== undefined && !SENSOR_CLASSES.includes(config.device_class as string)) p.push('bad device_class');
     if (config.state_class !== undefined && !STATE_CLASSES.includes(config.state_class as string)) p.push('bad state_class');
-    if (config.device_class === 'duration' && !['d', 'h', 'min', 's', 'ms'].includes(config.unit_of_measurement as string)) p.push('duration needs a time unit');
+    if (config.device_class === 'duration' && !['d', 'h', 'min', 's', 'ms'].includes(config.unit_of_measurement as string))
+      p.push('duration needs a time unit');
   }
   if (platform === 'number') {
     if (!['auto', 'box', 'slider'].includes((config.mode as string) ?? 'auto')) p.push('bad mode');
@@ -49,12 +99,29 @@ function haSchemaProblems(platform: string, config: Json): string[] {
   if (!Array.isArray(config.availability) || config.availability.length === 0) p.push('availability list missing');
   for (const a of (config.availability as Json[]) ?? []) {
     if (typeof a.topic !== 'string') p.push('availability entry without topic');
-    for (const k of Object.keys(a)) if (!['topic', 'payload_available', 'payload_not_available', 'value_template'].includes(k)) p.push(`availability: unknown key ${k}`);
+    for (const k of Object.keys(a))
+      if (!['topic', 'payload_available', 'payload_not_available', 'value_template'].includes(k)) p.push(`availability: unknown key ${k}`);
   }
   if (config.availability_mode !== undefined && !['all', 'any', 'latest'].includes(config.availability_mode as string)) p.push('bad availability_mode');
   const device = config.device as Json;
   if (!Array.isArray(device?.identifiers) || device.identifiers.length === 0) p.push('device.identifiers');
-  for (const k of Object.keys(device ?? {})) if (!['identifiers', 'connections', 'name', 'manufacturer', 'model', 'sw_version', 'hw_version', 'configuration_url', 'suggested_area', 'via_device', 'serial_number'].includes(k)) p.push(`device: unknown key ${k}`);
+  for (const k of Object.keys(device ?? {}))
+    if (
+      ![
+        'identifiers',
+        'connections',
+        'name',
+        'manufacturer',
+        'model',
+        'sw_version',
+        'hw_version',
+        'configuration_url',
+        'suggested_area',
+        'via_device',
+        'serial_number',
+      ].includes(k)
+    )
+      p.push(`device: unknown key ${k}`);
   const origin = config.origin as Json;
   if (typeof origin?.name !== 'string') p.push('origin.name');
   return p;
@@ -62,15 +129,33 @@ function haSchemaProblems(platform: string, config: Json): string[] {
 
 const topics = new Topics('lookout/pi4');
 const cameras: DiscoveryCamera[] = [
-  { name: 'front', labels: ['person', 'car'], zones: [{ name: 'drive', labels: ['person', 'car'] }, { name: 'door', labels: ['person'] }] },
+  {
+    name: 'front',
+    labels: ['person', 'car'],
+    zones: [
+      { name: 'drive', labels: ['person', 'car'] },
+      { name: 'door', labels: ['person'] },
+    ],
+  },
   { name: 'door-cam', labels: ['person'], snapshot: false },
 ];
 const configs = buildDiscovery(topics, { prefix: 'homeassistant', deviceId: 'pi4', version: '0.1.0' }, cameras);
 
 function statsWith(cams: Record<string, { p50: number | null; fps: number }>): string {
   const payload: StatsPayload = {
-    v: 1, ts: 1, uptime_s: 1, ep: 'cpu', cpu_temp_c: null, load: [0, 0, 0], rss_mb: 1,
-    cameras: Object.fromEntries(Object.entries(cams).map(([n, c]) => [n, { fps: 10, detect_fps: c.fps, inference_p50_ms: c.p50, inference_p95_ms: c.p50, dropped: 0, status: 'streaming' as const }])),
+    v: 1,
+    ts: 1,
+    uptime_s: 1,
+    ep: 'cpu',
+    cpu_temp_c: null,
+    load: [0, 0, 0],
+    rss_mb: 1,
+    cameras: Object.fromEntries(
+      Object.entries(cams).map(([n, c]) => [
+        n,
+        { fps: 10, detect_fps: c.fps, inference_p50_ms: c.p50, inference_p95_ms: c.p50, dropped: 0, status: 'streaming' as const },
+      ]),
+    ),
   };
   expect(schemaProblems('stats', payload)).toBeNull();
   return JSON.stringify(payload);
@@ -140,10 +225,12 @@ describe('Home Assistant discovery, as Home Assistant reads it', () => {
       const platform = topic.split('/')[1];
       for (const a of c.availability as Json[]) {
         if (typeof a.value_template !== 'string') continue;
-        for (const payload of payloadsOf(a.topic as string)) check(`${topic} availability`, a.value_template, payload, (o) => o === 'online' || o === 'offline');
+        for (const payload of payloadsOf(a.topic as string))
+          check(`${topic} availability`, a.value_template, payload, (o) => o === 'online' || o === 'offline');
       }
       if (typeof c.value_template === 'string') {
-        const accept = platform === 'binary_sensor' ? (o: string) => o === 'ON' || o === 'OFF' : c.state_class === 'measurement' ? number : (o: string) => o.length > 0;
+        const accept =
+          platform === 'binary_sensor' ? (o: string) => o === 'ON' || o === 'OFF' : c.state_class === 'measurement' ? number : (o: string) => o.length > 0;
         for (const payload of payloadsOf(c.state_topic as string)) check(`${topic} value_template`, c.value_template, payload, accept);
       }
       if (typeof c.json_attributes_template === 'string') {
@@ -179,7 +266,8 @@ describe('Home Assistant discovery, as Home Assistant reads it', () => {
     const known = new Set(cameras.map((c) => c.name));
     const sent: { topic: string; payload: string }[] = [];
     for (const c of configs.values()) {
-      if (typeof c.payload_on === 'string') sent.push({ topic: c.command_topic as string, payload: c.payload_on }, { topic: c.command_topic as string, payload: c.payload_off as string });
+      if (typeof c.payload_on === 'string')
+        sent.push({ topic: c.command_topic as string, payload: c.payload_on }, { topic: c.command_topic as string, payload: c.payload_off as string });
       if (typeof c.payload_press === 'string') sent.push({ topic: c.command_topic as string, payload: c.payload_press });
       if (typeof c.command_template === 'string') sent.push({ topic: c.command_topic as string, payload: renderHa(c.command_template, '', { value: 0.65 }) });
     }

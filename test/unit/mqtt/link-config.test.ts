@@ -9,6 +9,9 @@ describe('linkOptions', () => {
     expect(o.ledgerFile).toBe('/var/lib/lookout/mqtt-retained.json');
     expect(o.baseTopic).toBe('lookout/pi4');
     expect(o.tls).toBeUndefined();
-    expect(linkOptions(c, { url: 'mqtt://127.0.0.1:1999', protocolVersion: 4, version: 'x' })).toMatchObject({ url: 'mqtt://127.0.0.1:1999', protocolVersion: 4 });
+    expect(linkOptions(c, { url: 'mqtt://127.0.0.1:1999', protocolVersion: 4, version: 'x' })).toMatchObject({
+      url: 'mqtt://127.0.0.1:1999',
+      protocolVersion: 4,
+    });
   });
 });

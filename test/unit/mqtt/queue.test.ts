@@ -1,7 +1,10 @@
 import { BoundedQueue, type QueuedMessage } from '../../../src/mqtt/queue';
 
 const msg = (topic: string, at: number, retain = false, text = topic): QueuedMessage => ({
-  topic, payload: Buffer.from(text), retain, enqueuedAt: at,
+  topic,
+  payload: Buffer.from(text),
+  retain,
+  enqueuedAt: at,
 });
 
 describe('BoundedQueue', () => {

@@ -16,20 +16,44 @@ describe('committed JSON Schema files', () => {
   });
 
   it('has no stray schema files', () => {
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
-    expect(files).toEqual(Object.keys(schemas).map((n) => `${n}.schema.json`).sort());
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.schema.json'))
+      .sort();
+    expect(files).toEqual(
+      Object.keys(schemas)
+        .map((n) => `${n}.schema.json`)
+        .sort(),
+    );
   });
 });
 
 describe('payload schemas', () => {
   const detections = {
-    v: 1, camera: 'front', frame: 1042, ts: 1764180000123, width: 1280, height: 720,
+    v: 1,
+    camera: 'front',
+    frame: 1042,
+    ts: 1764180000123,
+    width: 1280,
+    height: 720,
     model: 'ssdlite_mobilenet_v2_coco',
     detections: [{ label: 'person', class_id: 1, score: 0.91, box: [0.12, 0.3, 0.48, 0.95], track_id: 7, zones: ['driveway'] }],
   };
   const timing = {
-    v: 1, camera: 'front', frame: 1042, ts: 1764180000123, capture_ms: 1.2, wait_ms: 0.4, preprocess_ms: 0.9,
-    inference_ms: 18.7, postprocess_ms: 0.6, publish_ms: 0.2, total_ms: 22.0, age_ms: 35.1, fps: 9.9, dropped: 0,
+    v: 1,
+    camera: 'front',
+    frame: 1042,
+    ts: 1764180000123,
+    capture_ms: 1.2,
+    wait_ms: 0.4,
+    preprocess_ms: 0.9,
+    inference_ms: 18.7,
+    postprocess_ms: 0.6,
+    publish_ms: 0.2,
+    total_ms: 22.0,
+    age_ms: 35.1,
+    fps: 9.9,
+    dropped: 0,
   };
 
   it('accepts the DESIGN.md examples', () => {
@@ -46,7 +70,14 @@ describe('payload schemas', () => {
 
   it('lets stats grow (extra fields) but checks the known ones', () => {
     const stats = {
-      v: 1, ts: 1, uptime_s: 5, ep: 'cpu', cpu_temp_c: null, load: [0.5, 0.4, 0.3], rss_mb: 120, new_field: 'x',
+      v: 1,
+      ts: 1,
+      uptime_s: 5,
+      ep: 'cpu',
+      cpu_temp_c: null,
+      load: [0.5, 0.4, 0.3],
+      rss_mb: 120,
+      new_field: 'x',
       cameras: { front: { fps: 10, detect_fps: 9.5, inference_p50_ms: 18, inference_p95_ms: 25, dropped: 3, status: 'streaming', extra: 1 } },
     };
     expect(schemaProblems('stats', stats)).toBeNull();
@@ -56,8 +87,19 @@ describe('payload schemas', () => {
 
   it('events need a seq and a known type', () => {
     const event = {
-      v: 1, seq: 3, event_id: 'pi4:mf3k2a1:front:7', type: 'start', camera: 'front', track_id: 7, label: 'person', score: 0.9, box: [0, 0, 0.5, 0.5],
-      zones: [], started_at: 1, updated_at: 1, frames: 1,
+      v: 1,
+      seq: 3,
+      event_id: 'pi4:mf3k2a1:front:7',
+      type: 'start',
+      camera: 'front',
+      track_id: 7,
+      label: 'person',
+      score: 0.9,
+      box: [0, 0, 0.5, 0.5],
+      zones: [],
+      started_at: 1,
+      updated_at: 1,
+      frames: 1,
     };
     expect(schemaProblems('event', event)).toBeNull();
     expect(schemaProblems('event', { ...event, type: 'begin' })).toMatch(/type/);

@@ -28,7 +28,9 @@ describe('CameraFigures', () => {
     expect(entry.detect_fps).toBe(4.5); // 9 intervals over the 2 s from the first frame to now
     expect(entry.inference_p50_ms).toBe(14);
     expect(entry.fps_cap).toBe(5);
-    expect(schemaProblems('stats', { v: 1, ts: 1, uptime_s: 1, cameras: { front: entry }, ep: 'cpu', cpu_temp_c: null, load: [0, 0, 0], rss_mb: 1 })).toBeNull();
+    expect(
+      schemaProblems('stats', { v: 1, ts: 1, uptime_s: 1, cameras: { front: entry }, ep: 'cpu', cpu_temp_c: null, load: [0, 0, 0], rss_mb: 1 }),
+    ).toBeNull();
   });
 
   it("says which frame is the camera's first, so its stats go out at once", () => {

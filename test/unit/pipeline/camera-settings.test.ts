@@ -7,12 +7,19 @@ const base = () => loadConfig({ env: {} }).config;
 describe('cameraSettings', () => {
   it('maps config source types to capture sources', () => {
     expect(sourceSpecOf({ type: 'v4l2', device: '/dev/video0', width: 1280, height: 720, fourcc: 'MJPG' })).toEqual({
-      kind: 'v4l2', device: '/dev/video0', width: 1280, height: 720, fourcc: 'MJPG',
+      kind: 'v4l2',
+      device: '/dev/video0',
+      width: 1280,
+      height: 720,
+      fourcc: 'MJPG',
     });
     expect(sourceSpecOf({ type: 'csi-pi' })).toEqual({ kind: 'libcamera', width: 1280, height: 720, fps: 15 });
     expect(sourceSpecOf({ type: 'csi-jetson', sensor_id: 1 })).toMatchObject({ kind: 'jetson', sensorId: 1 });
     expect(sourceSpecOf({ type: 'url', url: 'rtsp://x/y', rtsp_transport: 'udp', latency_ms: 0 })).toEqual({
-      kind: 'stream', url: 'rtsp://x/y', transport: 'udp', latencyMs: 0,
+      kind: 'stream',
+      url: 'rtsp://x/y',
+      transport: 'udp',
+      latencyMs: 0,
     });
     expect(sourceSpecOf({ type: 'file', path: 'a.mp4', realtime: false })).toEqual({ kind: 'file', path: 'a.mp4', loop: false, pacing: 'fast' });
     expect(sourceSpecOf({ type: 'images', path: 'dir', loop: true, fps: 2 })).toEqual({ kind: 'images', path: 'dir', loop: true, pacing: 'realtime', fps: 2 });
@@ -38,7 +45,10 @@ describe('cameraSettings', () => {
   it('lets a camera override the global objects settings key by key', () => {
     const c = base();
     c.objects.min_scores = { person: 0.6, car: 0.7 };
-    const s = cameraSettings({ name: 'a', source: { type: 'v4l2', device: 0 }, objects: { track: ['person'], min_score: 0.4, min_scores: { person: 0.8 } } }, c);
+    const s = cameraSettings(
+      { name: 'a', source: { type: 'v4l2', device: 0 }, objects: { track: ['person'], min_score: 0.4, min_scores: { person: 0.8 } } },
+      c,
+    );
     expect(s.filters.minScore).toBe(0.4);
     expect(s.filters.minScoreByLabel).toEqual({ person: 0.8, car: 0.7 });
     expect(s.filters.labels).toEqual(['person']);
@@ -67,8 +77,25 @@ describe('cameraSettings', () => {
 
 describe('assignZones', () => {
   const det = (label: string, box: [number, number, number, number]) => ({ label, class_id: 1, score: 0.9, box, zones: [] as string[] });
-  const driveway = { name: 'driveway', points: [[0, 0.5], [1, 0.5], [1, 1], [0, 1]] as [number, number][] };
-  const cars = { name: 'parking', points: [[0, 0], [1, 0], [1, 1], [0, 1]] as [number, number][], labels: new Set(['car']) };
+  const driveway = {
+    name: 'driveway',
+    points: [
+      [0, 0.5],
+      [1, 0.5],
+      [1, 1],
+      [0, 1],
+    ] as [number, number][],
+  };
+  const cars = {
+    name: 'parking',
+    points: [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+      [0, 1],
+    ] as [number, number][],
+    labels: new Set(['car']),
+  };
 
   it('names the zones an object stands in (bottom-centre), without dropping the others', () => {
     const out = assignZones([det('person', [0.4, 0.6, 0.5, 0.9]), det('person', [0.4, 0.1, 0.5, 0.3])], [driveway], []);

@@ -49,7 +49,9 @@ describe('applyCommand', () => {
     const r = await applyCommand({ command: { reload: true, min_score: 0.7 } }, ok.t);
     expect(ok.calls[0]).toBe('reload');
     expect(r).toMatchObject({ ok: true, details: { reload: { changed: true, hash: 'h' }, min_score: 0.7 } });
-    const refused = targets({ reload: async () => ({ ok: false, problems: ['objects.min_score: must be <= 1'], restartNeeded: [], changed: false, hash: 'h' }) });
+    const refused = targets({
+      reload: async () => ({ ok: false, problems: ['objects.min_score: must be <= 1'], restartNeeded: [], changed: false, hash: 'h' }),
+    });
     expect(await applyCommand({ command: { reload: true, detect: false } }, refused.t)).toEqual({
       ok: false,
       error: 'config refused: objects.min_score: must be <= 1',
@@ -60,8 +62,14 @@ describe('applyCommand', () => {
 
   it('says why a named camera cannot take commands, and what a camera lacks for a command', async () => {
     const { t } = targets();
-    expect(await applyCommand({ camera: 'side', command: { detect: true } }, t)).toEqual({ ok: false, error: 'camera side is not running (its model failed to load)' });
-    expect(await applyCommand({ camera: 'back', command: { schedule_override: 'on' } }, t)).toEqual({ ok: false, error: 'camera back has no schedule to override' });
+    expect(await applyCommand({ camera: 'side', command: { detect: true } }, t)).toEqual({
+      ok: false,
+      error: 'camera side is not running (its model failed to load)',
+    });
+    expect(await applyCommand({ camera: 'back', command: { schedule_override: 'on' } }, t)).toEqual({
+      ok: false,
+      error: 'camera back has no schedule to override',
+    });
     expect(await applyCommand({ camera: 'back', command: { snapshot: true } }, t)).toEqual({ ok: false, error: 'camera back has no frame yet' });
     // Device-wide, a camera without a schedule or a frame is passed over, not an error.
     expect(await applyCommand({ command: { schedule_override: 'on', snapshot: true } }, t)).toMatchObject({ ok: true, details: { snapshot: true } });

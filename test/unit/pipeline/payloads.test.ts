@@ -16,7 +16,16 @@ const outcome = (): FrameOutcome => ({
   },
   tracked: {
     detections: [
-      { label: 'person', class_id: 1, score: 0.912345, box: [0.12, 0.3, 0.48, 1.0000001], zones: ['driveway'], track_id: 7, confirmed: true, best_improved: false },
+      {
+        label: 'person',
+        class_id: 1,
+        score: 0.912345,
+        box: [0.12, 0.3, 0.48, 1.0000001],
+        zones: ['driveway'],
+        track_id: 7,
+        confirmed: true,
+        best_improved: false,
+      },
       { label: 'car', class_id: 3, score: 0.6, box: [-0.00001, 0.3, 0.48, 0.9], zones: [], confirmed: false, best_improved: true },
     ],
     events: [],
@@ -42,14 +51,36 @@ describe('frame payloads', () => {
     const o = outcome();
     const t = timingPayload(o, { publishMs: 0.25, endedAt: 1022, endedAtEpoch: o.frame.ts + 35, fps: 9.876 });
     expect(schemaProblems('timing', t)).toBeNull();
-    expect(t).toMatchObject({ frame: 42, capture_ms: 1.23, wait_ms: 3.2, inference_ms: 18.7, publish_ms: 0.25, total_ms: 22, age_ms: 35, fps: 9.88, dropped: 2 });
+    expect(t).toMatchObject({
+      frame: 42,
+      capture_ms: 1.23,
+      wait_ms: 3.2,
+      inference_ms: 18.7,
+      publish_ms: 0.25,
+      total_ms: 22,
+      age_ms: 35,
+      fps: 9.88,
+      dropped: 2,
+    });
   });
 
   it('events follow the schema', () => {
     const e = eventInput(
       {
-        type: 'update', track_id: 7, label: 'person', class_id: 1, score: 0.93, box: [0.1, 0.2, 0.3, 0.4], zones: ['a'],
-        entered_zones: ['a'], left_zones: ['b'], started_at: 1, updated_at: 2, last_seen_at: 2, frames: 5, best: { score: 0.93, ts: 2, box: [0.1, 0.2, 0.3, 0.4] },
+        type: 'update',
+        track_id: 7,
+        label: 'person',
+        class_id: 1,
+        score: 0.93,
+        box: [0.1, 0.2, 0.3, 0.4],
+        zones: ['a'],
+        entered_zones: ['a'],
+        left_zones: ['b'],
+        started_at: 1,
+        updated_at: 2,
+        last_seen_at: 2,
+        frames: 5,
+        best: { score: 0.93, ts: 2, box: [0.1, 0.2, 0.3, 0.4] },
       },
       true,
     );

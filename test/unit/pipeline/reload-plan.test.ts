@@ -5,7 +5,20 @@ import type { CameraSettings } from '../../../src/pipeline/camera-settings';
 function config(patch: (c: LookoutConfig) => void): LookoutConfig {
   const c = loadConfig({ env: {} }).config;
   c.cameras = [
-    { name: 'front', source: { type: 'file', path: '/a.avi' }, zones: [{ name: 'drive', polygon: [[0, 0], [1, 0], [1, 1]] }] },
+    {
+      name: 'front',
+      source: { type: 'file', path: '/a.avi' },
+      zones: [
+        {
+          name: 'drive',
+          polygon: [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+          ],
+        },
+      ],
+    },
     { name: 'back', source: { type: 'v4l2', device: 0 } },
   ];
   patch(c);
@@ -42,10 +55,18 @@ describe('planReload', () => {
 
   it('a changed model restarts that camera; a changed detector section restarts every camera with new sessions', () => {
     const prev = config(() => undefined);
-    const own = planReload(prev, config((c) => (c.cameras[1].model = 'other')), running(prev));
+    const own = planReload(
+      prev,
+      config((c) => (c.cameras[1].model = 'other')),
+      running(prev),
+    );
     expect(own.restart.map((s) => s.name)).toEqual(['back']);
     expect(own.reloadModels).toBe(false);
-    const all = planReload(prev, config((c) => (c.detector.threads = 1)), running(prev));
+    const all = planReload(
+      prev,
+      config((c) => (c.detector.threads = 1)),
+      running(prev),
+    );
     expect(all.reloadModels).toBe(true);
     expect(all.restart.map((s) => s.name)).toEqual(['front', 'back']);
   });
@@ -82,8 +103,18 @@ describe('removedCounts', () => {
 
   it('changed adaptive thresholds are applied (a new controller), unchanged ones keep the running one', () => {
     const prev = config(() => undefined);
-    expect(planReload(prev, config(() => undefined), running(prev)).adaptiveChanged).toBe(false);
-    const hotter = planReload(prev, config((c) => (c.adaptive.temp_high_c = 85)), running(prev));
+    expect(
+      planReload(
+        prev,
+        config(() => undefined),
+        running(prev),
+      ).adaptiveChanged,
+    ).toBe(false);
+    const hotter = planReload(
+      prev,
+      config((c) => (c.adaptive.temp_high_c = 85)),
+      running(prev),
+    );
     expect(hotter.adaptiveChanged).toBe(true);
     expect(hotter.restartNeeded).toEqual([]);
   });

@@ -54,9 +54,7 @@ describe('ScheduleController', () => {
     const { clock, ctl, states } = setup(workNights, '2026-11-23T11:00:00Z');
     ctl.start();
     clock.advanceTo(t('2026-11-23T17:00:00Z'));
-    expect(states).toEqual([
-      { active: true, mode: 'auto', reason: 'window', nextChange: new Date('2026-11-24T06:30:00Z') },
-    ]);
+    expect(states).toEqual([{ active: true, mode: 'auto', reason: 'window', nextChange: new Date('2026-11-24T06:30:00Z') }]);
     ctl.stop();
   });
 

@@ -18,12 +18,7 @@ describe('schedule parsing', () => {
 
   test('lists every problem at once, under the given key path', () => {
     const errors = validateSchedule(
-      [
-        { days: ['mon', 'funday'], from: '25:00', to: '7:30' },
-        { from: 'sunset-00:30', to: '06:00', form: 'x' },
-        { days: [], from: '24:00' },
-        'always',
-      ],
+      [{ days: ['mon', 'funday'], from: '25:00', to: '7:30' }, { from: 'sunset-00:30', to: '06:00', form: 'x' }, { days: [], from: '24:00' }, 'always'],
       { timezone: 'Mars/Olympus', path: 'cameras.front.schedule' },
     );
     expect(errors).toEqual([
@@ -43,9 +38,7 @@ describe('schedule parsing', () => {
     expect(validateSchedule([{ from: 'sunrise+13:00', to: '12:00' }], { location: BERLIN })).toEqual([
       "schedule[0].from: 'sunrise+13:00' offset is more than 12:00",
     ]);
-    expect(validateSchedule([{ from: 'sunrise', to: '12:00' }], { location: { lat: 95, lon: 0 } })).toEqual([
-      'location.lat: 95 is not a latitude (-90..90)',
-    ]);
+    expect(validateSchedule([{ from: 'sunrise', to: '12:00' }], { location: { lat: 95, lon: 0 } })).toEqual(['location.lat: 95 is not a latitude (-90..90)']);
   });
 
   test('parseSchedule throws a ScheduleConfigError carrying the list', () => {
@@ -56,9 +49,7 @@ describe('schedule parsing', () => {
       caught = e;
     }
     expect(caught).toBeInstanceOf(ScheduleConfigError);
-    expect((caught as ScheduleConfigError).errors).toEqual([
-      'schedule: must be a list of {days, from, to} windows (got object)',
-    ]);
+    expect((caught as ScheduleConfigError).errors).toEqual(['schedule: must be a list of {days, from, to} windows (got object)']);
   });
 
   test('accepts day ranges, full names and sun offsets', () => {
@@ -76,9 +67,7 @@ describe('schedule parsing', () => {
   });
 
   test('an empty time zone means the system zone', () => {
-    expect(parseSchedule([{ from: '08:00', to: '09:00' }], { timezone: '' }).timeZone).toBe(
-      Intl.DateTimeFormat().resolvedOptions().timeZone,
-    );
+    expect(parseSchedule([{ from: '08:00', to: '09:00' }], { timezone: '' }).timeZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
   });
 
   test('no windows means always active, never changing', () => {

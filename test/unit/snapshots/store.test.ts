@@ -13,7 +13,11 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 const quiet = pino({ level: 'silent' });
 const store = (o: Partial<{ maxFiles: number; maxAgeMs: number; maxBytes: number; pruneEveryMs: number }> = {}, at = path.join(dir, 'snaps')) =>
   new SnapshotStore({ dir: at, maxFiles: 100, maxAgeMs: 86_400_000, maxBytes: 1 << 20, ...o }, quiet);
-const jpegs = () => fs.readdirSync(path.join(dir, 'snaps')).filter((f) => f.endsWith('.jpg')).sort();
+const jpegs = () =>
+  fs
+    .readdirSync(path.join(dir, 'snaps'))
+    .filter((f) => f.endsWith('.jpg'))
+    .sort();
 /** Saves a snapshot whose file time is `ageS` seconds ago (prune goes by file time). */
 async function saveAged(s: SnapshotStore, trackId: number, ageS: number, bytes = 10): Promise<string> {
   const now = Date.now();

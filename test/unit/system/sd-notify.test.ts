@@ -39,7 +39,9 @@ describe('SystemdNotifier environment handling', () => {
     expect(new SystemdNotifier(undefined, { env: { NOTIFY_SOCKET: '/run/systemd/notify' }, loadUnixDgram: () => fake }).transport).toBe('unix-dgram');
     expect(new SystemdNotifier(undefined, { env: { NOTIFY_SOCKET: '@/org/x/notify' }, loadUnixDgram: () => fake }).transport).toBe('systemd-notify');
     expect(new SystemdNotifier(undefined, { env: { NOTIFY_SOCKET: '/run/systemd/notify' }, loadUnixDgram: () => undefined }).transport).toBe('systemd-notify');
-    expect(new SystemdNotifier(undefined, { env: { NOTIFY_SOCKET: '/run/systemd/notify' }, transport: 'systemd-notify', loadUnixDgram: () => fake }).transport).toBe('systemd-notify');
+    expect(
+      new SystemdNotifier(undefined, { env: { NOTIFY_SOCKET: '/run/systemd/notify' }, transport: 'systemd-notify', loadUnixDgram: () => fake }).transport,
+    ).toBe('systemd-notify');
   });
 
   test('messages: multi-line status collapsed, READY carries STATUS, RELOADING carries MONOTONIC_USEC', () => {

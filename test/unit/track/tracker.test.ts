@@ -83,11 +83,7 @@ describe('Tracker ids', () => {
   });
 
   test('same input gives the same output (deterministic)', () => {
-    const frames = Array.from({ length: 20 }, (_, i) => [
-      det(boxAt(0.1 + i * 0.01)),
-      det(boxAt(0.12 + i * 0.01)),
-      det(boxAt(0.6), 'car'),
-    ]);
+    const frames = Array.from({ length: 20 }, (_, i) => [det(boxAt(0.1 + i * 0.01)), det(boxAt(0.12 + i * 0.01)), det(boxAt(0.6), 'car')]);
     const a = run(new Tracker({ minHits: 2 }), frames);
     const b = run(new Tracker({ minHits: 2 }), frames);
     expect(b.results).toEqual(a.results);
@@ -189,9 +185,7 @@ describe('Tracker events', () => {
 
   test('event stream invariants: start, then updates, then one end per id', () => {
     const tracker = new Tracker({ minHits: 2, maxMissed: 3, updateIntervalMs: 200 });
-    const frames = Array.from({ length: 40 }, (_, i) =>
-      i % 13 < 9 ? [det(boxAt(0.1 + (i % 13) * 0.02))] : [],
-    );
+    const frames = Array.from({ length: 40 }, (_, i) => (i % 13 < 9 ? [det(boxAt(0.1 + (i % 13) * 0.02))] : []));
     const { events } = run(tracker, frames);
     events.push(...tracker.endAll(9_999_999).events);
     assertLifecycle(events);
