@@ -26,7 +26,7 @@ export {
   type StreamSource,
   type V4l2Source,
 } from './source-spec';
-export { jetsonPipeline, libcameraPipeline } from './pipelines';
+export { gstreamerPipelineOf, jetsonPipeline, libcameraPipeline } from './pipelines';
 export {
   cropRect,
   rotatedSize,

@@ -8,7 +8,7 @@
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { gstPipelineProblems } from './gst-syntax';
-import { ffmpegCaptureOptions, jetsonPipeline, libcameraPipeline, rtspGstreamerPipeline } from './pipelines';
+import { ffmpegCaptureOptions, gstreamerPipelineOf } from './pipelines';
 import { IMAGE_EXTENSIONS, type SourceSpec } from './source-spec';
 import type { Flip, NormalizedRegion, Rotation, TransformSpec } from './transform';
 import { DeviceUnavailableError, fourccCode, resolveV4l2Device } from './v4l2';
@@ -156,13 +156,11 @@ export async function prepareOpen(spec: SourceSpec, s: PlanSettings): Promise<Pr
       return { plan: { ...base, props, open: { type: 'capture', target: dev.index, api: 'CAP_V4L2' } }, env: {} };
     }
     case 'libcamera':
-      return gst(libcameraPipeline(spec));
     case 'jetson':
-      return gst(jetsonPipeline(spec));
     case 'gstreamer':
-      return gst(spec.pipeline);
+      return gst(gstreamerPipelineOf(spec) ?? '');
     case 'stream': {
-      if (spec.backend === 'gstreamer') return gst(rtspGstreamerPipeline(spec));
+      if (spec.backend === 'gstreamer') return gst(gstreamerPipelineOf(spec) ?? '');
       const options = ffmpegCaptureOptions(spec);
       return {
         plan: { ...base, open: { type: 'capture', target: spec.url, api: 'CAP_FFMPEG' } },

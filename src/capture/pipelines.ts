@@ -2,7 +2,7 @@
  * GStreamer pipeline presets (CSI cameras, RTSP) and checks of user pipelines, plus the FFmpeg
  * capture options for network streams. Pure string work; nothing here talks to GStreamer.
  */
-import type { JetsonSource, LibcameraSource, StreamSource } from './source-spec';
+import type { JetsonSource, LibcameraSource, SourceSpec, StreamSource } from './source-spec';
 
 /** The tail every preset ends with: BGR for OpenCV, and appsink keeping only the newest buffer. */
 const BGR_APPSINK = 'videoconvert ! video/x-raw,format=BGR ! appsink drop=true max-buffers=1';
@@ -52,4 +52,22 @@ export function ffmpegCaptureOptions(s: StreamSource): string {
     opts.push(s.latencyMs === 0 ? 'fflags;nobuffer' : `max_delay;${s.latencyMs * 1000}`);
   }
   return opts.join('|');
+}
+
+/** The GStreamer pipeline a source is opened with, for the sources OpenCV opens through GStreamer. */
+export function gstreamerPipelineOf(spec: SourceSpec): string | undefined {
+  switch (spec.kind) {
+    case 'libcamera':
+      return libcameraPipeline(spec);
+    case 'jetson':
+      return jetsonPipeline(spec);
+    case 'gstreamer':
+      return spec.pipeline;
+    case 'stream':
+      return spec.backend === 'gstreamer' ? rtspGstreamerPipeline(spec) : undefined;
+    case 'v4l2':
+    case 'file':
+    case 'images':
+      return undefined;
+  }
 }

@@ -7,6 +7,8 @@ import type { LookoutConfig } from '../config';
 import { probeBroker, type BrokerProbeOptions } from '../mqtt/probe';
 import { discoveryId } from '../mqtt/discovery';
 import { redactUrl } from '../mqtt/link';
+import { linkOptions } from '../mqtt/link-config';
+import { version } from '../version';
 import { fail, ok, warn, type Check, type CheckResult } from './report';
 
 /** The credential file install.sh creates and the unit loads; readable by root when doctor runs outside the service. */
@@ -28,25 +30,17 @@ function passwordFor(config: LookoutConfig, serviceFile: string): { password?: s
 
 export function brokerChecks(config: LookoutConfig, options: { listenMs?: number; serviceFile?: string } = {}): Check[] {
   const m = config.mqtt;
-  const url = m.url || 'mqtt://localhost:1883';
+  // The connection settings exactly as the daemon's link gets them; only the password may come from
+  // the service's credential file here.
+  const link = linkOptions(config, { version: version() });
+  const url = link.url;
   const { password, from } = passwordFor(config, options.serviceFile ?? SERVICE_PASSWORD_FILE);
-  const tlsWanted = m.tls.ca || m.tls.cert || m.tls.key || !m.tls.reject_unauthorized;
   const probe: BrokerProbeOptions = {
     url,
-    protocolVersion: m.protocol_version === 4 ? 4 : 5,
-    ...(m.username ? { username: m.username } : {}),
+    ...(link.protocolVersion ? { protocolVersion: link.protocolVersion } : {}),
+    ...(link.username ? { username: link.username } : {}),
     ...(password ? { password } : {}),
-    ...(tlsWanted
-      ? {
-          tls: {
-            ...(m.tls.ca ? { ca: m.tls.ca } : {}),
-            ...(m.tls.cert ? { cert: m.tls.cert } : {}),
-            ...(m.tls.key ? { key: m.tls.key } : {}),
-            ...(m.tls.key_passphrase ? { passphrase: m.tls.key_passphrase } : {}),
-            rejectUnauthorized: m.tls.reject_unauthorized,
-          },
-        }
-      : {}),
+    ...(link.tls ? { tls: link.tls } : {}),
     watch: config.homeassistant.discovery ? [config.homeassistant.status_topic, `${config.homeassistant.prefix}/#`] : [],
     listenMs: options.listenMs ?? 2000,
   };

@@ -3,7 +3,7 @@
  * its own capture process) until it delivers one frame; a failure comes with the capture's own reason
  * and, for a missing GStreamer element, the package that brings it.
  */
-import { CameraCapture, jetsonPipeline, libcameraPipeline, type CameraStatusChange, type SourceSpec } from '../capture';
+import { CameraCapture, gstreamerPipelineOf, type CameraStatusChange } from '../capture';
 import { diagnoseGstPipeline } from '../capture/gst-diagnose';
 import type { LookoutConfig } from '../config';
 import { cameraSettings } from '../pipeline/camera-settings';
@@ -22,14 +22,6 @@ function fixFor(reason: string, sourceType: string): string {
   return 'see docs/service.md, Troubleshooting';
 }
 
-/** The GStreamer pipeline a source runs, for the sources that run one. */
-function gstPipelineOf(spec: SourceSpec): string | undefined {
-  if (spec.kind === 'gstreamer') return spec.pipeline;
-  if (spec.kind === 'libcamera') return libcameraPipeline(spec);
-  if (spec.kind === 'jetson') return jetsonPipeline(spec);
-  return undefined;
-}
-
 export function cameraChecks(config: LookoutConfig, timeoutMs = 20_000): Check[] {
   return config.cameras
     .filter((c) => c.enabled !== false)
@@ -40,7 +32,7 @@ export function cameraChecks(config: LookoutConfig, timeoutMs = 20_000): Check[]
         async run() {
           const settings = cameraSettings(camera, config);
           // A missing element can make OpenCV's GStreamer open hang until the open timeout; ask first.
-          const pipeline = gstPipelineOf(settings.capture.source);
+          const pipeline = gstreamerPipelineOf(settings.capture.source);
           const missing = pipeline === undefined ? undefined : await diagnoseGstPipeline(pipeline);
           if (missing) return fail(subject, missing, fixFor(missing, camera.source.type));
           const capture = new CameraCapture({ ...settings.capture, openTimeoutMs: Math.min(settings.capture.openTimeoutMs ?? timeoutMs, timeoutMs) });

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { resolveOrtBinding } from '../detect/execution-providers';
 import { Registry, Counter, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -39,10 +40,10 @@ export interface BuildInfo {
   onnxruntime?: string;
 }
 
+/** The onnxruntime-node the detector loads (also a user's build named by LOOKOUT_ONNXRUNTIME_NODE). */
 function installedOrtVersion(): string {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time; a missing package gives 'unknown'
-    return (require('onnxruntime-node/package.json') as { version: string }).version;
+    return resolveOrtBinding().version;
   } catch {
     return 'unknown';
   }

@@ -142,7 +142,8 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-function readPem(path: string, what: string): Buffer {
+/** A PEM file named in the TLS options, with an error that names which one could not be read. */
+export function readPem(path: string, what: string): Buffer {
   try {
     return fs.readFileSync(path);
   } catch (e) {

@@ -3,16 +3,15 @@
  * retained or announced on a few topics (Home Assistant's status topic, the discovery prefix). It uses
  * its own client id, so it never throws the running daemon off the broker, and it publishes nothing.
  */
-import fs from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { redactUrl } from './link';
+import { readPem, redactUrl, type MqttTlsOptions } from './link';
 
 export interface BrokerProbeOptions {
   url: string;
   protocolVersion?: 4 | 5;
   username?: string;
   password?: string;
-  tls?: { ca?: string; cert?: string; key?: string; passphrase?: string; rejectUnauthorized?: boolean };
+  tls?: MqttTlsOptions;
   /** Topics (filters allowed) to subscribe to once connected; what arrives is reported per filter. */
   watch?: string[];
   /** How long to listen on `watch` after the subscription is granted. */
@@ -33,14 +32,6 @@ export interface BrokerProbeResult {
 // CONNACK codes that mean "who you are" was refused: 3.1.1's 4 and 5, MQTT 5's 134 and 135.
 const AUTH_CODES = new Set([4, 5, 134, 135]);
 
-function readFileFor(path: string, what: string): Buffer {
-  try {
-    return fs.readFileSync(path);
-  } catch (e) {
-    throw new Error(`mqtt.tls.${what}: cannot read '${path}': ${(e as Error).message}`);
-  }
-}
-
 function clientOptions(o: BrokerProbeOptions): IClientOptions {
   const options: IClientOptions = {
     protocolVersion: o.protocolVersion ?? 5,
@@ -52,9 +43,9 @@ function clientOptions(o: BrokerProbeOptions): IClientOptions {
     ...(o.password ? { password: o.password } : {}),
   };
   if (o.tls) {
-    if (o.tls.ca) options.ca = readFileFor(o.tls.ca, 'ca');
-    if (o.tls.cert) options.cert = readFileFor(o.tls.cert, 'cert');
-    if (o.tls.key) options.key = readFileFor(o.tls.key, 'key');
+    if (o.tls.ca) options.ca = readPem(o.tls.ca, 'ca');
+    if (o.tls.cert) options.cert = readPem(o.tls.cert, 'cert');
+    if (o.tls.key) options.key = readPem(o.tls.key, 'key');
     if (o.tls.passphrase) (options as IClientOptions & { passphrase?: string }).passphrase = o.tls.passphrase;
     if (o.tls.rejectUnauthorized !== undefined) options.rejectUnauthorized = o.tls.rejectUnauthorized;
   }
