@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+// A unit test of the script's refusal rules, not an integration test: the bundles here are stand-ins.
 // install.sh --bundle refuses what cannot work on this device before touching anything: a bundle
 // for another arch, another Debian release, a Node of another ABI (--node), or files that do not
 // match SHA256SUMS. The bundles here are small tarballs in the layout scripts/bundle.sh writes (a
