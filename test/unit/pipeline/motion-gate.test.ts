@@ -1,0 +1,37 @@
+// The daemon's motion gating rules: detection whatever moves while tracks are alive and at least
+// every max_idle_s; the motion state turns ON at once and OFF only after off_delay_s of stillness.
+import { MotionGate } from '../../../src/pipeline/motion-gate';
+
+const gate = () => new MotionGate({ maxIdleMs: 30_000, offDelayMs: 5_000 });
+
+test('the first frame is detected; then a static scene only every max_idle_s', () => {
+  const g = gate();
+  expect(g.detectionDue(1000, 0)).toBe(true);
+  g.detected(1000);
+  expect(g.detectionDue(1200, 0)).toBe(false);
+  expect(g.detectionDue(30_999, 0)).toBe(false);
+  expect(g.detectionDue(31_000, 0)).toBe(true);
+  g.detected(31_000);
+  expect(g.detectionDue(31_200, 0)).toBe(false);
+});
+
+test('while a track is alive every frame is detected, motion or not', () => {
+  const g = gate();
+  g.detected(1000);
+  expect(g.detectionDue(1100, 1)).toBe(true);
+  g.detected(1100);
+  expect(g.detectionDue(1200, 2)).toBe(true);
+  expect(g.detectionDue(1300, 0)).toBe(false);
+});
+
+test('motion turns ON at once and OFF after off_delay of stillness; repeats are no news', () => {
+  const g = gate();
+  expect(g.observe(0, false)).toBeUndefined();
+  expect(g.observe(100, true)).toBe(true);
+  expect(g.moving).toBe(true);
+  expect(g.observe(200, true)).toBeUndefined();
+  expect(g.observe(5100, false)).toBeUndefined(); // 4.9 s still
+  expect(g.observe(5200, false)).toBe(false);
+  expect(g.moving).toBe(false);
+  expect(g.observe(5300, false)).toBeUndefined();
+});
