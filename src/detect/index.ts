@@ -27,6 +27,4 @@ export { loadManifest, validateManifest, resolveManifestPath, ManifestError, MAN
 export { ModelMismatchError } from './model-check';
 export { UnknownEpError, KNOWN_EPS, AUTO_EPS } from './execution-providers';
 export { annotate } from './annotate';
-export { runDetectCommand, type DetectCommandOptions, type DetectLine } from './detect-command';
-export { benchDetect, formatBenchDetect, type BenchDetectOptions, type BenchDetectResult } from './bench-detect';
 export type { Detection, Box, BgrFrame, Candidate } from './types';

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { cvError, loadCv, type Mat } from '../cv';
-import { expandInputs } from '../detect/detect-command';
+import { expandInputs } from '../detect/inputs';
 import { Detector } from '../detect/detector';
 import { type Logger, silentLogger } from '../log';
 import { type ComparisonSummary, compareFrame, DEFAULT_MATCH_RULES, type FrameComparison, type MatchRules, summarize } from './compare-metrics';

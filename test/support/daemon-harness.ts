@@ -32,7 +32,7 @@ export function videotestsrcPipeline(width = 320, height = 240, fps = 10, extra 
 export function assertDaemonBuilt(): void {
   const need = [
     [path.join(REPO_ROOT, 'dist', 'cli.js'), 'npm run build'],
-    [path.join(REPO_ROOT, 'dist', 'daemon-command.js'), 'npm run build (src/daemon-command.ts must exist)'],
+    [path.join(REPO_ROOT, 'dist', 'commands', 'run.js'), 'npm run build (src/commands/run.ts must exist)'],
     [path.join(REPO_ROOT, 'dist', 'capture', 'capture-child.js'), 'npm run build'],
     [path.join(REPO_ROOT, 'models', 'ssdlite_mobilenet_v2_coco.onnx'), 'node bin/lookout.js model build ssdlite_mobilenet_v2_coco'],
     [VTEST, 'scripts/setup.sh --test'],

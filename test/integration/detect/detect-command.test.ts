@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadCv } from '../../../src/cv';
-import { runDetectCommand, type DetectLine } from '../../../src/detect/detect-command';
+import { runDetectCommand, type DetectLine } from '../../../src/commands/detect';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const data = (n: string) => path.join(ROOT, '.cache', 'testdata', n);

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildModel, ensureOriginalFiles, formatModelInfo, modelInfo, runModelInfoCommand, runModelVerifyCommand, verifyModel } from '../../../src/model-tools';
+import { runModelInfoCommand, runModelVerifyCommand } from '../../../src/commands/model';
+import { buildModel, ensureOriginalFiles, formatModelInfo, modelInfo, verifyModel } from '../../../src/model-tools';
 import { projectRoot, sha256File } from '../../../src/model-tools/files';
 
 const NAME = 'ssdlite_mobilenet_v2_coco';

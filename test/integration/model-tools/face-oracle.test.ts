@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadCv } from '../../../src/cv';
 import { decodeBoxesScores, finishBoxes } from '../../../src/detect/decode';
-import { runDetectCommand } from '../../../src/detect/detect-command';
+import { runDetectCommand } from '../../../src/commands/detect';
 import { loadManifest } from '../../../src/detect/manifest';
 import { nms } from '../../../src/detect/nms';
 import { preprocessMat } from '../../../src/detect/preprocess';

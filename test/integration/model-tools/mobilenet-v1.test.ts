@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runModelBuildCommand, runModelInfoCommand } from '../../../src/model-tools';
+import { runModelBuildCommand, runModelInfoCommand } from '../../../src/commands/model';
 import { silentLogger } from '../../../src/log';
 import { buildMobileNetV1, randomWeights, type LayerSpec, type LayerWeights, type WeightSource } from '../../../src/model-tools/mobilenet-v1';
 import * as ort from 'onnxruntime-node';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { configHash, ConfigError, loadConfig } from '../../../src/config';
 import { collisionProblems } from '../../../src/config/collisions';
 import { executionProviderProblems } from '../../../src/config/execution-providers';
-import { loadWithDefaults } from '../../../src/daemon-command';
+import { loadWithDefaults } from '../../../src/commands/run';
 
 let dir: string;
 beforeEach(() => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from '@jest/globals'; // its asymmetric matchers are typed (the global's are `any`)
-import { summarizeFormats } from '../../../src/doctor/cameras-command';
+import { summarizeFormats } from '../../../src/commands/cameras';
 import { listV4l2Nodes } from '../../../src/system/v4l2-nodes';
 import { timeZoneCheck } from '../../../src/doctor/host-checks';
 import { doctorExitCode, fail, formatResult, ok, runChecks, summary, warn } from '../../../src/doctor/report';

@@ -4,7 +4,18 @@
  * cameras (Raspberry Pi CSI modules) when rpicam/libcamera tools are installed.
  */
 import { execFile } from 'node:child_process';
+import type { Command } from 'commander';
 import { listV4l2Nodes } from '../system/v4l2-nodes';
+import type { CommandContext } from './common';
+
+export function registerCameras(program: Command, ctx: CommandContext): void {
+  program
+    .command('cameras')
+    .description(
+      'List the cameras of this machine: V4L2 devices (stable names, formats and sizes with v4l-utils) and libcamera cameras, with the config line for each.',
+    )
+    .action(async () => ctx.setExitCode(await runCamerasCommand()));
+}
 
 function run(cmd: string, args: string[], timeoutMs = 8000): Promise<string | undefined> {
   return new Promise((resolve) => {

@@ -2,13 +2,27 @@
  * `lookout run`: config (with zero-setup defaults), broker choice, signals, exit status. The daemon
  * itself is in daemon.ts; this is the process around it.
  */
-import { configHash, loadConfig, ConfigError, EX_CONFIG, type LoadedConfig } from './config';
-import { Daemon } from './daemon';
-import { createLogger, type LogLevel, type Logger } from './log';
-import { startEmbeddedBroker, redactUrl, type EmbeddedBroker } from './mqtt';
-import { SystemdNotifier } from './system/sd-notify';
-import { tcpAnswers } from './net';
-import { chooseDefaultCamera } from './zero-setup';
+import type { Command } from 'commander';
+import { configHash, loadConfig, ConfigError, EX_CONFIG, type LoadedConfig } from '../config';
+import { chooseConfigFile } from '../config/config-file';
+import { createLogger, type LogLevel, type Logger } from '../log';
+import type { EmbeddedBroker } from '../mqtt';
+import { tcpAnswers } from '../net';
+import { chooseDefaultCamera } from '../zero-setup';
+import { type CommandContext, type ConfigOptions, withConfigOptions } from './common';
+
+export function registerRun(program: Command, ctx: CommandContext): void {
+  withConfigOptions(
+    program
+      .command('run')
+      .description(
+        'Run the daemon: capture, detect, track, publish. With no config: the first V4L2 camera or the demo video, and the embedded broker if none answers on localhost.',
+      ),
+  ).action(async (opts: ConfigOptions) => {
+    const { file } = chooseConfigFile(opts.config);
+    ctx.setExitCode(await runDaemonCommand({ configFile: file, overrides: opts.set, logLevel: opts.logLevel }));
+  });
+}
 
 export interface DaemonCommandOptions {
   configFile?: string;
@@ -52,6 +66,7 @@ async function chooseBroker(loaded: LoadedConfig, log: Logger): Promise<BrokerCh
       return { url: 'mqtt://127.0.0.1:1883' };
     }
     try {
+      const { startEmbeddedBroker } = await import('../mqtt');
       const embedded = await startEmbeddedBroker({ host: m.embedded.host, port: m.embedded.port }, log.child({ component: 'broker' }));
       log.info(
         { url: embedded.url },
@@ -67,6 +82,7 @@ async function chooseBroker(loaded: LoadedConfig, log: Logger): Promise<BrokerCh
     }
   }
   const url = m.url || 'mqtt://127.0.0.1:1883';
+  const { redactUrl } = await import('../mqtt');
   log.info({ url: redactUrl(url) }, 'MQTT broker');
   return { url };
 }
@@ -91,6 +107,9 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
   );
 
   const broker = await chooseBroker(loaded, log);
+  // The daemon pulls in OpenCV, ONNX Runtime and MQTT: loaded only when it runs, not for --help.
+  const { Daemon } = await import('../daemon');
+  const { SystemdNotifier } = await import('../system/sd-notify');
   const notifier = new SystemdNotifier(log.child({ component: 'systemd' }));
   const daemon = new Daemon({
     loaded,

@@ -6,11 +6,30 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Logger, silentLogger } from '../log';
+import type { Command } from 'commander';
+import { createLogger, type Logger, silentLogger } from '../log';
 import { cvError, loadCv, type Mat } from '../cv';
-import { annotate } from './annotate';
-import { DEFAULT_MODEL, Detector, type DetectResult } from './detector';
-import type { Detection } from './types';
+import type { Detector, DetectResult } from '../detect/detector';
+import { expandInputs, InputError, isVideoFile } from '../detect/inputs';
+import type { Detection } from '../detect/types';
+import type { CommandContext } from './common';
+
+export function registerDetect(program: Command, ctx: CommandContext): void {
+  program
+    .command('detect')
+    .description('Detect objects in images, videos or folders; print JSON lines (--json) or a summary, optionally write annotated JPEGs.')
+    .argument('<inputs...>', 'image files, video files or folders')
+    .option('-m, --model <name|file>', 'model name in models/ or an .onnx path with a manifest beside it', 'ssdlite_mobilenet_v2_coco')
+    .option('--min-score <score>', 'minimum score', parseFloat)
+    .option('--json', 'print one JSON line per image or frame')
+    .option('--annotate <dir>', 'write annotated JPEGs into this folder')
+    .option('--threads <n>', 'intra-op threads', (v) => parseInt(v, 10))
+    .option('--every <n>', 'videos: detect every n-th frame', (v) => parseInt(v, 10))
+    .action(async (inputs: string[], opts: Omit<DetectCommandOptions, 'inputs'>) => {
+      const logger = createLogger({ level: 'warn', stderr: true });
+      ctx.setExitCode(await runDetectCommand({ inputs, ...opts }, logger));
+    });
+}
 
 export interface DetectCommandOptions {
   /** Image files, video files or folders (a folder's images and videos, not recursive). */
@@ -40,9 +59,6 @@ export interface DetectCommandOptions {
 /** Exit statuses (sysexits, as src/cli.ts uses). */
 export const DETECT_EXIT = { OK: 0, DATA: 65, NO_INPUT: 66, SOFTWARE: 70, CONFIG: 78 } as const;
 
-const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff', '.ppm', '.pgm', '.pbm', '.jp2']);
-const VIDEO_EXT = new Set(['.avi', '.mp4', '.mkv', '.mov', '.webm', '.m4v', '.mpg', '.mpeg', '.h264', '.ts', '.mjpeg']);
-
 export interface DetectLine {
   file: string;
   frame: number;
@@ -52,47 +68,11 @@ export interface DetectLine {
   timing: { preprocess_ms: number; inference_ms: number; postprocess_ms: number };
 }
 
-class InputError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-/** Expands folders into their image and video files (sorted); plain files pass through as given. */
-export function expandInputs(inputs: string[]): { files: string[]; problems: InputError[] } {
-  const files: string[] = [];
-  const problems: InputError[] = [];
-  for (const input of inputs) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(input);
-    } catch (e) {
-      problems.push(new InputError(`${input}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, DETECT_EXIT.NO_INPUT));
-      continue;
-    }
-    if (st.isDirectory()) {
-      const inDir = fs
-        .readdirSync(input)
-        .filter((n) => IMAGE_EXT.has(path.extname(n).toLowerCase()) || VIDEO_EXT.has(path.extname(n).toLowerCase()))
-        .sort()
-        .map((n) => path.join(input, n));
-      if (inDir.length === 0) problems.push(new InputError(`${input}: folder holds no image or video files`, DETECT_EXIT.NO_INPUT));
-      files.push(...inDir);
-    } else {
-      files.push(input);
-    }
-  }
-  return { files, problems };
-}
-
 function summary(line: DetectLine): string {
   const found = line.detections.length
     ? line.detections.map((d) => `${d.label} ${d.score.toFixed(2)} [${d.box.map((v) => v.toFixed(3)).join(', ')}]`).join('; ')
     : 'nothing';
-  const where = line.frame > 0 || VIDEO_EXT.has(path.extname(line.file).toLowerCase()) ? `${line.file}#${line.frame}` : line.file;
+  const where = line.frame > 0 || isVideoFile(line.file) ? `${line.file}#${line.frame}` : line.file;
   const t = line.timing;
   return `${where} (${line.width}×${line.height}): ${found}  [pre ${t.preprocess_ms} ms, infer ${t.inference_ms} ms, post ${t.postprocess_ms} ms]`;
 }
@@ -118,6 +98,9 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
     return DETECT_EXIT.SOFTWARE;
   }
 
+  // ONNX Runtime's worker and the model are loaded only when a command detects.
+  const { DEFAULT_MODEL, Detector } = await import('../detect/detector');
+  const { annotate } = await import('../detect/annotate');
   let detector: Detector;
   try {
     detector = await Detector.load(
@@ -151,7 +134,7 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
     out(options.json ? JSON.stringify(line) : summary(line));
     if (options.annotate) {
       const base = path.basename(file, path.extname(file));
-      const name = VIDEO_EXT.has(path.extname(file).toLowerCase()) ? `${base}-${String(frameNo).padStart(6, '0')}.jpg` : `${base}.jpg`;
+      const name = isVideoFile(file) ? `${base}-${String(frameNo).padStart(6, '0')}.jpg` : `${base}.jpg`;
       const target = path.join(options.annotate, name);
       try {
         loadCv().imwrite(target, annotate(mat, r.detections));
@@ -163,7 +146,7 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
   try {
     for (const file of files) {
       try {
-        if (VIDEO_EXT.has(path.extname(file).toLowerCase())) await detectVideo(file, every, emit);
+        if (isVideoFile(file)) await detectVideo(file, every, emit);
         else await emit(file, 0, readImage(file));
       } catch (e) {
         const st = e instanceof InputError ? e.status : DETECT_EXIT.DATA;

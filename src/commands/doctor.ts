@@ -3,39 +3,38 @@
  * line at a time with the fix. Meant to run as the service user against the installed config
  * (`sudo -u lookout lookout doctor`); exit 0 only when nothing failed.
  */
+import type { Command } from 'commander';
 import { loadConfig, ConfigError, type LoadedConfig } from '../config';
-import { SERVICE_CONFIG_FILE } from '../config/config-file';
-import { brokerChecks } from './broker-check';
-import { cameraChecks } from './camera-check';
-import { diskCheck, stateDirCheck, thermalCheck, timeZoneCheck } from './host-checks';
-import { modelChecks } from './model-check';
-import { doctorExitCode, fail, formatResult, ok, runChecks, summary, type Check } from './report';
+import { chooseConfigFile, describeConfigChoice, SERVICE_CONFIG_FILE } from '../config/config-file';
+import type { DoctorOptions } from '../doctor/checks';
+import { doctorExitCode, fail, formatResult, ok, runChecks, summary } from '../doctor/report';
+import { type CommandContext, type ConfigOptions, withConfigOptions } from './common';
 
 /** StateDirectory=lookout in the unit. */
 const SERVICE_STATE_DIR = '/var/lib/lookout';
 
-export interface DoctorOptions {
-  configFile?: string;
-  overrides?: string[];
-  /** Per-camera limit for the first frame, ms. */
-  cameraTimeoutMs?: number;
-  /** How long to listen for Home Assistant on the broker, ms. */
-  listenMs?: number;
-  /** Skip the cameras (e.g. while the service holds a V4L2 device that allows one reader). */
-  skipCameras?: boolean;
-}
-
-export function doctorChecks(loaded: LoadedConfig, options: DoctorOptions = {}): Check[] {
-  const config = loaded.config;
-  return [
-    ...modelChecks(config),
-    ...(options.skipCameras ? [] : cameraChecks(config, options.cameraTimeoutMs)),
-    ...brokerChecks(config, options.listenMs === undefined ? {} : { listenMs: options.listenMs }),
-    stateDirCheck(config),
-    diskCheck(config),
-    thermalCheck(),
-    timeZoneCheck(config),
-  ];
+export function registerDoctor(program: Command, ctx: CommandContext): void {
+  withConfigOptions(
+    program
+      .command('doctor')
+      .description(
+        'Check what a working install needs (model, cameras, broker and Home Assistant, state dir, disk, temperature, time zone), one line each with the fix; exit 0 only when nothing failed. Run it as the service user: sudo -u lookout lookout doctor.',
+      ),
+  )
+    .option('--no-cameras', 'skip opening the cameras (a V4L2 camera the running service holds may refuse a second reader)')
+    .option('--camera-timeout <s>', "seconds to wait for a camera's first frame", (v) => parseFloat(v), 20)
+    .action(async (opts: ConfigOptions & { cameras: boolean; cameraTimeout: number }) => {
+      const choice = chooseConfigFile(opts.config);
+      process.stdout.write(`${describeConfigChoice(choice)}\n`);
+      ctx.setExitCode(
+        await runDoctorCommand({
+          ...(choice.file ? { configFile: choice.file } : {}),
+          overrides: opts.set,
+          skipCameras: !opts.cameras,
+          cameraTimeoutMs: opts.cameraTimeout * 1000,
+        }),
+      );
+    });
 }
 
 export async function runDoctorCommand(options: DoctorOptions, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
@@ -57,6 +56,8 @@ export async function runDoctorCommand(options: DoctorOptions, write: (line: str
     `${loaded.file ?? 'embedded defaults (no config file)'}: valid, ${loaded.config.cameras.length} camera(s), device id '${loaded.config.device.id}'`,
   );
   write(formatResult(first));
+  // The checks open cameras and the broker: loaded only when the doctor runs.
+  const { doctorChecks } = await import('../doctor/checks');
   const results = [first, ...(await runChecks(doctorChecks(loaded, options), (r) => write(formatResult(r))))];
   write(summary(results));
   return doctorExitCode(results);
