@@ -79,6 +79,9 @@ PKGS=(libopencv-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreame
 # The tests start their own Mosquitto brokers. A device gets a broker only when it wants one
 # (install.sh --with-broker): Debian's package starts a system-wide broker as it installs.
 [ "$WITH_TEST" -eq 1 ] && PKGS+=(mosquitto)
+# The RTSP test serves H.264 from a real RTSP server (test/support/rtsp-server.py): gst-rtsp-server
+# through the system Python's gi, x264enc (ugly) and the libav decoder of vtest.avi's DivX 3.
+[ "$WITH_TEST" -eq 1 ] && PKGS+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 # The Pi camera modules (CSI) are read through libcamera's GStreamer element.
 [ "$PI_OS" -eq 1 ] && PKGS+=(gstreamer1.0-libcamera)
 MISSING=()
