@@ -265,11 +265,20 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
       if (this.stopping) return;
       const reason = e instanceof Error ? e.message : String(e);
       const watchPath = e instanceof SourceUnavailableError ? e.watchPath : undefined;
-      this.failAndRetry('error', reason, watchPath ? { path: watchPath, missingNow: true } : undefined);
+      this.failAndRetry(this.failedOpenState(), reason, watchPath ? { path: watchPath, missingNow: true } : undefined);
       return;
     }
     if (this.stopping) return;
     this.spawn(prepared, this.childEntry);
+  }
+
+  /**
+   * A failed reopen of a source that streamed and was lost stays `reconnecting`: a rebooting IP camera
+   * refuses connections for a while, and `error` would call it broken (and mark its Home Assistant
+   * entities unavailable) while Lookout keeps reopening it. A source that never streamed is `error`.
+   */
+  private failedOpenState(): 'error' | 'reconnecting' {
+    return this.current.state === 'reconnecting' ? 'reconnecting' : 'error';
   }
 
   private failAndRetry(state: 'error' | 'reconnecting', reason: string, watch?: PresenceWatch): void {
@@ -452,7 +461,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
           if (diag) reason = `cannot open ${this.description}: ${diag}`;
         }
         if (this.stopping) return;
-        this.failAndRetry('error', reason);
+        this.failAndRetry(this.failedOpenState(), reason);
         return;
       }
       case 'crashed':
