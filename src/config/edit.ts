@@ -54,7 +54,10 @@ interface Splice {
   text: string;
 }
 
-export function editCameraTuning(yamlText: string, cameraName: string, tuning: CameraTuning): string {
+export function editCameraTuning(text: string, cameraName: string, tuning: CameraTuning): string {
+  // A file written on Windows keeps its CRLF line ends; the splices below work on LF text.
+  if (text.includes('\r\n')) return editCameraTuning(text.replace(/\r\n/g, '\n'), cameraName, tuning).replace(/\n/g, '\r\n');
+  const yamlText = text;
   const doc = YAML.parseDocument(yamlText, { uniqueKeys: true, keepSourceTokens: false });
   if (doc.errors.length > 0) {
     throw new ConfigEditError(`the config file is not valid YAML: ${doc.errors.map((e) => e.message.split('\n')[0]).join('; ')}`);
@@ -176,6 +179,10 @@ function replaceValue(text: string, pair: Pair, value: Plain): Splice {
   const keyEnd = key.range?.[1];
   if (!node?.range || keyEnd === undefined) throw new ConfigEditError(`cannot locate the value of ${String(pair.key)} in the file`);
   const [start, end] = node.range;
+  // `objects:` with nothing after it: an empty scalar right after the colon (or before a comment).
+  if (isScalar(node) && node.value === null && start === end) {
+    return { start: keyEnd, end: start, text: `: ${renderFlow(value)}${text[start] === '#' ? text.slice(keyEnd + 1, start) : ''}` };
+  }
   const block = (isMap(node) || isSeq(node)) && !node.flow && start !== end;
   if (!block) return { start, end, text: renderFlow(value) };
   if (isEmpty(value) || !isCollection(value)) return { start: keyEnd, end, text: `: ${renderFlow(value)}\n` };

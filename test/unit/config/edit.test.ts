@@ -214,6 +214,49 @@ describe('editCameraTuning on other layouts', () => {
     ]);
   });
 
+  test('an empty section (`objects:` with nothing under it) gets the value, its comment kept', () => {
+    const text = 'cameras:\n  - name: a\n    source: {type: file, path: /x}\n    objects:   # later\n    zones: []\n';
+    expect(editCameraTuning(text, 'a', { min_score: 0.3 })).toBe(
+      'cameras:\n  - name: a\n    source: {type: file, path: /x}\n    objects: {min_score: 0.3}   # later\n    zones: []\n',
+    );
+  });
+
+  test('removing one of two zones keeps the other zone’s own lines', () => {
+    const text =
+      'cameras:\n- name: a\n  source: {type: file, path: /x}\n  zones:\n  - name: z\n    polygon: [[0,0],[1,0],[1,1]]\n' +
+      '  - name: y   # the gate\n    polygon: [[0.0,0],[1,0],[1,1]]\n  masks: [[[0,0],[1,0],[1,1]]]\n';
+    expect(
+      editCameraTuning(text, 'a', {
+        zones: [
+          {
+            name: 'y',
+            polygon: [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+            ],
+          },
+        ],
+        masks: [],
+      }),
+    ).toBe('cameras:\n- name: a\n  source: {type: file, path: /x}\n  zones:\n  - name: y   # the gate\n    polygon: [[0.0,0],[1,0],[1,1]]\n  masks: []\n');
+  });
+
+  test('a file with CRLF line ends keeps them', () => {
+    const text = 'cameras:\r\n  - name: a\r\n    source: {type: file, path: /x}\r\n';
+    expect(
+      editCameraTuning(text, 'a', {
+        masks: [
+          [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+          ],
+        ],
+      }),
+    ).toBe('cameras:\r\n  - name: a\r\n    source: {type: file, path: /x}\r\n    masks:\r\n      - [[0, 0], [1, 0], [1, 1]]\r\n');
+  });
+
   test('labels that YAML would read as something else are quoted', () => {
     const edited = editCameraTuning('cameras:\n  - name: a\n    source: {type: file, path: /x}\n', 'a', { min_scores: { true: 0.5, 'traffic light': 0.3 } });
     expect(cameraOf(edited).objects?.min_scores).toEqual({ true: 0.5, 'traffic light': 0.3 });
