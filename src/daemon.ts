@@ -9,10 +9,11 @@ import path from 'node:path';
 import type { LoadedConfig, LookoutConfig } from './config';
 import type { DetectorInfo } from './detect';
 import { LookoutMetrics } from './http/metrics';
-import { MetricsServer } from './http/server';
+import { tapEvents } from './http/event-log';
 import type { Logger } from './log';
 import type { CommandResult, CommandRequest } from './mqtt';
 import { Cameras } from './daemon/cameras';
+import { HttpPart } from './daemon/http-part';
 import { Reloader, type ReloadOutcome } from './daemon/reloader';
 import { HostMonitor } from './daemon/host-monitor';
 import { LoadGovernor } from './daemon/load-governor';
@@ -61,7 +62,7 @@ export class Daemon extends EventEmitter {
   private readonly log: Logger;
   private readonly link: DaemonLink;
   private readonly metrics = new LookoutMetrics({ version: version() });
-  private server: MetricsServer | null = null;
+  private readonly http: HttpPart;
   private readonly models: ModelPool;
   private readonly cameras: Cameras;
   private readonly progress = new PipelineProgress();
@@ -107,8 +108,25 @@ export class Daemon extends EventEmitter {
       },
     });
     this.service = new Service({ notifier: options.notifier, log: this.log, progress: this.progress, cameras: () => this.cameras.all(), now: this.now });
+    this.http = new HttpPart({
+      config: () => this.config,
+      file: () => this.reloader.loaded.file,
+      metrics: this.metrics,
+      progress: this.progress,
+      mqttConnected: () => this.link.counters().connected,
+      cameras: { get: (name) => this.cameras.get(name), all: () => this.cameras.all() },
+      frames: {
+        subscribe: (listener) => {
+          this.on('frame', listener);
+          return () => this.off('frame', listener);
+        },
+      },
+      reload: (trigger) => this.reload(trigger),
+      log: this.log,
+    });
     this.publisher = new FramePublisher({
-      link: this.link,
+      // The page lists the last hour's events: it sees each one the link publishes.
+      link: tapEvents(this.link, this.http.events),
       metrics: this.metrics,
       logger: this.log,
       camera: (name) => this.cameras.get(name),
@@ -192,7 +210,7 @@ export class Daemon extends EventEmitter {
     const snapshotTopics = new Set(c.cameras.map((cam) => this.link.topics.snapshot(cam.name)));
     this.link.sweepStale((topic) => snapshotTopics.has(topic));
 
-    if (c.http.enabled) await this.startHttp();
+    if (c.http.enabled) await this.http.start();
     // Each of these only adds to what the cameras do: one that cannot start is logged, the rest run.
     this.startSoftly('snapshot retention', () => this.snapshots.start());
     this.startSoftly('stats', () => this.stats.start(c.stats.interval_s));
@@ -257,24 +275,6 @@ export class Daemon extends EventEmitter {
     }
   }
 
-  private async startHttp(): Promise<void> {
-    const c = this.config.http;
-    this.server = new MetricsServer({ host: c.host, port: c.port }, this.metrics, () => this.health(), this.log.child({ component: 'http' }));
-    try {
-      const port = await this.server.start();
-      this.log.info({ url: `http://${c.host}:${port}/metrics` }, 'metrics and health on HTTP');
-    } catch (e) {
-      this.log.error({ host: c.host, port: c.port, err: (e as Error).message }, 'HTTP metrics server cannot listen; running without it (http.port)');
-      this.server = null;
-    }
-  }
-
-  private health() {
-    const verdict = this.progress.check();
-    const cameras = Object.fromEntries([...this.cameras.all()].map(({ name, figures: f }) => [name, { state: f.state, reason: f.reason }]));
-    return { ok: verdict.ok, ...(verdict.ok ? {} : { reason: verdict.reason }), mqtt_connected: this.link.counters().connected, cameras };
-  }
-
   // --- shutdown ------------------------------------------------------------------------------------------
 
   private async doStop(reason: string): Promise<void> {
@@ -290,7 +290,7 @@ export class Daemon extends EventEmitter {
     await this.publisher.idle();
     await this.link.stop();
     await this.models.close();
-    await this.server?.stop().catch(() => undefined);
+    await this.http.stop();
     this.log.info('stopped');
   }
 }

@@ -14,6 +14,7 @@ import { validateSchedule } from '../schedule';
 import { cameraNameProblem, labelNameProblem, zoneNameProblem } from '../mqtt/topics';
 import { collisionProblems } from './collisions';
 import { executionProviderProblems } from './execution-providers';
+import { httpAuthProblems } from '../http/auth';
 
 export interface LoadOptions {
   /** Config file (YAML or JSON). Absent: embedded defaults plus environment. */
@@ -221,6 +222,8 @@ function resolveSecrets(c: LookoutConfig, env: NodeJS.ProcessEnv, problems: Conf
     c.mqtt.tls.key_passphrase =
       readSecret(path.join(credentials, 'mqtt_key_passphrase'), 'mqtt.tls.key_passphrase (credential mqtt_key_passphrase)', problems) ?? '';
   }
+  // A server reachable from the network needs its secret: refused here, so config check says so too.
+  problems.push(...httpAuthProblems(c.http, env).map(problemFromLine));
   for (const key of ['ca', 'cert', 'key'] as const) {
     const file = c.mqtt.tls[key];
     if (file) {

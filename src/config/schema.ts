@@ -85,7 +85,13 @@ export interface LookoutConfig {
     throttled_path: string;
   };
   stats: { interval_s: number };
-  http: { enabled: boolean; host: string; port: number };
+  http: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    ui: { enabled: boolean; fps: number; quality: number };
+    auth: { secret_file: string };
+  };
   cameras: CameraConfig[];
 }
 
@@ -327,9 +333,32 @@ export const configSchema: convict.Schema<LookoutConfig> = {
     interval_s: { doc: 'Seconds between stats messages.', format: positive, default: 30 },
   },
   http: {
-    enabled: { doc: 'Serve Prometheus /metrics and /healthz.', format: Boolean, default: true },
-    host: { doc: 'Address of the metrics server (localhost only by default).', format: String, default: '127.0.0.1' },
-    port: { doc: 'Port of the metrics server.', format: 'port', default: 9464, env: 'LOOKOUT_HTTP_PORT' },
+    enabled: { doc: 'Serve Prometheus /metrics, /healthz and the page (http.ui).', format: Boolean, default: true },
+    host: {
+      doc: 'Address the HTTP server listens on: localhost only by default; any other address needs http.auth.secret_file (or the systemd credential http_secret).',
+      format: String,
+      default: '127.0.0.1',
+    },
+    port: { doc: 'Port of the HTTP server.', format: 'port', default: 9464, env: 'LOOKOUT_HTTP_PORT' },
+    ui: {
+      enabled: { doc: 'Serve the page at / : live picture with boxes, zones and masks, timing, events, tuning (docs/ui.md).', format: Boolean, default: true },
+      fps: { doc: 'Most live pictures per second sent to the page per camera; JPEGs are encoded only while someone watches.', format: positive, default: 2 },
+      quality: {
+        doc: 'JPEG quality of the live picture.',
+        format: (v: unknown) => {
+          if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 100) throw new Error('must be an integer within [1, 100]');
+        },
+        default: 70,
+      },
+    },
+    auth: {
+      secret_file: {
+        doc: 'File holding the secret (token or password) the page and API ask for; required when http.host is not a loopback address. Default: $CREDENTIALS_DIRECTORY/http_secret (systemd LoadCredential) when present. Never in this file.',
+        format: String,
+        default: '',
+        env: 'LOOKOUT_HTTP_SECRET_FILE',
+      },
+    },
   },
   cameras: {
     doc: 'Cameras: a list of {name, source, ...}; see config/lookout.example.yaml.',

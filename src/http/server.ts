@@ -1,28 +1,53 @@
+/**
+ * The one HTTP server: `/metrics` (Prometheus text), `/healthz` (200 while healthy, else 503) and,
+ * when given, the page and its API (ui-api.ts). Access (auth.ts): on a loopback bind anyone on this
+ * machine, the page only under a loopback Host name; on any other bind only requests with the secret.
+ * A request that changes something must also come from the page (same origin).
+ */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log';
+import { carriesSecret, isLoopbackHost, loopbackHostProblem, sameOriginProblem } from './auth';
+import { sendJson } from './body';
 import type { LookoutMetrics } from './metrics';
+import type { UiApi } from './ui-api';
 
 export interface HealthReport {
   ok: boolean;
   [detail: string]: unknown;
 }
 
-export interface MetricsServerOptions {
+export interface HttpServerOptions {
   host: string;
   port: number;
+  /** Required of every request when set (it must be set on a non-loopback host). */
+  secret: string | null;
 }
 
-/** `/metrics` (Prometheus text) and `/healthz` (200 while healthy, else 503), localhost by default. */
-export class MetricsServer {
+/** Nothing the page loads comes from elsewhere, and nothing else may frame it. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+export class HttpServer {
   private server?: http.Server;
 
   constructor(
-    private readonly options: MetricsServerOptions,
+    private readonly options: HttpServerOptions,
     private readonly metrics: LookoutMetrics,
     private readonly health: () => HealthReport,
     private readonly logger: Logger,
-  ) {}
+    private readonly ui: UiApi | null = null,
+  ) {
+    if (!options.secret && !isLoopbackHost(options.host)) {
+      // The config loader refuses this first (http.auth.secret_file); this is the last line.
+      throw new Error(`http.auth.secret_file: required when http.host (${options.host}) is not a loopback address`);
+    }
+  }
 
   async start(): Promise<number> {
     const server = http.createServer((req, res) => void this.handle(req, res));
@@ -34,27 +59,54 @@ export class MetricsServer {
         resolve();
       });
     });
-    server.on('error', (err) => this.logger.warn({ err: err.message }, 'metrics server error'));
+    server.on('error', (err) => this.logger.warn({ err: err.message }, 'HTTP server error'));
     const port = (server.address() as AddressInfo).port;
-    this.logger.info({ url: `http://${this.options.host}:${port}/metrics` }, 'metrics server listening');
+    this.logger.info(
+      { url: `http://${this.options.host}:${port}/`, auth: this.options.secret ? 'secret' : 'none (loopback)', page: this.ui !== null },
+      'HTTP server listening',
+    );
     return port;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      if (req.method !== 'GET') {
-        res.writeHead(405).end();
-      } else if (req.url === '/metrics') {
-        const body = await this.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
-      } else if (req.url === '/healthz') {
-        const report = this.health();
-        res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
-      } else {
-        res.writeHead(404).end();
+      const url = new URL(req.url ?? '/', 'http://lookout.invalid');
+      if (this.options.secret && !carriesSecret(req, this.options.secret)) {
+        res
+          .writeHead(401, { 'www-authenticate': 'Basic realm="Lookout", charset="UTF-8"', 'content-type': 'text/plain' })
+          .end('the secret is required (http.auth)\n');
+        return;
       }
+      if (url.pathname === '/metrics' || url.pathname === '/healthz') {
+        if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405).end();
+        else await this.builtin(url.pathname, res);
+        return;
+      }
+      if (!this.ui) {
+        res.writeHead(404).end();
+        return;
+      }
+      for (const [k, v] of Object.entries(PAGE_HEADERS)) res.setHeader(k, v);
+      const hostProblem = isLoopbackHost(this.options.host) ? loopbackHostProblem(req) : null;
+      if (hostProblem) return sendJson(res, 403, { ok: false, problems: [hostProblem] });
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        const originProblem = sameOriginProblem(req);
+        if (originProblem) return sendJson(res, 403, { ok: false, problems: [originProblem] });
+      }
+      if (!(await this.ui.handle(req, res, url))) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     } catch (e) {
-      res.writeHead(500).end((e as Error).message);
+      if (!res.headersSent) res.writeHead(500).end((e as Error).message);
+      else res.destroy();
+    }
+  }
+
+  private async builtin(pathname: string, res: http.ServerResponse): Promise<void> {
+    if (pathname === '/metrics') {
+      const body = await this.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
+    } else {
+      const report = this.health();
+      res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
     }
   }
 
