@@ -26,6 +26,7 @@ export type WriteFs = Pick<
   | 'chmodSync'
   | 'readdirSync'
   | 'readFileSync'
+  | 'realpathSync'
 >;
 
 export interface AtomicWriteOptions {
@@ -60,8 +61,9 @@ const stampOf = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replac
 
 /** Backups of `file`, oldest first. */
 export function listBackups(file: string, fs: WriteFs = nodeFs): string[] {
-  const dir = path.dirname(file);
-  const base = path.basename(file);
+  const target = realTarget(path.resolve(file), fs);
+  const dir = path.dirname(target);
+  const base = path.basename(target);
   const pattern = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d{8}T\\d{9}Z(-\\d+)?\\.bak$`);
   let names: string[];
   try {
@@ -125,7 +127,7 @@ function pruneBackups(file: string, keep: number, fs: WriteFs): void {
 
 export function writeFileAtomic(file: string, text: string, options: AtomicWriteOptions = {}): AtomicWriteResult {
   const fs = options.fs ?? nodeFs;
-  const target = path.resolve(file);
+  const target = realTarget(path.resolve(file), fs);
   const dir = path.dirname(target);
   let previous: nodeFs.Stats | undefined;
   try {
@@ -183,6 +185,15 @@ export function restoreBackup(file: string, backup: string, options: Omit<Atomic
     throw new ConfigWriteError(backup, `cannot read the backup: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
   }
   writeFileAtomic(file, text, { ...options, backup: false });
+}
+
+/** A config that is a symlink (to a file in a home or a git checkout) stays a symlink: the file it names is replaced. */
+function realTarget(file: string, fs: WriteFs): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 function removeQuietly(fs: WriteFs, p: string): void {

@@ -78,6 +78,17 @@ describe('writeFileAtomic', () => {
     expect(listBackups(file)).toEqual([]);
   });
 
+  test('a config that is a symlink stays a symlink; the file it names is replaced', () => {
+    const link = path.join(dir, 'link.yaml');
+    fs.symlinkSync(file, link);
+    const { backup } = writeFileAtomic(link, 'through: link\n');
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(file, 'utf8')).toBe('through: link\n');
+    expect(path.dirname(backup as string)).toBe(dir);
+    expect(fs.readFileSync(backup as string, 'utf8')).toBe('old: 1\n');
+    expect(listBackups(link)).toEqual([backup]);
+  });
+
   test('a file that does not exist yet is created without a backup', () => {
     const fresh = path.join(dir, 'fresh.yaml');
     expect(writeFileAtomic(fresh, 'x: 1\n')).toEqual({});
