@@ -18,6 +18,8 @@ export interface DiscoveryCamera {
   zones?: { name: string; labels: string[] }[];
   /** Publish the snapshot topic as an `image` entity and offer a snapshot button. Default true. */
   snapshot?: boolean;
+  /** Motion gating is on: a `motion` binary sensor from `base/<camera>/motion`. Default true. */
+  motion?: boolean;
 }
 
 export interface DiscoveryOptions {
@@ -128,6 +130,14 @@ export function buildDiscovery(topics: Topics, options: DiscoveryOptions, camera
       icon: 'mdi:motion-sensor',
       entity_category: 'config',
     });
+    if (cam.motion !== false) {
+      add('binary_sensor', `${c}_motion`, cameraUp, {
+        name: `${cam.name} motion`,
+        // Home Assistant's binary_sensor reads ON/OFF by default: exactly what base/<camera>/motion carries.
+        state_topic: topics.motion(cam.name),
+        device_class: 'motion',
+      });
+    }
     add('number', `${c}_min_score`, cameraUp, {
       name: `${cam.name} minimum score`,
       command_topic: topics.set(cam.name),

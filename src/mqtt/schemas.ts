@@ -92,6 +92,21 @@ export const timingSchema = {
     age_ms: ms,
     fps: { type: 'number', minimum: 0 },
     dropped: { type: 'integer', minimum: 0, description: 'frames dropped since the previous processed frame' },
+    skipped: {
+      enum: ['no-motion'],
+      description: 'the frame was not detected, and why: nothing moved, no track was alive and max_idle_s had not passed (stage times are 0)',
+    },
+    motion: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['moving', 'area', 'regions'],
+      description: 'motion in this frame against the ones before (cameras with motion gating on)',
+      properties: {
+        moving: { type: 'boolean' },
+        area: { type: 'number', minimum: 0, maximum: 1, description: 'fraction of the frame covered by the moving regions' },
+        regions: { type: 'array', items: box, maxItems: 8, description: 'the largest moving regions, largest first' },
+      },
+    },
   },
 } as const;
 

@@ -3,7 +3,7 @@
 import type { CommandResultPayload, ConfigStatePayload, DetectionsPayload, EventPayload, StatsPayload, StatusPayload, TimingPayload } from './schemas';
 
 /** Levels under `base/<camera>/` that carry fixed meanings, so no label or zone may take them. */
-export const RESERVED_CAMERA_LEVELS = ['detections', 'timing', 'events', 'snapshot', 'status', 'set', 'detect', 'min_score'] as const;
+export const RESERVED_CAMERA_LEVELS = ['detections', 'timing', 'events', 'snapshot', 'status', 'set', 'detect', 'min_score', 'motion'] as const;
 /** Levels directly under `base/` that no camera may take. */
 export const RESERVED_BASE_LEVELS = ['availability', 'stats', 'set', 'config'] as const;
 
@@ -125,6 +125,10 @@ export class Topics {
   detect(camera: string): string {
     return `${this.camera(camera)}/detect`;
   }
+  /** `ON` / `OFF`: whether something moves in the picture (cameras with motion gating on). */
+  motion(camera: string): string {
+    return `${this.camera(camera)}/motion`;
+  }
   /** The camera's minimum score now (config, or a command since), as text. */
   minScore(camera: string): string {
     return `${this.camera(camera)}/min_score`;
@@ -166,6 +170,7 @@ export interface TopicPayloads {
   events: EventPayload;
   count: number;
   detect: 'ON' | 'OFF';
+  motion: 'ON' | 'OFF';
   minScore: number;
   snapshot: Buffer;
   status: StatusPayload;
@@ -183,6 +188,7 @@ export const TOPIC_DELIVERY: Record<TopicKind, { qos: 0 | 1; retain: boolean }> 
   events: { qos: 1, retain: false },
   count: { qos: 1, retain: true },
   detect: { qos: 1, retain: true },
+  motion: { qos: 1, retain: true },
   minScore: { qos: 1, retain: true },
   snapshot: { qos: 0, retain: true },
   status: { qos: 1, retain: true },

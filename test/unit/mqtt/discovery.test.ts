@@ -9,6 +9,7 @@ describe('buildDiscovery', () => {
 
   it('announces occupancy and count per label, controls, status, fps, inference time and the snapshot', () => {
     expect([...configs.keys()].sort()).toEqual([
+      'homeassistant/binary_sensor/pi4/front_motion/config',
       'homeassistant/binary_sensor/pi4/front_person_occupancy/config',
       'homeassistant/binary_sensor/pi4/front_traffic_light_occupancy/config',
       'homeassistant/button/pi4/front_take_snapshot/config',
