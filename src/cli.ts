@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError } from './config';
+import { registerBench } from './commands/bench';
 import { registerCameras } from './commands/cameras';
 import { EXIT, reportConfigError, type CommandContext } from './commands/common';
 import { registerConfig } from './commands/config';
@@ -11,7 +12,6 @@ import { registerDetect } from './commands/detect';
 import { registerDoctor } from './commands/doctor';
 import { registerModel } from './commands/model';
 import { registerRun } from './commands/run';
-import { createLogger } from './log';
 import { version } from './version';
 
 export { EXIT } from './commands/common';
@@ -29,26 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   // The order here is the order `lookout --help` lists them.
   registerRun(program, ctx);
   registerDetect(program, ctx);
-  // bench-command.ts moves to src/commands/bench.ts with the rest of the bench code.
-  program
-    .command('bench')
-    .description('Measure speed and memory: bare session.run, the full pipeline on a video, OpenCV DNN, a threads scan.')
-    .option(
-      '-m, --model <name|file>',
-      'model; or untrained MobileNetV1 variants, timed bare (speed only): mobilenet_v1:alpha=0.5,size=160 (| lists make a grid: alpha=1|0.5,size=224|128)',
-      'ssdlite_mobilenet_v2_coco',
-    )
-    .option('--source <file>', 'video file for the pipeline run')
-    .option('--frames <n>', 'frames per measurement', (v) => parseInt(v, 10))
-    .option('--threads <k>', 'inference threads (default: all cores but one, as lookout run)', (v) => parseInt(v, 10))
-    .option('--compare <what>', "also measure: opencv, int8 (the model's int8 variant or FP32 original, side by side), or both comma-separated")
-    .option('--no-scan', 'skip the threads scan')
-    .option('--json <file>', 'write the results as JSON here')
-    .action(async (opts: Record<string, unknown>) => {
-      const { runBenchCommand } = await import('./bench/bench-command');
-      ctx.setExitCode(await runBenchCommand(opts, createLogger({ level: 'warn', stderr: true })));
-    });
-
+  registerBench(program, ctx);
   registerConfig(program, ctx);
   registerDoctor(program, ctx);
   registerCameras(program, ctx);

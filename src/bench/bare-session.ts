@@ -9,6 +9,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
+import { DEFAULT_SESSION_MEMORY } from '../detect/inference-session';
+import { benchOrt } from './ort';
 import { summarize, round3, type LatencyStats } from './stats';
 import type { BenchInput } from './input';
 
@@ -20,6 +22,10 @@ export interface BareSessionOptions {
   threads: number;
   allowSpinning?: boolean;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** ORT's CPU memory arena; default: as the daemon's worker (see inference-session.ts). */
+  enableCpuMemArena?: boolean;
+  /** ORT's memory pattern optimization; default: as the daemon's worker. */
+  enableMemPattern?: boolean;
 }
 
 export interface BareRunResult {
@@ -34,10 +40,7 @@ export interface BareRunResult {
   load_ms: number;
 }
 
-function ort(): typeof Ort {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- ORT's native binding loads on first use, not on import
-  return require('onnxruntime-node') as typeof Ort;
-}
+const ort = benchOrt;
 
 /** Session options as WorkerSession builds them (src/detect/inference-session.ts), for one EP. */
 export function sessionOptions(o: BareSessionOptions): Ort.InferenceSession.SessionOptions {
@@ -45,6 +48,8 @@ export function sessionOptions(o: BareSessionOptions): Ort.InferenceSession.Sess
     executionProviders: [o.ep],
     intraOpNumThreads: o.threads,
     graphOptimizationLevel: o.graphOptimizationLevel ?? 'all',
+    enableCpuMemArena: o.enableCpuMemArena ?? DEFAULT_SESSION_MEMORY.enableCpuMemArena,
+    enableMemPattern: o.enableMemPattern ?? DEFAULT_SESSION_MEMORY.enableMemPattern,
     logSeverityLevel: 3,
     extra: { session: { intra_op: { allow_spinning: (o.allowSpinning ?? true) ? '1' : '0' } } },
   };

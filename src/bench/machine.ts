@@ -1,6 +1,7 @@
 /** What the numbers were measured on: without it a frame rate means nothing to a reader. */
 import os from 'node:os';
 import { loadCv } from '../cv';
+import { benchOrtBinding } from './ort';
 
 export interface MachineInfo {
   cpu_model: string;
@@ -17,8 +18,7 @@ export interface MachineInfo {
 
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the installed version, read at run time
-  const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
+  const ort = benchOrtBinding();
   const v = loadCv().version as { major: number; minor: number; revision: number } | undefined;
   return {
     cpu_model: cpus[0]?.model.trim() || 'unknown',
@@ -28,7 +28,7 @@ export function machineInfo(): MachineInfo {
     kernel: os.release(),
     memory_mb: Math.round(os.totalmem() / 2 ** 20),
     node: process.version,
-    onnxruntime: ortVersion,
+    onnxruntime: ort.custom ? `${ort.version} (${ort.root})` : ort.version,
     opencv: v ? `${v.major}.${v.minor}.${v.revision}` : 'unknown',
   };
 }

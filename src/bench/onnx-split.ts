@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
+import { benchOrt } from './ort';
 
 /** Node types that carry the compute; the head is these and all their ancestors. */
 const COMPUTE_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
@@ -133,8 +134,7 @@ export async function splitForOpenCv(modelPath: string, dir: string, feeds: Reco
   const encode = (g: onnx.IGraphProto): Uint8Array => onnx.ModelProto.encode(onnx.ModelProto.create({ ...model, graph: onnx.GraphProto.create(g) })).finish();
 
   // The head as is, in ORT, to learn the shapes and types OpenCV will hand the tail.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- ORT's native binding loads on first use, not on import
-  const ort = require('onnxruntime-node') as typeof Ort;
+  const ort = benchOrt();
   const probe = await ort.InferenceSession.create(
     Buffer.from(encode({ name: 'head', node: headNodes, initializer: usedBy(headNodes), input: headInputs, output: cutNames.map((name) => ({ name })) })),
     { logSeverityLevel: 3 },

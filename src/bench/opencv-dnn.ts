@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
+import { benchOrt } from './ort';
 import { cvError, loadCv, type Mat } from '../cv';
 import { decodeOutputs, finishBoxes } from '../detect/decode';
 import type { Manifest } from '../detect/manifest';
@@ -172,8 +173,7 @@ export async function compareOpenCv(o: OpenCvCompareOptions): Promise<OpenCvResu
       tail = session;
     }
     const graphOutputs = [...ort.outputNames];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- ORT's native binding loads on first use, not on import
-    const T = (require('onnxruntime-node') as typeof Ort).Tensor;
+    const T = benchOrt().Tensor;
 
     /** One OpenCV inference: forward, copy out, and the tail in split mode. */
     const mats = new Map<BenchInput, Mat>();

@@ -15,7 +15,9 @@ import { loadConfig } from '../config';
 import { Daemon, type ProcessedFrame } from '../daemon';
 import type { Logger } from '../log';
 import { startBenchBroker } from './broker';
-import { cpuBetween, cpuSnapshot, rssMb, type CpuSnapshot } from './memory';
+import { cpuBetween, cpuSnapshot, rssMb, type CpuSnapshot } from './cpu';
+import { MemorySampler, summarizeMemory, type MemorySample, type MemorySummary } from './memory-sampler';
+import { readPssByKind } from './proc';
 import { round3, slope, summarize, type LatencyStats } from './stats';
 
 export const STAGES = ['capture_ms', 'wait_ms', 'preprocess_ms', 'inference_ms', 'postprocess_ms', 'publish_ms', 'total_ms', 'age_ms'] as const;
@@ -25,8 +27,16 @@ export interface PipelineOptions {
   source: string;
   model: string;
   threads: number;
-  /** Frames to measure after the warm-up. */
+  /** Frames to measure after the warm-up (all cameras together). */
   frames: number;
+  /** Measure for this long instead of `frames` (a memory run). */
+  durationMs?: number;
+  /** Cameras on the same source, sharing the model. Default 1. */
+  cameras?: number;
+  /** The cameras' max_fps. Default 120 (as fast as the machine goes). */
+  maxFps?: number;
+  /** PSS sampling interval. Default 1000 ms. */
+  memorySampleMs?: number;
   warmupFrames: number;
   /** Frames in the source; the file loops when the run needs more. 0: unknown (loops). */
   sourceFrames: number;
@@ -40,6 +50,8 @@ export interface PipelineResult {
   model: string;
   ep: string;
   threads: number;
+  cameras: number;
+  max_fps: number;
   broker: 'mosquitto' | 'embedded';
   looped: boolean;
   warmup_frames: number;
@@ -60,10 +72,14 @@ export interface PipelineResult {
   cpu_ms_per_frame: {
     /** This process: main thread, inference worker, ORT's threads, MQTT client. */
     daemon: number;
-    /** The capture child process (video decoding); null where /proc is unavailable. */
+    /** Of which the daemon's main thread (event loop); null where /proc is unavailable. */
+    main_thread: number | null;
+    /** The capture child processes (video decoding), all together; null where /proc is unavailable. */
     capture: number | null;
     total: number;
   };
+  /** CPU ms per frame of each capture process alive at the end (per frame of all cameras). */
+  capture_processes: Array<{ pid: number; cpu_ms_per_frame: number }>;
   /** CPU cores busy on average: total CPU time / wall time. */
   cpu_cores_busy: number;
   rss_mb: { start: number; after_warmup: number; end: number; peak: number };
@@ -73,6 +89,19 @@ export interface PipelineResult {
   rss_growth_pct_per_5000_frames: number;
   /** [measured frames, RSS MB] every 50 frames: the curve behind the slope (a plateau vs a leak). */
   rss_samples: Array<[number, number]>;
+  /** PSS of the daemon and its capture processes (null where /proc has no smaps_rollup). */
+  memory: MemorySummary | null;
+  /** The samples behind `memory`, warm-up included (t_s < 0). */
+  memory_samples: MemorySample[];
+  /** Where each process's PSS goes at the end of the run, by kind of mapping (MB), largest first. */
+  pss_by_kind: Array<{ pid: number; role: 'daemon' | 'capture'; kinds: Array<{ kind: string; pss_mb: number }> }>;
+  /** V8's view of the daemon process at the end: heap used/total and memory held outside it (Mats, buffers), MB. */
+  daemon_v8_mb: { heap_used: number; heap_total: number; external: number; array_buffers: number };
+}
+
+/** Camera names the bench config uses: bench, bench2, bench3, … */
+export function cameraNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => (i === 0 ? 'bench' : `bench${i + 1}`));
 }
 
 function configYaml(o: PipelineOptions, brokerUrl: string, protocolVersion: 4 | 5, stateDir: string, loop: boolean): string {
@@ -86,7 +115,11 @@ function configYaml(o: PipelineOptions, brokerUrl: string, protocolVersion: 4 | 
     adaptive: { enabled: false },
     stats: { interval_s: 3600 },
     detector: { model: o.model, threads: o.threads },
-    cameras: [{ name: 'bench', source: { type: 'file', path: path.resolve(o.source), realtime: false, loop }, max_fps: 120 }],
+    cameras: cameraNames(o.cameras ?? 1).map((name) => ({
+      name,
+      source: { type: 'file', path: path.resolve(o.source), realtime: false, loop },
+      max_fps: o.maxFps ?? 120,
+    })),
   });
 }
 
@@ -96,8 +129,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  const timed = o.durationMs !== undefined;
   const want = o.warmupFrames + o.frames;
-  const loop = o.sourceFrames === 0 || want > o.sourceFrames;
+  const names = new Set(cameraNames(o.cameras ?? 1));
+  const loop = timed || names.size > 1 || o.sourceFrames === 0 || want > o.sourceFrames;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-'));
   const broker = await startBenchBroker(o.logger);
   const exclude = new Set<number>(broker.pid ? [broker.pid] : []);
@@ -123,6 +158,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const rssX: number[] = [];
     const rssY: number[] = [];
     let stall: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    const ended = new Set<string>();
+    const sampler = new MemorySampler(() => Math.max(0, seen - o.warmupFrames), exclude, o.memorySampleMs ?? 1000);
     const finished = new Promise<'done' | 'ended'>((resolve, reject) => {
       stall = setInterval(() => {
         if (performance.now() - lastFrameAt > (o.stallMs ?? 60_000)) {
@@ -132,12 +170,13 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       }, 1000);
       const finish = (why: 'done' | 'ended'): void => {
         clearInterval(stall);
+        clearTimeout(deadline);
         tEnd = performance.now();
         cpuEnd = cpuSnapshot(exclude);
         resolve(why);
       };
       daemon!.on('frame', (f: ProcessedFrame) => {
-        if (tEnd || f.camera !== 'bench') return;
+        if (tEnd || !names.has(f.camera)) return;
         lastFrameAt = performance.now();
         seen++;
         if (seen === o.warmupFrames) {
@@ -145,6 +184,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           tWarm = performance.now();
           cpuWarm = cpuSnapshot(exclude);
           rssWarm = rssMb();
+          sampler.mark();
+          if (timed) deadline = setTimeout(() => finish('done'), o.durationMs);
           return;
         }
         if (seen < o.warmupFrames) return;
@@ -158,20 +199,32 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           rssX.push(measured);
           rssY.push(r);
         }
-        if (seen >= want) finish('done');
+        if (!timed && seen >= want) finish('done');
       });
       daemon!.on('camera-ended', (camera: string) => {
-        if (camera === 'bench' && !tEnd) finish('ended');
+        if (names.has(camera)) ended.add(camera);
+        if (ended.size === names.size && !tEnd) finish('ended');
       });
     });
     finished.catch(() => undefined); // awaited below; a failed start() must not leave it unhandled
+    sampler.start();
     try {
       await daemon.start();
       lastFrameAt = performance.now();
       await finished;
     } finally {
       clearInterval(stall);
+      clearTimeout(deadline);
+      sampler.stop();
     }
+    // Where the PSS goes, read while the daemon and its capture processes still run.
+    const last = sampler.samples[sampler.samples.length - 1]?.processes ?? [];
+    const pssByKind = last.flatMap((p) => {
+      const kinds = readPssByKind(p.pid);
+      return kinds ? [{ pid: p.pid, role: p.role, kinds: kinds.map((k) => ({ kind: k.kind, pss_mb: Math.round(k.pss_kb / 102.4) / 10 })) }] : [];
+    });
+    const v8 = process.memoryUsage();
+    const toMb = (b: number): number => Math.round(b / 2 ** 20 / 0.1) / 10;
     const info = daemon.detectorInfos[0];
     const measured = Math.max(0, seen - o.warmupFrames);
     if (measured < 2 || !cpuWarm || !cpuEnd) {
@@ -190,6 +243,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       model: info?.model ?? o.model,
       ep: info?.ep ?? 'unknown',
       threads: info?.threads ?? o.threads,
+      cameras: names.size,
+      max_fps: o.maxFps ?? 120,
       broker: broker.kind,
       looped: loop,
       warmup_frames: o.warmupFrames,
@@ -204,14 +259,20 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       overhead_share: round3(overhead / (1000 / fps)),
       cpu_ms_per_frame: {
         daemon: round3(cpu.processMs / measured),
+        main_thread: cpu.mainThreadMs === null ? null : round3(cpu.mainThreadMs / measured),
         capture: cpu.childrenMs === null ? null : round3(cpu.childrenMs / measured),
         total: round3(totalCpu / measured),
       },
+      capture_processes: [...cpu.byChild].map(([pid, ms]) => ({ pid, cpu_ms_per_frame: round3(ms / measured) })),
       cpu_cores_busy: round3(totalCpu / (wall * 1000)),
       rss_mb: { start: round3(rssStart), after_warmup: round3(rssWarm), end: round3(rssEnd), peak: round3(Math.max(rssPeak, rssEnd)) },
       rss_growth_mb_per_1000_frames: round3(growthPer1000),
       rss_growth_pct_per_5000_frames: round3(rssWarm > 0 ? (growthPer1000 * 5 * 100) / rssWarm : 0),
       rss_samples: rssX.map((x, i) => [x, Math.round(rssY[i] * 10) / 10]),
+      memory: summarizeMemory(sampler.samples),
+      memory_samples: sampler.samples,
+      pss_by_kind: pssByKind,
+      daemon_v8_mb: { heap_used: toMb(v8.heapUsed), heap_total: toMb(v8.heapTotal), external: toMb(v8.external), array_buffers: toMb(v8.arrayBuffers) },
     };
   } finally {
     await daemon?.stop().catch((e: Error) => o.logger.warn({ err: e.message }, 'bench: daemon stop failed'));

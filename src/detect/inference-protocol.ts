@@ -11,6 +11,8 @@ export interface WorkerSessionOptions {
   interOpNumThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   executionMode?: 'sequential' | 'parallel';
+  enableCpuMemArena?: boolean;
+  enableMemPattern?: boolean;
   /** Flattened by the binding to `a.b.c` session config keys; values must be strings. */
   extra?: Record<string, unknown>;
 }

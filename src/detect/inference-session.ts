@@ -35,7 +35,17 @@ export interface SessionOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** ORT's native log level (its own stderr output). Default 'error'. */
   ortLogLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
+  /** ORT's CPU memory arena. Default: DEFAULT_SESSION_MEMORY. */
+  enableCpuMemArena?: boolean;
+  /** ORT's memory pattern (allocations planned from the first run's shapes). Default: DEFAULT_SESSION_MEMORY. */
+  enableMemPattern?: boolean;
 }
+
+/**
+ * ONNX Runtime's memory options for every session the daemon opens. Measured by `lookout bench`
+ * (the ORT memory section of docs/performance.md), each variant in a fresh process.
+ */
+export const DEFAULT_SESSION_MEMORY = { enableCpuMemArena: true, enableMemPattern: true } as const;
 
 export interface InputSpec {
   name: string;
@@ -140,6 +150,8 @@ export class WorkerSession {
     const sessionOptions: WorkerSessionOptions = {
       intraOpNumThreads: intraOpThreads,
       graphOptimizationLevel,
+      enableCpuMemArena: o.enableCpuMemArena ?? DEFAULT_SESSION_MEMORY.enableCpuMemArena,
+      enableMemPattern: o.enableMemPattern ?? DEFAULT_SESSION_MEMORY.enableMemPattern,
       extra: { session: { intra_op: { allow_spinning: allowSpinning ? '1' : '0' } } },
     };
     if (o.interOpThreads !== undefined) {

@@ -1,6 +1,7 @@
-// Smoke test of `lookout bench`: a few frames through every measurement, then the JSON must carry
-// every field with sane values. Timings are never asserted (shared, noisy machines): only that each
-// figure exists, is finite, and is positive where a measurement cannot be zero.
+// Smoke test of `lookout bench`: a few frames through every measurement (the engines, memory runs
+// with 1 and 2 cameras, ORT's memory options, the drawn report), then the JSON must carry every field
+// with sane values. Timings are never asserted (shared, noisy machines): only that each figure
+// exists, is finite, and is positive where a measurement cannot be zero.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,9 @@ const VTEST = path.join(ROOT, '.cache', 'testdata', 'vtest.avi');
 
 function need(): void {
   const missing = [
-    [path.join(ROOT, 'dist', 'bench', 'bench-command.js'), 'npm run build'],
+    [path.join(ROOT, 'dist', 'commands', 'bench.js'), 'npm run build'],
+    [path.join(ROOT, 'dist', 'bench', 'bench-child.js'), 'npm run build'],
+    [path.join(ROOT, '.cache', 'models', 'coco-ssd', 'model.json'), 'node bin/lookout.js model build ssdlite_mobilenet_v2_coco (caches the TF.js original)'],
     [path.join(ROOT, 'dist', 'daemon.js'), 'npm run build'],
     [path.join(ROOT, 'models', 'ssdlite_mobilenet_v2_coco.onnx'), 'node bin/lookout.js model build ssdlite_mobilenet_v2_coco'],
     [path.join(ROOT, 'models', 'ssdlite_mobilenet_v2_coco_int8.onnx'), 'node bin/lookout.js model build ssdlite_mobilenet_v2_coco_int8'],
@@ -65,18 +68,22 @@ describe('lookout bench', () => {
   let stdout = '';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-bench-test-'));
   const jsonPath = path.join(dir, 'bench.json');
+  const htmlPath = path.join(dir, 'bench.html');
 
   beforeAll(async () => {
     need();
-    const args = [BIN, 'bench', '--source', VTEST, '--frames', '20', '--threads', '1', '--no-scan', '--compare', 'opencv,int8', '--json', jsonPath];
+    const args = [
+      ...[BIN, 'bench', '--source', VTEST, '--frames', '20', '--threads', '1', '--no-scan'],
+      ...['--compare', 'opencv,int8,tfjs,ort-memory', '--memory-minutes', '0.1', '--cameras', '2', '--json', jsonPath, '--report', htmlPath],
+    ];
     stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, args, { cwd: ROOT, timeout: 120_000, maxBuffer: 4 << 20 }, (err, out, errOut) => {
+      execFile(process.execPath, args, { cwd: ROOT, timeout: 330_000, maxBuffer: 4 << 20 }, (err, out, errOut) => {
         if (err) reject(new Error(`lookout bench failed (${err.message}):\n${errOut}\n${out}`));
         else resolve(out);
       });
     });
     report = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as Json;
-  }, 150_000);
+  }, 360_000);
 
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -88,6 +95,9 @@ describe('lookout bench', () => {
     expect(stdout).toMatch(/^bare FPS .*×$/m);
     expect(stdout).toMatch(/(PASS|MISS) {2}efficiency/);
     expect(stdout).toContain(`JSON written to ${jsonPath}`);
+    expect(stdout).toContain(`Report drawn to ${htmlPath}`);
+    expect(stdout).toMatch(/ONNX Runtime \/ TF\.js speed: [\d.]+×/);
+    expect(stdout).toContain('Each camera beyond the first adds');
   });
 
   test('machine, model, source and settings', () => {
@@ -111,7 +121,10 @@ describe('lookout bench', () => {
       bare_runs: 20,
       detector_frames: 20,
       opencv_runs: 20,
+      tfjs_runs: 20,
       scan_runs: null,
+      memory_minutes: 0.1,
+      memory_cameras: [1, 2],
     });
   });
 
@@ -143,7 +156,15 @@ describe('lookout bench', () => {
     const cpu = p.cpu_ms_per_frame as Json;
     positive(cpu, 'daemon', 'pipeline.cpu_ms_per_frame');
     positive(cpu, 'total', 'pipeline.cpu_ms_per_frame');
-    if (process.platform === 'linux') positive(cpu, 'capture', 'pipeline.cpu_ms_per_frame');
+    if (process.platform === 'linux') {
+      positive(cpu, 'capture', 'pipeline.cpu_ms_per_frame');
+      positive(cpu, 'main_thread', 'pipeline.cpu_ms_per_frame');
+      expect(cpu.main_thread as number).toBeLessThanOrEqual(cpu.daemon as number);
+      const captures = p.capture_processes as Json[];
+      expect(captures).toHaveLength(1);
+      positive(captures[0], 'pid', 'pipeline.capture_processes[0]');
+      positive(captures[0], 'cpu_ms_per_frame', 'pipeline.capture_processes[0]');
+    }
     const rss = p.rss_mb as Json;
     for (const k of ['start', 'after_warmup', 'end', 'peak']) positive(rss, k, 'pipeline.rss_mb');
     finite(p, 'rss_growth_mb_per_1000_frames', 'pipeline');
@@ -151,6 +172,72 @@ describe('lookout bench', () => {
     expect((p.rss_samples as unknown[]).length).toBeGreaterThan(0);
     for (const [frame, mb] of p.rss_samples as Array<[number, number]>) expect(frame > 0 && mb > 0).toBe(true);
     positive(report, 'efficiency', 'report');
+  });
+
+  function memoryOf(run: Json, cameras: number, where: string): void {
+    expect(run.cameras).toBe(cameras);
+    if (process.platform !== 'linux') return;
+    const m = run.memory as Json;
+    positive(m, 'samples', `${where}.memory`);
+    positive(m, 'steady_pss_mb', `${where}.memory`);
+    finite(m, 'growth_mb_per_min', `${where}.memory`);
+    for (const k of ['start', 'end', 'max']) positive(m.total_pss_mb as Json, k, `${where}.memory.total_pss_mb`);
+    const procs = m.processes as Json[];
+    expect(procs.map((q) => q.role)).toEqual(['daemon', ...Array<string>(cameras).fill('capture')]);
+    // PSS adds up: the total is the sum of the processes at the end.
+    const sum = procs.reduce((a, q) => a + ((q.pss_mb as Json).end as number), 0);
+    expect(Math.abs(sum - ((m.total_pss_mb as Json).end as number))).toBeLessThan(0.5);
+    expect((run.memory_samples as Json[]).some((s) => (s.t_s as number) < 0)).toBe(true); // the warm-up is drawn too
+    const kinds = run.pss_by_kind as Json[];
+    expect(kinds.map((k) => k.role).sort()).toEqual(['capture', ...Array<string>(cameras - 1).fill('capture'), 'daemon'].sort());
+    for (const k of kinds) expect((k.kinds as Json[]).length).toBeGreaterThan(0);
+  }
+
+  test('memory: PSS per process in the main run and in the 1- and 2-camera memory runs, and what a camera adds', () => {
+    memoryOf(report.pipeline as Json, 1, 'pipeline');
+    const runs = report.memory_runs as Json[];
+    expect(runs).toHaveLength(2);
+    memoryOf(runs[0], 1, 'memory_runs[0]');
+    memoryOf(runs[1], 2, 'memory_runs[1]');
+    for (const r of runs) expect(r.max_fps).toBe(30);
+    if (process.platform === 'linux') finite(report, 'memory_increment_mb_per_camera', 'report');
+  });
+
+  test('TF.js on the wasm backend runs the original graph on the same frames and gives the same scores', () => {
+    const t = report.tfjs as Json;
+    expect(t).toMatchObject({ tfjs: '4.22.0', backend: 'wasm', threads: 1, runs: 20, frames: 10, ort_model: 'ssdlite_mobilenet_v2_coco' });
+    latency(t, 'tfjs_latency_ms', 'tfjs', 20);
+    latency(t, 'ort_latency_ms', 'tfjs', 20);
+    for (const k of ['tfjs_throughput_fps', 'ort_throughput_fps', 'ort_speedup', 'tfjs_load_ms']) positive(t, k, 'tfjs');
+    expect(t.ort_speedup).toBeCloseTo((t.ort_throughput_fps as number) / (t.tfjs_throughput_fps as number), 2);
+    // The ONNX file is a conversion of this very graph: its scores must match the original's.
+    nonNegative(t, 'max_score_diff', 'tfjs');
+    expect(t.max_score_diff as number).toBeLessThan(1e-3);
+  });
+
+  test("ONNX Runtime's memory options, each measured in a fresh process", () => {
+    const variants = report.ort_memory as Json[];
+    expect(variants.length).toBeGreaterThanOrEqual(4);
+    expect(variants.map((v) => [v.enableCpuMemArena, v.enableMemPattern]).slice(0, 4)).toEqual([
+      [true, true],
+      [false, true],
+      [true, false],
+      [false, false],
+    ]);
+    for (const [i, v] of variants.entries()) {
+      expect(v.runs).toBe(20);
+      for (const k of ['throughput_fps', 'cpu_ms_per_run']) positive(v, k, `ort_memory[${i}]`);
+      if (process.platform === 'linux') positive(v, 'session_pss_mb', `ort_memory[${i}]`);
+    }
+  });
+
+  test('--report draws a self-contained HTML file with the stage timings and memory curves', () => {
+    const html = fs.readFileSync(htmlPath, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('Pipeline stages');
+    expect(html).toContain('Memory over time, memory run, 2 camera(s)');
+    expect(html).toContain('data-series="PSS, all processes"');
+    expect(html).not.toMatch(/<script|<link|src=|href=/i);
   });
 
   test('OpenCV DNN comparison and detection agreement', () => {
@@ -202,7 +289,7 @@ describe('lookout bench', () => {
 
   test('targets are reported with a value and a verdict', () => {
     const targets = report.targets as Json[];
-    expect(targets).toHaveLength(5);
+    expect(targets).toHaveLength(7);
     for (const t of targets) {
       expect(t.name).toEqual(expect.stringMatching(/\S/));
       expect(t.target).toEqual(expect.stringMatching(/[≥≤]/));

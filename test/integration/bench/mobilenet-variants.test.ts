@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runBenchCommand } from '../../../src/bench/bench-command';
+import { runBenchCommand } from '../../../src/commands/bench';
 import type { VariantReport } from '../../../src/bench/mobilenet-variants';
 import { silentLogger } from '../../../src/log';
 

@@ -3,14 +3,14 @@
  * inference time, on real video frames. The target is pre + post under 10% of inference, so the
  * engine's own work never matters next to the model.
  *
- *   node dist/detect/bench-detect.js [video-or-image] [frames] [threads] [model]
+ *   node dist/bench/detector-stage.js [video-or-image] [frames] [threads] [model]
  *
  * `model` is a name, a path or `auto`; `lookout bench --compare int8` puts FP32 and int8 side by side.
  */
 import path from 'node:path';
 import { type Logger, silentLogger } from '../log';
 import { loadCv, type Mat } from '../cv';
-import { Detector, type DetectorOptions } from './detector';
+import { Detector, type DetectorOptions } from '../detect/detector';
 
 export interface BenchDetectOptions extends DetectorOptions {
   /** Video or image file. Default: .cache/testdata/vtest.avi. */
@@ -126,7 +126,7 @@ if (require.main === module) {
   benchDetect({ source, frames: frames ? Number(frames) : undefined, intraOpThreads: threads ? Number(threads) : undefined, model }).then(
     (r) => process.stdout.write(`${formatBenchDetect(r)}\n`),
     (e: Error) => {
-      process.stderr.write(`bench-detect: ${e.message}\n`);
+      process.stderr.write(`detector-stage: ${e.message}\n`);
       process.exitCode = 1;
     },
   );

@@ -1,28 +1,63 @@
 /**
  * `lookout bench`: how fast the model alone runs, how close the full daemon pipeline comes to it,
- * how ONNX Runtime compares with OpenCV DNN on the same file, and what memory does over thousands of
- * frames — on this machine, printed as a table and written as JSON.
+ * how ONNX Runtime compares with OpenCV DNN and TF.js on the same frames, and what memory (PSS of
+ * the daemon and its capture processes) does over thousands of frames or minutes — on this machine,
+ * printed as a table, written as JSON, and drawn as a self-contained HTML or SVG report.
  *
- * Order matters: the pipeline runs first, in a process that has loaded nothing else yet, so its RSS
- * figures are the daemon's own; the bare model, the detector stage, OpenCV and the threads scan follow.
+ * Order matters: the pipeline runs first, in a process that has loaded nothing else yet, so its
+ * memory figures are the daemon's own; the long memory runs and the ORT memory variants each get a
+ * fresh process (bench-child); the bare model, the detector stage, the engines and the threads scan
+ * follow.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchDetect } from '../detect/bench-detect';
+import type { Command } from 'commander';
+import { benchBareSession, scanThreads, type BareSessionOptions } from '../bench/bare-session';
+import { runInChild } from '../bench/child-run';
+import { benchDetect } from '../bench/detector-stage';
+import { renderReportFile } from '../bench/html-report';
+import { sourceInputs } from '../bench/input';
+import { benchBarePair, int8Comparison, int8Pair, type Int8Comparison } from '../bench/int8-compare';
+import { machineInfo } from '../bench/machine';
+import { compareOpenCv } from '../bench/opencv-dnn';
+import { ORT_MEMORY_VARIANTS, type OrtMemoryResult } from '../bench/ort-memory';
+import { runPipeline, type PipelineResult } from '../bench/pipeline-run';
+import { evaluateTargets, formatReport, memoryIncrement, type BenchReport } from '../bench/report';
+import { round3 } from '../bench/stats';
+import { compareTfjs, loadTfjs, tfjsOriginalName, TfjsMissingError, type TfjsComparison } from '../bench/tfjs-compare';
 import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from '../detect/detector';
 import { loadManifest, resolveManifestPath } from '../detect/manifest';
-import type { Logger } from '../log';
-import { benchBareSession, scanThreads, type BareSessionOptions } from './bare-session';
-import { benchBarePair, int8Comparison, int8Pair, type Int8Comparison } from './int8-compare';
-import { sourceInputs } from './input';
-import { machineInfo } from './machine';
-import { compareOpenCv } from './opencv-dnn';
+import { createLogger, type Logger } from '../log';
 import { isMobileNetV1Spec } from '../model-tools/mobilenet-v1';
 import { pipelineInferenceThreads } from '../pipeline/camera-settings';
-import { runPipeline } from './pipeline-run';
-import { evaluateTargets, formatReport, type BenchReport } from './report';
-import { round3 } from './stats';
+import type { CommandContext } from './common';
+
+export function registerBench(program: Command, ctx: CommandContext): void {
+  program
+    .command('bench')
+    .description('Measure speed and memory: bare session.run, the full pipeline on a video (CPU and PSS per process), other engines, a threads scan.')
+    .option(
+      '-m, --model <name|file>',
+      'model; or untrained MobileNetV1 variants, timed bare (speed only): mobilenet_v1:alpha=0.5,size=160 (| lists make a grid: alpha=1|0.5,size=224|128)',
+      'ssdlite_mobilenet_v2_coco',
+    )
+    .option('--source <file>', 'video file for the pipeline run')
+    .option('--frames <n>', 'frames per measurement', (v) => parseInt(v, 10))
+    .option('--threads <k>', 'inference threads (default: all cores but one, as lookout run)', (v) => parseInt(v, 10))
+    .option(
+      '--compare <what>',
+      "also measure, comma-separated: opencv (OpenCV DNN), int8 (the model's int8 variant or FP32 original), tfjs (the original TF.js graph on tfjs-backend-wasm), ort-memory (ONNX Runtime's memory options)",
+    )
+    .option('--cameras <n>', 'memory runs with 1 and with n cameras on the source, to show the PSS each more camera costs', (v) => parseInt(v, 10))
+    .option('--memory-minutes <m>', 'memory run(s) of m minutes each at 30 FPS per camera: PSS start, end, max and growth (a leak check)', parseFloat)
+    .option('--no-scan', 'skip the threads scan')
+    .option('--json <file>', 'write the results as JSON here')
+    .option('--report <file>', 'draw the stage timings, threads scan and memory curves into a self-contained .html or .svg file')
+    .action(async (opts: BenchCommandOptions) => {
+      ctx.setExitCode(await runBenchCommand(opts, createLogger({ level: 'warn', stderr: true })));
+    });
+}
 
 export interface BenchCommandOptions {
   model?: string;
@@ -30,8 +65,14 @@ export interface BenchCommandOptions {
   /** Frames per measurement; default: 5000 for the pipeline, fewer for the others (see defaults). */
   frames?: number;
   threads?: number;
-  /** Also measure: `opencv`, `int8`, or both comma-separated. */
+  /** Also measure, comma-separated: `opencv`, `int8`, `tfjs`, `ort-memory`. */
   compare?: string;
+  /** Memory runs with 1 and with this many cameras. */
+  cameras?: number;
+  /** Length of each memory run. */
+  memoryMinutes?: number;
+  /** Where the HTML or SVG drawing goes. */
+  report?: string;
   /** false with --no-scan. */
   scan?: boolean;
   json?: string;
@@ -42,10 +83,27 @@ export interface BenchCommandOptions {
 }
 
 /** Default counts when --frames is not given: the pipeline long enough for the 5000-frame RSS target. */
-export const DEFAULTS = { pipeline: 5000, warmup: 50, bare: 300, detector: 100, opencv: 100, scan: 100, agreementFrames: 10 } as const;
+export const DEFAULTS = {
+  pipeline: 5000,
+  warmup: 50,
+  bare: 300,
+  detector: 100,
+  opencv: 100,
+  tfjs: 100,
+  ortMemory: 100,
+  scan: 100,
+  agreementFrames: 10,
+  /** A memory run's length when --cameras is given without --memory-minutes. */
+  memoryMinutes: 1,
+  /** The cameras' frame rate cap in memory runs: the issue's conditions (one camera, vtest.avi, 30 FPS cap). */
+  memoryMaxFps: 30,
+} as const;
+
+const COMPARES = ['opencv', 'int8', 'tfjs', 'ort-memory'] as const;
 
 const EX_USAGE = 64;
 const EX_NOINPUT = 66;
+const EX_UNAVAILABLE = 69;
 const EX_SOFTWARE = 70;
 
 export const DEFAULT_SOURCE = path.resolve(__dirname, '..', '..', '.cache', 'testdata', 'vtest.avi');
@@ -60,7 +118,7 @@ function stamp(): string {
 
 /** Untrained MobileNetV1 variants: only the bare session can be timed (no detections to pipe). */
 async function benchVariants(spec: string, opts: BenchCommandOptions, cores: number, out: (l: string) => void, err: (l: string) => void): Promise<number> {
-  const { benchMobileNetVariants, formatVariantReport } = await import('./mobilenet-variants');
+  const { benchMobileNetVariants, formatVariantReport } = await import('../bench/mobilenet-variants');
   if (opts.compare !== undefined) {
     err('lookout bench: --compare needs a trained model; mobilenet_v1 variants are timed alone');
     return EX_USAGE;
@@ -100,9 +158,21 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
           .split(',')
           .map((c) => c.trim()),
   );
-  const unknown = [...compares].filter((c) => c !== 'opencv' && c !== 'int8');
+  const unknown = [...compares].filter((c) => !(COMPARES as readonly string[]).includes(c));
   if (unknown.length) {
-    err(`lookout bench: --compare knows "opencv" and "int8", comma-separated (got "${String(opts.compare)}")`);
+    err(`lookout bench: --compare knows ${COMPARES.map((c) => `"${c}"`).join(', ')}, comma-separated (got "${String(opts.compare)}")`);
+    return EX_USAGE;
+  }
+  if (opts.cameras !== undefined && !positiveInt(opts.cameras)) {
+    err(`lookout bench: --cameras must be a positive integer (got ${String(opts.cameras)})`);
+    return EX_USAGE;
+  }
+  if (opts.memoryMinutes !== undefined && !(typeof opts.memoryMinutes === 'number' && opts.memoryMinutes > 0 && Number.isFinite(opts.memoryMinutes))) {
+    err(`lookout bench: --memory-minutes must be a positive number (got ${String(opts.memoryMinutes)})`);
+    return EX_USAGE;
+  }
+  if (opts.report !== undefined && !/\.(html?|svg)$/i.test(opts.report)) {
+    err(`lookout bench: --report writes .html or .svg (got ${opts.report})`);
     return EX_USAGE;
   }
   if (opts.model !== undefined && isMobileNetV1Spec(opts.model)) return benchVariants(opts.model, opts, cores, out, err);
@@ -124,6 +194,16 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     err(`lookout bench: model file ${loaded.modelPath} is missing; build it with \`lookout model build ${loaded.manifest.name}\``);
     return EX_NOINPUT;
   }
+  let tfjsGraph: string | null = null;
+  if (compares.has('tfjs')) {
+    try {
+      loadTfjs();
+      tfjsGraph = tfjsOriginalName(loaded);
+    } catch (e) {
+      err(`lookout bench: ${(e as Error).message}`);
+      return e instanceof TfjsMissingError ? EX_UNAVAILABLE : EX_USAGE;
+    }
+  }
   let pair = null;
   if (compares.has('int8')) {
     try {
@@ -142,8 +222,12 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     bare: n ?? DEFAULTS.bare,
     detector: Math.min(n ?? DEFAULTS.detector, DEFAULTS.detector),
     opencv: n ?? DEFAULTS.opencv,
+    tfjs: n ?? DEFAULTS.tfjs,
+    ortMemory: n ?? DEFAULTS.ortMemory,
     scan: n ?? DEFAULTS.scan,
   };
+  const memoryMinutes = opts.memoryMinutes ?? (opts.cameras !== undefined && opts.cameras > 1 ? DEFAULTS.memoryMinutes : null);
+  const memoryCameras = memoryMinutes === null ? [] : [...new Set([1, opts.cameras ?? 1])];
   const jsonPath = path.resolve(opts.json ?? path.join(os.tmpdir(), `lookout-bench-${stamp()}.json`));
   const progress = (what: string): void => err(`lookout bench: ${what}`);
 
@@ -164,6 +248,54 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     });
     const session: BareSessionOptions = { modelPath, inputName: manifest.input.name, ep: pipeline.ep, threads };
 
+    const memoryRuns: PipelineResult[] = [];
+    for (const cameras of memoryCameras) {
+      progress(`memory: ${cameras} camera(s) for ${memoryMinutes} min at ${DEFAULTS.memoryMaxFps} FPS each, in a fresh process`);
+      const durationMs = memoryMinutes! * 60_000;
+      memoryRuns.push(
+        await runInChild<PipelineResult>(
+          {
+            kind: 'pipeline',
+            options: {
+              source,
+              model: modelPath,
+              threads,
+              frames: 0,
+              durationMs,
+              cameras,
+              maxFps: DEFAULTS.memoryMaxFps,
+              warmupFrames: DEFAULTS.warmup * cameras,
+              sourceFrames: src.frameCount,
+              // About 300 samples whatever the length, at least one a second.
+              memorySampleMs: Math.max(1000, Math.round(durationMs / 300)),
+            },
+          },
+          `memory run with ${cameras} camera(s)`,
+        ),
+      );
+    }
+
+    let ortMemory: OrtMemoryResult[] | null = null;
+    if (compares.has('ort-memory')) {
+      ortMemory = [];
+      const input = src.inputs[0];
+      for (const variant of ORT_MEMORY_VARIANTS) {
+        progress(`ORT memory: ${variant.name}, ${counts.ortMemory} runs in a fresh process`);
+        ortMemory.push(
+          await runInChild<OrtMemoryResult>(
+            {
+              kind: 'ort-memory',
+              session,
+              variant,
+              input: { ...input, data: Array.from(input.data), float: input.data instanceof Float32Array },
+              runs: counts.ortMemory,
+            },
+            `ORT memory variant "${variant.name}"`,
+          ),
+        );
+      }
+    }
+
     progress(`bare session.run: ${counts.bare} runs`);
     const bare = await benchBareSession(session, src.inputs[0], counts.bare);
 
@@ -174,6 +306,14 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     if (compares.has('opencv')) {
       progress(`OpenCV DNN: ${counts.opencv} runs each, agreement on ${src.inputs.length} frames`);
       opencv = await compareOpenCv({ manifest, session, inputs: src.inputs, runs: counts.opencv });
+    }
+
+    let tfjs: TfjsComparison | null = null;
+    if (tfjsGraph !== null) {
+      const { ensureOriginalFiles } = await import('../model-tools/build');
+      const graphDir = await ensureOriginalFiles(tfjsGraph, {}, logger);
+      progress(`TF.js (wasm) vs ORT, 1 thread: ${counts.tfjs} runs each, interleaved, on ${src.inputs.length} frames`);
+      tfjs = await compareTfjs({ graphDir, session, ortModel: manifest.name, inputs: src.inputs, runs: counts.tfjs });
     }
 
     let int8: Int8Comparison | null = null;
@@ -204,7 +344,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     }
 
     const efficiency = round3(pipeline.fps / bare.throughput_fps);
-    const base = { efficiency, pipeline, opencv, int8 };
+    const base = { efficiency, pipeline, opencv, int8, tfjs, memory_runs: memoryRuns };
     const report: BenchReport = {
       report_version: 1,
       generated_at: new Date().toISOString(),
@@ -222,7 +362,10 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
         bare_runs: counts.bare,
         detector_frames: counts.detector,
         opencv_runs: opencv ? counts.opencv : null,
+        tfjs_runs: tfjs ? counts.tfjs : null,
         scan_runs: scan ? counts.scan : null,
+        memory_minutes: memoryMinutes,
+        memory_cameras: memoryCameras,
       },
       bare,
       detector,
@@ -230,12 +373,22 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
       efficiency,
       opencv,
       int8,
+      tfjs,
+      ort_memory: ortMemory,
+      memory_runs: memoryRuns,
+      memory_increment_mb_per_camera: memoryIncrement(memoryRuns),
       threads_scan: scan,
       targets: evaluateTargets(base),
     };
     fs.mkdirSync(path.dirname(jsonPath), { recursive: true });
     fs.writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-    out(formatReport(report, jsonPath));
+    let drawn: string | undefined;
+    if (opts.report) {
+      drawn = path.resolve(opts.report);
+      fs.mkdirSync(path.dirname(drawn), { recursive: true });
+      fs.writeFileSync(drawn, renderReportFile(report, drawn));
+    }
+    out(formatReport(report, jsonPath, drawn));
     return 0;
   } catch (e) {
     err(`lookout bench: ${(e as Error).message}`);
