@@ -57,11 +57,19 @@ export interface CameraObjectsConfig {
   required_zones?: string[];
 }
 
+/**
+ * One schedule entry: a window from `from` to `to` on `days`, or one that starts whenever `cron`
+ * fires and lasts `duration`. src/schedule/parse.ts checks the values and which keys go together.
+ */
 export interface ScheduleWindowConfig {
   /** Weekdays: [mon, tue], "mon-fri"; default every day. */
   days?: string[] | string;
-  from: string;
-  to: string;
+  from?: string;
+  to?: string;
+  /** Five-field cron expression in the schedule's time zone, e.g. "0 22 * * 1-5". */
+  cron?: string;
+  /** How long a cron window lasts: "90m", "8h", "1h30m". */
+  duration?: string;
 }
 
 export interface TransformConfig {
@@ -178,11 +186,14 @@ export const cameraSchema: JSONSchemaType<CameraConfig> = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['from', 'to'],
+        // Which keys go together (from/to, or cron/duration) is parse.ts's check, with messages that say so.
+        required: [],
         properties: {
           days: { type: ['array', 'string'], items: { type: 'string' }, nullable: true } as never,
-          from: { type: 'string' },
-          to: { type: 'string' },
+          from: { type: 'string', nullable: true },
+          to: { type: 'string', nullable: true },
+          cron: { type: 'string', nullable: true },
+          duration: { type: 'string', nullable: true },
         },
       },
     },

@@ -1,20 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { type Job, scheduleJob } from 'node-schedule';
 import { type Logger, silentLogger } from '../log';
 import { Schedule } from './schedule';
-
-/** Time source and timer, injectable so tests can drive the controller through days in milliseconds. */
-export interface ScheduleClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Real time. Timers are unref'd: a pending schedule check never keeps the process alive by itself. */
-export const systemClock: ScheduleClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export type OverrideMode = 'on' | 'off' | 'auto';
 
@@ -32,12 +19,11 @@ export interface ScheduleState {
 
 export interface ScheduleControllerOptions {
   schedule: Schedule;
-  /** Default: the real clock. */
-  clock?: ScheduleClock;
   logger?: Logger;
   /**
    * Longest wait between two evaluations (ms). Bounds the damage of a wall-clock jump (NTP sync on a
-   * Pi without RTC) and keeps each timer far below setTimeout's 2^31-1 ms limit. Default 60000.
+   * Pi without RTC): the next edge is known, but a clock that jumps past it is only seen when a job
+   * runs. Default 60000.
    */
   recheckMs?: number;
 }
@@ -50,10 +36,10 @@ export interface ScheduleControllerEvents {
  * Drives one camera's detection on/off from its schedule, with a manual override that holds until
  * the next window edge and then returns to `auto`.
  *
- * It computes the next edge itself and holds a single timer (re-armed at least every `recheckMs`)
- * instead of using node-schedule: node-schedule reads the real clock and cannot be driven by a test
- * clock, has no sunrise/sunset rules, and would need one job per edge per window; here a window
- * change is one computation and time zones/DST are handled by `Schedule`.
+ * `Schedule` computes the next edge (time zones, DST, sunrise/sunset, cron windows); the controller
+ * hands it to node-schedule as a one-off job, re-armed at least every `recheckMs`. node-schedule
+ * reads `Date` and sets timers, so jest's fake timers drive it (`jest.useFakeTimers()`,
+ * `jest.setSystemTime`, `jest.advanceTimersByTime`): a week passes in milliseconds in the tests.
  *
  * @example
  * const ctl = new ScheduleController({ schedule, logger: log.child({ component: 'schedule', camera }) });
@@ -65,10 +51,9 @@ export interface ScheduleControllerEvents {
  */
 export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
   private schedule: Schedule;
-  private readonly clock: ScheduleClock;
   private readonly log: Logger;
   private readonly recheckMs: number;
-  private timer: unknown = undefined;
+  private job: Job | undefined = undefined;
   private running = false;
   private overrideMode: 'on' | 'off' | undefined;
   /** The override ends at this instant (the window edge after it was set); null = never. */
@@ -79,10 +64,9 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
   constructor(options: ScheduleControllerOptions) {
     super();
     this.schedule = options.schedule;
-    this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     this.recheckMs = Math.min(Math.max(options.recheckMs ?? 60_000, 1), 2 ** 31 - 1);
-    this.current = this.compute(this.clock.now());
+    this.current = this.compute(Date.now());
   }
 
   /** The state as of the last evaluation. */
@@ -97,7 +81,7 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
   /** Evaluates now, arms the timer and returns the current state (no 'change' for it). */
   start(): ScheduleState {
     this.running = true;
-    this.current = this.compute(this.clock.now());
+    this.current = this.compute(Date.now());
     this.arm();
     this.log.info({ ...this.current }, 'schedule started');
     return this.state;
@@ -113,7 +97,7 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
    * cancels an override now. Emits 'change' if the state changes; returns the new state.
    */
   override(mode: OverrideMode): ScheduleState {
-    const now = this.clock.now();
+    const now = Date.now();
     if (mode === 'auto') {
       this.overrideMode = undefined;
       this.overrideUntil = null;
@@ -129,7 +113,7 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
   /** Swaps in a reloaded schedule; a running override now ends at the new schedule's next edge. */
   setSchedule(schedule: Schedule): ScheduleState {
     this.schedule = schedule;
-    if (this.overrideMode) this.overrideUntil = schedule.nextChange(this.clock.now())?.getTime() ?? null;
+    if (this.overrideMode) this.overrideUntil = schedule.nextChange(Date.now())?.getTime() ?? null;
     this.evaluate();
     return this.state;
   }
@@ -164,7 +148,7 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
 
   private evaluate(): void {
     const before = this.current;
-    this.current = this.compute(this.clock.now());
+    this.current = this.compute(Date.now());
     if (this.running) this.arm();
     const s = this.current;
     if (s.active === before.active && s.mode === before.mode && s.reason === before.reason) return;
@@ -180,26 +164,33 @@ export class ScheduleController extends EventEmitter<ScheduleControllerEvents> {
   }
 
   private arm(): void {
-    this.disarm();
-    const now = this.clock.now();
+    const now = Date.now();
     const edges = [this.current.nextChange?.getTime(), this.overrideUntil ?? undefined].filter((t): t is number => t !== undefined);
-    const delay = Math.max(0, Math.min(this.recheckMs, ...edges.map((t) => t - now)));
-    this.timer = this.clock.setTimeout(() => this.tick(), delay);
+    this.runAt(now + Math.min(this.recheckMs, ...edges.map((t) => t - now)));
+  }
+
+  /** One node-schedule job at `at` (or just ahead of now: it refuses a date in the past). */
+  private runAt(at: number): void {
+    this.disarm();
+    const when = new Date(Math.max(at, Date.now() + 1));
+    const job = scheduleJob(when, () => this.tick());
+    if (job) this.job = job;
+    else setImmediate(() => this.tick()); // the millisecond passed while scheduling
   }
 
   private disarm(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.job?.cancel();
+    this.job = undefined;
   }
 
   private tick(): void {
-    this.timer = undefined;
+    this.job = undefined;
     if (!this.running) return;
     try {
       this.evaluate();
     } catch (err) {
       this.log.error({ err }, 'schedule evaluation failed; retrying');
-      if (this.running && this.timer === undefined) this.timer = this.clock.setTimeout(() => this.tick(), this.recheckMs);
+      if (this.running && this.job === undefined) this.runAt(Date.now() + this.recheckMs);
     }
   }
 }

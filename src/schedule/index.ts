@@ -1,6 +1,7 @@
 /**
  * Per-camera active windows: when detection runs, with weekdays, time zones, windows across
- * midnight, sunrise/sunset-relative edges and a manual override.
+ * midnight, sunrise/sunset-relative edges, cron windows ({cron, duration}) and a manual override.
+ * The controller runs each edge as a node-schedule job.
  *
  * @example
  * import { Schedule, ScheduleController, ScheduleConfigError } from './schedule';
@@ -17,7 +18,7 @@
  * ctl.start();
  */
 export { Schedule, type ActiveInterval } from './schedule';
-export { ScheduleController, systemClock, type ScheduleClock, type ScheduleControllerOptions, type ScheduleState, type OverrideMode } from './controller';
+export { ScheduleController, type ScheduleControllerOptions, type ScheduleState, type OverrideMode } from './controller';
 export {
   parseSchedule,
   validateSchedule,
@@ -26,6 +27,8 @@ export {
   type ScheduleParseOptions,
   type ParsedSchedule,
   type ScheduleWindow,
+  type DaysWindow,
+  type CronWindow,
   type TimeSpec,
   type GeoLocation,
 } from './parse';

@@ -1,3 +1,4 @@
+import { parseExpression } from 'cron-parser';
 import { isValidTimeZone, systemTimeZone } from './zoned-time';
 
 /** One edge of a window: a wall-clock time, or a sun event shifted by an offset. */
@@ -6,12 +7,40 @@ export type TimeSpec =
   | { kind: 'sun'; event: 'sunrise' | 'sunset'; /** signed minutes */ offsetMinutes: number; text: string };
 
 /** A parsed window: active from `from` on each listed weekday until the next `to`. */
-export interface ScheduleWindow {
+export interface DaysWindow {
+  kind: 'days';
   /** Weekdays the window starts on, 0 = Sunday … 6 = Saturday. */
   days: number[];
   from: TimeSpec;
   to: TimeSpec;
 }
+
+/** A parsed cron window: active from each time the cron expression fires, for `durationMinutes`. */
+export interface CronWindow {
+  kind: 'cron';
+  /** Five fields (minute hour day-of-month month day-of-week), in the schedule's time zone. */
+  cron: string;
+  durationMinutes: number;
+  /** The expression's fields as cron-parser expands them. */
+  fields: CronFields;
+}
+
+/** Which minutes, hours and days a cron expression fires on. */
+export interface CronFields {
+  minutes: number[];
+  hours: number[];
+  /** Days of the month, 1..31. */
+  daysOfMonth: number[];
+  /** 1..12. */
+  months: number[];
+  /** 0 = Sunday … 6 = Saturday. */
+  weekdays: number[];
+  /** Day-of-month and day-of-week written as `*`: cron then matches a day when either restricted field does. */
+  anyDayOfMonth: boolean;
+  anyWeekday: boolean;
+}
+
+export type ScheduleWindow = DaysWindow | CronWindow;
 
 /** Observer position for sunrise/sunset edges, in degrees. */
 export interface GeoLocation {
@@ -25,13 +54,11 @@ export interface GeoLocation {
  * - days: [mon, tue, wed, thu, fri]   # optional, default every day; also "mon-fri", full names
  *   from: "18:00"                     # HH:MM, or sunrise/sunset with an optional ±HH:MM offset
  *   to: "07:30"                       # earlier than from = ends the next day; "24:00" = midnight
+ * - cron: "0 22 * * 1-5"              # starts whenever this fires (schedule time zone) …
+ *   duration: 8h                      # … and lasts this long: 90m, 8h, 1h30m; at most 7 days
  * ```
  */
-export interface ScheduleEntryConfig {
-  days?: string[] | string;
-  from: string;
-  to: string;
-}
+export type ScheduleEntryConfig = { days?: string[] | string; from: string; to: string } | { cron: string; duration: string };
 
 export interface ScheduleParseOptions {
   /** IANA zone the wall-clock times are in, e.g. "Europe/Berlin". Default (also for ""): the system zone. */
@@ -77,6 +104,10 @@ const DAY_NAMES: Record<string, number> = {
 };
 const ALL_DAYS = [0, 1, 2, 3, 4, 5, 6];
 const ENTRY_KEYS = new Set(['days', 'from', 'to']);
+const CRON_KEYS = new Set(['cron', 'duration']);
+const DURATION = /^(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?$/;
+/** A cron window may last up to a week: one that fires weekly can then cover the whole week. */
+export const MAX_CRON_DURATION_MIN = 7 * 24 * 60;
 const CLOCK = /^(\d{1,2}):(\d{2})$/;
 const SUN = /^(sunrise|sunset)(?:\s*([+-])\s*(\d{1,2}):(\d{2}))?$/;
 const MAX_SUN_OFFSET_MIN = 12 * 60;
@@ -144,6 +175,76 @@ function parseDays(raw: unknown, where: string, errors: string[]): number[] | un
   return ok ? [...days].sort((a, b) => a - b) : undefined;
 }
 
+function parseCron(raw: unknown, where: string, timeZone: string, errors: string[]): { cron: string; fields: CronFields } | undefined {
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    errors.push(`${where}: required, a cron expression like "0 22 * * 1-5" (got ${JSON.stringify(raw) ?? 'nothing'})`);
+    return undefined;
+  }
+  const text = raw.trim().replace(/\s+/g, ' ');
+  const fields = text.split(' ').length;
+  if (fields !== 5) {
+    errors.push(`${where}: '${raw}' has ${fields} field(s); a schedule cron has 5: minute hour day-of-month month day-of-week`);
+    return undefined;
+  }
+  let f: ReturnType<typeof parseExpression>['fields'];
+  try {
+    f = parseExpression(text, { tz: isValidTimeZone(timeZone) ? timeZone : 'UTC' }).fields;
+  } catch (e) {
+    errors.push(`${where}: '${raw}' is not a cron expression: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+  const [, , dom, , dow] = text.split(' ');
+  const numbers = (values: readonly unknown[]) => values.every((v) => typeof v === 'number');
+  if (/#/.test(dow) || !numbers(f.dayOfMonth) || !numbers(f.dayOfWeek)) {
+    errors.push(`${where}: '${raw}' uses L, W or # (last, nearest weekday, nth weekday), which schedules do not take`);
+    return undefined;
+  }
+  const weekdays = [...new Set((f.dayOfWeek as number[]).map((d) => d % 7))].sort((a, b) => a - b);
+  return {
+    cron: text,
+    fields: {
+      minutes: [...f.minute],
+      hours: [...f.hour],
+      daysOfMonth: [...(f.dayOfMonth as number[])],
+      months: [...f.month],
+      weekdays,
+      anyDayOfMonth: dom === '*' || dom === '?',
+      anyWeekday: dow === '*' || dow === '?',
+    },
+  };
+}
+
+function parseDuration(raw: unknown, where: string, errors: string[]): number | undefined {
+  // A bare number is refused: 8 could mean minutes or hours.
+  const text = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined;
+  const hm = text === undefined ? null : (DURATION.exec(text) ?? CLOCK.exec(text));
+  if (text === undefined || !hm || (hm[1] === undefined && hm[2] === undefined)) {
+    errors.push(`${where}: ${JSON.stringify(raw) ?? 'nothing'} is not a duration like 90m, 8h or 1h30m`);
+    return undefined;
+  }
+  const minutes = Number(hm[1] ?? 0) * 60 + Number(hm[2] ?? 0);
+  if (minutes < 1 || minutes > MAX_CRON_DURATION_MIN) {
+    errors.push(`${where}: '${String(raw)}' must be at least 1 minute and at most 7 days (168h)`);
+    return undefined;
+  }
+  return minutes;
+}
+
+/** `{cron, duration}`: every problem of one cron entry, or its window. */
+function parseCronEntry(e: Record<string, unknown>, where: string, timeZone: string, errors: string[]): CronWindow | undefined {
+  for (const key of Object.keys(e)) {
+    if (CRON_KEYS.has(key)) continue;
+    errors.push(
+      ENTRY_KEYS.has(key)
+        ? `${where}: '${key}' does not go with cron (a cron entry takes cron and duration; its fields choose the days)`
+        : `${where}: unknown key '${key}' (allowed: cron, duration)`,
+    );
+  }
+  const cron = parseCron(e.cron, `${where}.cron`, timeZone, errors);
+  const durationMinutes = parseDuration(e.duration, `${where}.duration`, errors);
+  return cron !== undefined && durationMinutes !== undefined ? { kind: 'cron', ...cron, durationMinutes } : undefined;
+}
+
 function checkLocation(location: unknown, errors: string[]): GeoLocation | undefined {
   if (location === undefined || location === null) return undefined;
   const l = location as Partial<GeoLocation>;
@@ -188,17 +289,22 @@ function parse(entries: unknown, options: ScheduleParseOptions): { errors: strin
   const windows: ScheduleWindow[] = [];
   if (entries === undefined || entries === null || entries === 'always') return finish();
   if (!Array.isArray(entries)) {
-    errors.push(`${path}: must be a list of {days, from, to} windows (got ${typeof entries})`);
+    errors.push(`${path}: must be a list of {days, from, to} or {cron, duration} windows (got ${typeof entries})`);
     return finish();
   }
   entries.forEach((entry: unknown, i) => {
     const where = `${path}[${i}]`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      errors.push(`${where}: must be an object with from, to and optional days`);
+      errors.push(`${where}: must be an object with from, to and optional days, or with cron and duration`);
+      return;
+    }
+    if ('cron' in entry || 'duration' in entry) {
+      const w = parseCronEntry(entry, where, timeZone, errors);
+      if (w) windows.push(w);
       return;
     }
     for (const key of Object.keys(entry)) {
-      if (!ENTRY_KEYS.has(key)) errors.push(`${where}: unknown key '${key}' (allowed: days, from, to)`);
+      if (!ENTRY_KEYS.has(key)) errors.push(`${where}: unknown key '${key}' (allowed: days, from, to; or cron, duration)`);
     }
     const e = entry as Record<string, unknown>;
     // With a bad location its own error is enough; don't also blame every sun edge for it.
@@ -210,7 +316,7 @@ function parse(entries: unknown, options: ScheduleParseOptions): { errors: strin
       errors.push(`${where}.from: '24:00' is only allowed for 'to'; use "00:00"`);
       return;
     }
-    if (days && from && to) windows.push({ days, from, to });
+    if (days && from && to) windows.push({ kind: 'days', days, from, to });
   });
   return finish();
 

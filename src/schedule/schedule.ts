@@ -1,5 +1,5 @@
 import * as SunCalc from 'suncalc';
-import { type GeoLocation, type ParsedSchedule, type ScheduleParseOptions, type ScheduleWindow, type TimeSpec, parseSchedule } from './parse';
+import { type CronWindow, type GeoLocation, type ParsedSchedule, type ScheduleParseOptions, type ScheduleWindow, type TimeSpec, parseSchedule } from './parse';
 import { wallClock, weekdayOf, zonedInstant } from './zoned-time';
 
 /** A half-open span of time `[start, end)`, epoch ms. */
@@ -10,6 +10,7 @@ export interface ActiveInterval {
 
 /** Days looked at around an instant: a window may start up to two days before it (late `to`, sun offsets). */
 const LOOK_BACK_DAYS = 2;
+const DAY_MS = 86_400_000;
 /** A window opens at least once a week unless the sun never rises or sets (polar day/night). */
 const LOOK_AHEAD_DAYS = 9;
 
@@ -17,7 +18,8 @@ const LOOK_AHEAD_DAYS = 9;
  * When a camera should detect: the union of its windows, evaluated in the schedule's time zone.
  * A window starts on each of its weekdays at `from` and lasts until the first `to` after that;
  * no windows means always active. Sun-relative edges use suncalc for the configured location; a
- * window is skipped on a day where its sun event does not happen (polar day or night).
+ * window is skipped on a day where its sun event does not happen (polar day or night). A cron
+ * window starts each time its expression fires (in the schedule's time zone) and lasts its duration.
  *
  * @example
  * const schedule = Schedule.parse(
@@ -32,11 +34,15 @@ export class Schedule {
   readonly timeZone: string;
   readonly location?: GeoLocation;
   private readonly sunCache = new Map<number, SunCalc.SunTimes>();
+  /** Days before an instant where a window covering it may have started (long cron durations). */
+  private readonly lookBackDays: number;
 
   constructor(parsed: ParsedSchedule) {
     this.windows = parsed.windows;
     this.timeZone = parsed.timeZone;
     this.location = parsed.location;
+    const longest = Math.max(0, ...parsed.windows.map((w) => (w.kind === 'cron' ? w.durationMinutes : 0)));
+    this.lookBackDays = Math.max(LOOK_BACK_DAYS, Math.ceil(longest / (24 * 60)) + 1);
   }
 
   /** Parses config entries (see `parseSchedule`). @throws ScheduleConfigError listing every problem. */
@@ -58,7 +64,7 @@ export class Schedule {
     if (this.isAlways) return true;
     const ts = +at;
     const today = wallClock(ts, this.timeZone).civilDay;
-    return this.instances(today - LOOK_BACK_DAYS, today + 1).some((i) => i.start <= ts && ts < i.end);
+    return this.instances(today - this.lookBackDays, today + 1).some((i) => i.start <= ts && ts < i.end);
   }
 
   /**
@@ -74,7 +80,7 @@ export class Schedule {
     const lastDay = today + LOOK_AHEAD_DAYS;
     // Edges at or beyond the last day's start may continue into days not looked at: not trusted.
     const horizon = zonedInstant(lastDay, 0, this.timeZone);
-    for (const span of this.intervals(today - LOOK_BACK_DAYS, lastDay)) {
+    for (const span of this.intervals(today - this.lookBackDays, lastDay)) {
       if (span.end <= ts) continue;
       const edge = span.start > ts ? span.start : span.end;
       return edge < horizon ? new Date(edge) : null;
@@ -104,6 +110,7 @@ export class Schedule {
     for (let day = firstDay; day <= lastDay; day++) {
       const weekday = weekdayOf(day);
       for (const w of this.windows) {
+        if (w.kind === 'cron') continue;
         if (!w.days.includes(weekday)) continue;
         const start = this.resolve(w.from, day);
         if (start === null) continue;
@@ -111,6 +118,35 @@ export class Schedule {
         if (end === null || end <= start) end = this.resolve(w.to, day + 1);
         if (end === null || end <= start) continue;
         out.push({ start, end });
+      }
+    }
+    for (const w of this.windows) if (w.kind === 'cron') out.push(...this.cronInstances(w, firstDay, lastDay));
+    return out;
+  }
+
+  /**
+   * The spans of a cron window that start on civil days `firstDay..lastDay`. The fields are matched
+   * day by day on the schedule's calendar and each time is placed like a from/to edge (zonedInstant:
+   * a skipped time moves past the gap, a repeated one fires the first time), instead of stepping
+   * cron-parser through the days: its time-zone iteration costs tens of ms per fire.
+   */
+  private cronInstances(w: CronWindow, firstDay: number, lastDay: number): ActiveInterval[] {
+    const f = w.fields;
+    const out: ActiveInterval[] = [];
+    const duration = w.durationMinutes * 60_000;
+    for (let day = firstDay; day <= lastDay; day++) {
+      const date = new Date(day * DAY_MS);
+      if (!f.months.includes(date.getUTCMonth() + 1)) continue;
+      const domMatch = f.daysOfMonth.includes(date.getUTCDate());
+      const dowMatch = f.weekdays.includes(date.getUTCDay());
+      // Vixie cron: with both day fields restricted, either one matching is enough.
+      const dayMatch = f.anyDayOfMonth ? dowMatch : f.anyWeekday ? domMatch : domMatch || dowMatch;
+      if (!dayMatch) continue;
+      for (const hour of f.hours) {
+        for (const minute of f.minutes) {
+          const start = zonedInstant(day, hour * 60 + minute, this.timeZone);
+          out.push({ start, end: start + duration });
+        }
       }
     }
     return out;

@@ -40,6 +40,11 @@ describe('lookout config (the built CLI, as a user runs it)', () => {
       /cameras\[1\]\.name: duplicate camera name 'a'/,
     ],
     [
+      'bad cron window',
+      'cameras:\n  - name: a\n    source: {type: file, path: /x}\n    schedule:\n      - {from: "18:00", to: "07:30"}\n      - {cron: "0 22 * * 8", duration: 8h}\n',
+      /^cameras\[0\]\.schedule\[1\]\.cron: '0 22 \* \* 8' is not a cron expression/m,
+    ],
+    [
       'unreadable secret',
       'mqtt: {password_file: /nonexistent/pw}\ncameras: [{name: a, source: {type: file, path: /x}}]\n',
       /mqtt\.password_file: cannot read secret file '\/nonexistent\/pw': ENOENT/,

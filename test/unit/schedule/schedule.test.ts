@@ -25,12 +25,12 @@ describe('schedule parsing', () => {
       "timezone: 'Mars/Olympus' is not an IANA time zone name (e.g. Europe/Berlin)",
       "cameras.front.schedule[0].days[1]: 'funday' is not a weekday (mon..sun, or a range like mon-fri)",
       "cameras.front.schedule[0].from: '25:00' is not a time of day (00:00 to 24:00)",
-      "cameras.front.schedule[1]: unknown key 'form' (allowed: days, from, to)",
+      "cameras.front.schedule[1]: unknown key 'form' (allowed: days, from, to; or cron, duration)",
       "cameras.front.schedule[1].from: 'sunset-00:30' is relative to the sun but no location (lat, lon) is configured",
       'cameras.front.schedule[2].days: must be a non-empty list of weekdays like [mon, tue] (got [])',
       'cameras.front.schedule[2].to: required, a string like "18:00" or "sunset-00:30" (got nothing)',
       "cameras.front.schedule[2].from: '24:00' is only allowed for 'to'; use \"00:00\"",
-      'cameras.front.schedule[3]: must be an object with from, to and optional days',
+      'cameras.front.schedule[3]: must be an object with from, to and optional days, or with cron and duration',
     ]);
   });
 
@@ -49,7 +49,7 @@ describe('schedule parsing', () => {
       caught = e;
     }
     expect(caught).toBeInstanceOf(ScheduleConfigError);
-    expect((caught as ScheduleConfigError).errors).toEqual(['schedule: must be a list of {days, from, to} windows (got object)']);
+    expect((caught as ScheduleConfigError).errors).toEqual(['schedule: must be a list of {days, from, to} or {cron, duration} windows (got object)']);
   });
 
   test('accepts day ranges, full names and sun offsets', () => {
@@ -60,9 +60,12 @@ describe('schedule parsing', () => {
       ],
       { location: BERLIN, timezone: 'Europe/Berlin' },
     );
-    expect(p.windows[0].days).toEqual([0, 1, 5, 6]);
-    expect(p.windows[0].from).toMatchObject({ kind: 'sun', event: 'sunset', offsetMinutes: -30 });
-    expect(p.windows[0].to).toMatchObject({ kind: 'sun', event: 'sunrise', offsetMinutes: 75 });
+    expect(p.windows[0]).toMatchObject({
+      kind: 'days',
+      days: [0, 1, 5, 6],
+      from: { kind: 'sun', event: 'sunset', offsetMinutes: -30 },
+      to: { kind: 'sun', event: 'sunrise', offsetMinutes: 75 },
+    });
     expect(p.windows[1]).toMatchObject({ days: [2, 3], to: { kind: 'clock', minute: 1440 } });
   });
 
@@ -178,5 +181,93 @@ describe('schedule windows', () => {
     expect(tromso.nextChange(at('2026-06-21T12:00:00Z'))).toBeNull();
     // In November the sun never rises there: sunset is missing too, so the window is skipped as well.
     expect(tromso.isActive(at('2026-12-15T23:00:00Z'))).toBe(false);
+  });
+});
+
+describe('cron windows', () => {
+  test('each problem names its key: the cron, the duration, and keys that do not go with cron', () => {
+    const errors = validateSchedule(
+      [
+        { from: '18:00', to: '07:30' },
+        { cron: '0 25 * * *', duration: '8h' },
+        { cron: '0 22 * *', duration: '8x' },
+        { cron: '0 22 * * 1-5', duration: '8', days: ['mon'] },
+        { cron: '0 22 * * *', duration: '169h' },
+        { duration: '1h' },
+      ],
+      { timezone: 'UTC', path: 'cameras[0].schedule' },
+    );
+    expect(errors).toEqual([
+      "cameras[0].schedule[1].cron: '0 25 * * *' is not a cron expression: Constraint error, got value 25 expected range 0-23",
+      "cameras[0].schedule[2].cron: '0 22 * *' has 4 field(s); a schedule cron has 5: minute hour day-of-month month day-of-week",
+      'cameras[0].schedule[2].duration: "8x" is not a duration like 90m, 8h or 1h30m',
+      "cameras[0].schedule[3]: 'days' does not go with cron (a cron entry takes cron and duration; its fields choose the days)",
+      'cameras[0].schedule[3].duration: "8" is not a duration like 90m, 8h or 1h30m',
+      "cameras[0].schedule[4].duration: '169h' must be at least 1 minute and at most 7 days (168h)",
+      'cameras[0].schedule[5].cron: required, a cron expression like "0 22 * * 1-5" (got nothing)',
+    ]);
+  });
+
+  test('durations read as hours and minutes', () => {
+    const minutes = (duration: string) => {
+      const w = parseSchedule([{ cron: '0 22 * * *', duration }], { timezone: 'UTC' }).windows[0];
+      return w.kind === 'cron' ? w.durationMinutes : undefined;
+    };
+    expect([minutes('8h'), minutes('90m'), minutes('1h30m'), minutes('1h 30m'), minutes('01:30'), minutes('45min')]).toEqual([480, 90, 90, 90, 90, 45]);
+  });
+
+  test('a window starts when the cron fires, in the schedule time zone, and lasts its duration', () => {
+    // Weeknights from 22:00 Berlin time (CET, UTC+1 in November) for 8 hours. 2026-11-27 is a Friday.
+    const s = Schedule.parse([{ cron: '0 22 * * 1-5', duration: '8h' }], { timezone: 'Europe/Berlin' });
+    expect(s.isActive(at('2026-11-27T20:59:59Z'))).toBe(false);
+    expect(s.isActive(at('2026-11-27T21:00:00Z'))).toBe(true);
+    expect(s.isActive(at('2026-11-28T04:59:59Z'))).toBe(true); // Saturday 05:59 local: Friday's window
+    expect(s.nextChange(at('2026-11-27T21:00:00Z'))).toEqual(at('2026-11-28T05:00:00Z'));
+    // No window starts on Saturday or Sunday: the next one is Monday evening.
+    expect(s.nextChange(at('2026-11-28T05:00:00Z'))).toEqual(at('2026-11-30T21:00:00Z'));
+  });
+
+  test('cron and from/to windows together are their union; overlapping windows merge', () => {
+    const s = Schedule.parse(
+      [
+        { from: '20:00', to: '23:00' },
+        { cron: '30 22 * * *', duration: '2h' },
+      ],
+      { timezone: 'UTC' },
+    );
+    expect(s.nextChange(at('2026-11-23T12:00:00Z'))).toEqual(at('2026-11-23T20:00:00Z'));
+    expect(s.nextChange(at('2026-11-23T20:00:00Z'))).toEqual(at('2026-11-24T00:30:00Z'));
+  });
+
+  test('day-of-month and day-of-week both given: either matches, as in crontab; L and # are refused', () => {
+    // 2026-12-01 is a Tuesday; Mondays in December 2026: 7, 14.
+    const s = Schedule.parse([{ cron: '0 12 1 * mon', duration: '1h' }], { timezone: 'UTC' });
+    const starts: string[] = [];
+    for (let t = at('2026-11-30T13:00:00Z').getTime(); starts.length < 3;) {
+      const next = s.nextChange(t) as Date;
+      if (s.isActive(next)) starts.push(next.toISOString());
+      t = next.getTime();
+    }
+    expect(starts).toEqual(['2026-12-01T12:00:00.000Z', '2026-12-07T12:00:00.000Z', '2026-12-14T12:00:00.000Z']);
+    expect(
+      validateSchedule(
+        [
+          { cron: '0 22 L * *', duration: '1h' },
+          { cron: '0 22 * * 1#2', duration: '1h' },
+        ],
+        { timezone: 'UTC' },
+      ),
+    ).toEqual([
+      "schedule[0].cron: '0 22 L * *' uses L, W or # (last, nearest weekday, nth weekday), which schedules do not take",
+      "schedule[1].cron: '0 22 * * 1#2' uses L, W or # (last, nearest weekday, nth weekday), which schedules do not take",
+    ]);
+  });
+
+  test('a window longer than a day, started days ago, still covers now', () => {
+    // Friday 18:00 for the whole weekend.
+    const weekend = Schedule.parse([{ cron: '0 18 * * fri', duration: '62h' }], { timezone: 'UTC' });
+    expect(weekend.isActive(at('2026-11-30T07:59:00Z'))).toBe(true); // Monday 07:59
+    expect(weekend.isActive(at('2026-11-30T08:00:00Z'))).toBe(false);
+    expect(weekend.nextChange(at('2026-11-29T12:00:00Z'))).toEqual(at('2026-11-30T08:00:00Z'));
   });
 });
