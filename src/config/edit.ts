@@ -99,29 +99,44 @@ export function editCameraTuning(text: string, cameraName: string, tuning: Camer
   return edited;
 }
 
+/**
+ * The tuning as it will be written. It comes from a request body: a value of the wrong shape (a
+ * string for a score, two points for a polygon) is written as it is, so the validator that runs next
+ * names it with its key path (`cameras[0].zones[1].polygon`) instead of this function failing on it.
+ */
 function changesOf(tuning: CameraTuning): Map<string, Change> {
   const top = new Map<string, Change>();
-  const value = (v: Plain): Change => ({ kind: 'value', value: v });
-  if (tuning.zones !== undefined) top.set('zones', value(tuning.zones.map(zoneValue)));
-  if (tuning.masks !== undefined) top.set('masks', value(tuning.masks.map(polygonValue)));
+  const value = (v: unknown): Change => ({ kind: 'value', value: plainOf(v) });
+  const zones: unknown = tuning.zones;
+  if (zones !== undefined) top.set('zones', value(Array.isArray(zones) ? zones.map(zoneOrder) : zones));
+  if (tuning.masks !== undefined) top.set('masks', value(tuning.masks));
   const objects = new Map<string, Change>();
-  if (tuning.min_score !== undefined) objects.set('min_score', value(round(tuning.min_score)));
-  if (tuning.min_scores !== undefined) {
-    objects.set('min_scores', value(Object.fromEntries(Object.entries(tuning.min_scores).map(([label, score]) => [label, round(score)]))));
-  }
+  if (tuning.min_score !== undefined) objects.set('min_score', value(tuning.min_score));
+  if (tuning.min_scores !== undefined) objects.set('min_scores', value(tuning.min_scores));
   if (objects.size > 0) top.set('objects', { kind: 'section', keys: objects });
-  if (tuning.motion_masks !== undefined) {
-    top.set('motion', { kind: 'section', keys: new Map([['masks', value(tuning.motion_masks.map(polygonValue))]]) });
-  }
+  if (tuning.motion_masks !== undefined) top.set('motion', { kind: 'section', keys: new Map([['masks', value(tuning.motion_masks)]]) });
   return top;
 }
 
-const polygonValue = (polygon: Point[]): Plain => polygon.map(([x, y]) => [round(x), round(y)]);
+/** JSON-like data with every number rounded; anything JSON cannot hold becomes null. */
+function plainOf(v: unknown): Plain {
+  if (typeof v === 'number') return Number.isFinite(v) ? round(v) : null;
+  if (typeof v === 'string' || typeof v === 'boolean' || v === null) return v;
+  if (Array.isArray(v)) return v.map(plainOf);
+  if (typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, plainOf(x)]));
+  return null;
+}
 
-function zoneValue(zone: ZoneConfig): Plain {
-  const out: Record<string, Plain> = { name: zone.name, polygon: polygonValue(zone.polygon) };
-  if (zone.objects !== undefined) out.objects = [...zone.objects];
-  return out;
+/** A zone's keys in the order the example writes them: name, polygon, objects, then anything else. */
+function zoneOrder(zone: unknown): unknown {
+  if (zone === null || typeof zone !== 'object' || Array.isArray(zone)) return zone;
+  const { name, polygon, objects, ...rest } = zone as Record<string, unknown>;
+  return {
+    ...(name !== undefined ? { name } : {}),
+    ...(polygon !== undefined ? { polygon } : {}),
+    ...(objects !== undefined ? { objects } : {}),
+    ...rest,
+  };
 }
 
 function pairOf(map: YAMLMap, key: string): Pair | undefined {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkConfigText, loadConfig, ConfigError, editCameraTuning } from '../../../src/config';
+import { checkConfigText, loadConfig, ConfigError, editCameraTuning, type CameraTuning } from '../../../src/config';
 
 const EXAMPLE = path.join(__dirname, '..', '..', '..', 'config', 'lookout.example.yaml');
 const example = fs.readFileSync(EXAMPLE, 'utf8');
@@ -43,6 +43,15 @@ describe('checkConfigText: what `lookout config check` says, before anything is 
     expect(checkConfigText(edited, '/etc/lookout/config.yaml', { env: {} })).toEqual([
       { path: 'cameras[0].zones[1].polygon', message: 'must NOT have fewer than 3 items' },
       { path: 'cameras[0].zones[1].polygon[1][0]', message: 'must be <= 1' },
+    ]);
+  });
+
+  test('a request body of the wrong shape is written as sent and named by the validator, not a crash in the editor', () => {
+    const body = JSON.parse('{"zones": [{"polygon": [[0.1, "x"], [0.5, 0.1], [0.5, 0.5]], "name": "yard"}], "min_scores": {"person": "high"}}') as CameraTuning;
+    const edited = editCameraTuning(example, 'driveway', body);
+    expect(checkConfigText(edited, '/etc/lookout/config.yaml', { env: {} })).toEqual([
+      { path: 'cameras[0].objects.min_scores.person', message: 'must be number' },
+      { path: 'cameras[0].zones[0].polygon[0][1]', message: 'must be number' },
     ]);
   });
 
