@@ -82,6 +82,8 @@ PKGS=(libopencv-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreame
 # The RTSP test serves H.264 from a real RTSP server (test/support/rtsp-server.py): gst-rtsp-server
 # through the system Python's gi, x264enc (ugly) and the libav decoder of vtest.avi's DivX 3.
 [ "$WITH_TEST" -eq 1 ] && PKGS+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-ugly gstreamer1.0-libav)
+# The page's tests drive Debian's Chromium with puppeteer-core (which downloads no browser).
+[ "$WITH_TEST" -eq 1 ] && PKGS+=(chromium)
 # The Pi camera modules (CSI) are read through libcamera's GStreamer element.
 [ "$PI_OS" -eq 1 ] && PKGS+=(gstreamer1.0-libcamera)
 MISSING=()
@@ -109,6 +111,16 @@ export OPENCV_INCLUDE_DIR=/usr/include/opencv4
 export OPENCV_LIB_DIR=/usr/lib/$MULTIARCH
 export OPENCV_BIN_DIR=/usr/bin
 export ONNXRUNTIME_NODE_INSTALL=skip
+# node-gyp downloads Node's headers from nodejs.org unless told where they are, which fails offline and
+# behind many firewalls. Every Node install (the official tarball, NodeSource, Debian's nodejs) carries
+# them beside its binary: point node-gyp there unless npm already has a nodedir.
+if [ -z "${npm_config_nodedir:-}" ] && [ "$(npm config get nodedir 2>/dev/null)" = undefined ]; then
+  NODE_PREFIX=$(node -p 'require("path").resolve(process.execPath, "..", "..")')
+  if [ -f "$NODE_PREFIX/include/node/common.gypi" ]; then
+    export npm_config_nodedir=$NODE_PREFIX
+    echo "    Node headers: $NODE_PREFIX/include/node"
+  fi
+fi
 # node-gyp's parallel compile: one job per core, but each g++ of the binding needs ~1 GB, so a
 # 1-2 GB board compiles with fewer jobs instead of running out of memory.
 MEM_AVAILABLE_MB=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
