@@ -12,6 +12,7 @@ import { type Logger, silentLogger } from '../log';
 import { Backoff, type BackoffOptions, backoffOptions } from '../util/backoff';
 import { type CaptureChildEntry, resolveCaptureChild } from './child-path';
 import { CaptureProcess, KILL_WAIT_MS } from './capture-process';
+import type { MotionSpec } from './motion';
 import { diagnoseGstPipeline } from './gst-diagnose';
 import { CaptureClosedError, type Frame, FrameHandover, FrameLedger } from './handover';
 import { type DeliveryMode, type PreparedOpen, prepareOpen, SourceUnavailableError } from './open-plan';
@@ -48,6 +49,8 @@ export interface CaptureOptions {
   stopGraceMs?: number;
   /** How often the capture process reports in (default 250 ms). */
   aliveIntervalMs?: number;
+  /** Compute motion in the capture process; with gateOnMotion(true) frames without it come header-only. */
+  motion?: MotionSpec;
 }
 
 /**
@@ -143,6 +146,8 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
   private reconnects = 0;
   private lastFrameAt: number | undefined;
   private childEntry: CaptureChildEntry | undefined;
+  /** Frames asked for now may come header-only when nothing moved (motion gating). */
+  private onlyIfMoving = false;
 
   constructor(options: CaptureOptions, logger: Logger = silentLogger) {
     super();
@@ -237,6 +242,14 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
     return this.handover.next(signal);
   }
 
+  /**
+   * Motion gating (options.motion set): while on, a frame in which nothing moved arrives as a
+   * header-only Frame with `skipped: 'no-motion'`. Applies to the requests made from now on.
+   */
+  gateOnMotion(on: boolean): void {
+    this.onlyIfMoving = on && this.o.motion !== undefined;
+  }
+
   // ---- open attempts and retry ----
 
   /** attempt() with a last-resort catch: a bug in a retry path must not become an unhandled rejection. */
@@ -259,6 +272,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
         emptyReadLimit: this.o.emptyReadLimit,
         emptyReadDelayMs: 20,
         aliveIntervalMs: this.o.aliveIntervalMs,
+        ...(this.o.motion ? { motion: this.o.motion } : {}),
       });
       this.childEntry ??= resolveCaptureChild();
     } catch (e) {
@@ -502,6 +516,8 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
       data: rec.data,
       ...(h.positionMs !== undefined ? { positionMs: h.positionMs } : {}),
       ...(h.loop !== undefined ? { loop: h.loop } : {}),
+      ...(h.motion !== undefined ? { motion: h.motion } : {}),
+      ...(h.skipped !== undefined ? { skipped: h.skipped } : {}),
     };
     this.handover.offer(frame, s.ledger, h.seq);
   }
@@ -511,7 +527,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
     const s = this.session;
     if (!s || s.proc.exited || s.outcome || s.wantInFlight) return;
     s.wantInFlight = true;
-    s.proc.send({ t: 'want' });
+    s.proc.send(this.onlyIfMoving ? { t: 'want', onlyIfMoving: true } : { t: 'want' });
   }
 
   // ---- status ----

@@ -20,6 +20,7 @@ import { type Cv, loadCv, type Mat } from '../cv';
 import { CaptureLoop } from './capture-loop';
 import { toOutputMat } from './cv-frame';
 import { errorText, OpenCvMediaReader } from './media-reader';
+import { FrameMotion } from './motion-frame';
 import type { ChildPlan } from './open-plan';
 import { asParentMessage, type ChildMessage, encodeFrameRecord, type FinalMessage, type FrameHeader, unhandledKind } from './protocol';
 
@@ -39,6 +40,8 @@ let out: net.Socket | undefined;
 let reader: OpenCvMediaReader | undefined;
 let loop: CaptureLoop<Mat> | undefined;
 let finished = false;
+/** Motion of the frames handed over, when the plan asks for it. */
+let motion: FrameMotion | undefined;
 
 /** Ends the process after the final message has been handed to the channel. */
 function finish(msg: FinalMessage, code: number): void {
@@ -57,26 +60,41 @@ function finish(msg: FinalMessage, code: number): void {
 }
 
 /** Converts and writes one frame record; false (and a warning) when OpenCV could not convert it. */
-function sendFrame(cv: Cv, plan: ChildPlan, mat: Mat, header: FrameHeader): boolean {
+function sendFrame(cv: Cv, plan: ChildPlan, mat: Mat, header: FrameHeader, onlyIfMoving: boolean): boolean {
   let m: Mat;
   let data: Buffer;
+  let moved: FrameHeader['motion'];
   try {
     m = toOutputMat(cv, mat, plan.transform);
+    if (motion) moved = motion.update(m);
+    // Nothing moved and the daemon needs no detection: only the header goes, which is where gating
+    // saves its CPU (no copy of the pixels here, no transfer, nothing for the daemon to touch).
+    if (moved && !moved.moving && onlyIfMoving) {
+      const skipped: FrameHeader = { ...header, width: m.cols, height: m.rows, motion: moved, skipped: 'no-motion' };
+      if (m !== mat) m.release();
+      mat.release();
+      writeRecord(skipped, Buffer.alloc(0));
+      return true;
+    }
     data = m.getData();
   } catch (e) {
     tell({ t: 'warn', message: `frame ${header.seq} could not be converted: ${errorText(e)}` });
     mat.release();
     return false;
   }
-  const h: FrameHeader = { ...header, width: m.cols, height: m.rows };
+  const h: FrameHeader = { ...header, width: m.cols, height: m.rows, ...(moved ? { motion: moved } : {}) };
   // getData() copied the pixels: both Mats can go now rather than at the next garbage collection.
   if (m !== mat) m.release();
   mat.release();
+  writeRecord(h, data);
+  return true;
+}
+
+function writeRecord(h: FrameHeader, data: Buffer): void {
   const pipe = out as net.Socket;
   pipe.cork();
   for (const part of encodeFrameRecord(h, data)) pipe.write(part);
   pipe.uncork();
-  return true;
 }
 
 function start(plan: ChildPlan): void {
@@ -92,10 +110,11 @@ function start(plan: ChildPlan): void {
     return;
   }
   reader = new OpenCvMediaReader(cv, plan, (message) => tell({ t: 'warn', message }));
+  if (plan.motion) motion = new FrameMotion(cv, plan.motion);
   const l = new CaptureLoop<Mat>({
     plan,
     reader,
-    send: (mat, header) => sendFrame(cv, plan, mat, header),
+    send: (mat, header, onlyIfMoving) => sendFrame(cv, plan, mat, header, onlyIfMoving),
     tell: (msg) => tell(msg),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
     now: () => Date.now(),
@@ -125,7 +144,7 @@ process.on('message', (raw: unknown) => {
       if (!out) start(m.plan);
       return;
     case 'want':
-      loop?.want();
+      loop?.want(m.onlyIfMoving === true);
       return;
     case 'stop':
       loop?.stop();

@@ -24,8 +24,11 @@ export interface FrameImage {
 export interface CaptureLoopDeps<M extends FrameImage> {
   plan: ChildPlan;
   reader: MediaReader<M>;
-  /** Sends a frame down the frame pipe (converting and releasing `mat`); a message when it could not be converted. */
-  send(mat: M, header: FrameHeader): boolean;
+  /**
+   * Sends a frame down the frame pipe (converting and releasing `mat`); a message when it could not
+   * be converted. `onlyIfMoving`: the daemon asked for the frame only if something moves in it.
+   */
+  send(mat: M, header: FrameHeader, onlyIfMoving: boolean): boolean;
   tell(msg: ChildMessage): void;
   sleep(ms: number): Promise<void>;
   now(): number;
@@ -37,6 +40,8 @@ export class CaptureLoop<M extends FrameImage> {
   /** At most one frame waits here, read and not yet asked for; a newer read replaces it. */
   private newest: { mat: M; header: FrameHeader } | undefined;
   private wants = 0;
+  /** The open request takes a header-only record when nothing moved (protocol.ts, 'want'). */
+  private wantOnlyIfMoving = false;
   private wantWaiter: (() => void) | undefined;
   private stopping = false;
   private capturedCount = 0;
@@ -64,8 +69,9 @@ export class CaptureLoop<M extends FrameImage> {
   }
 
   /** The daemon asks for one frame newer than the last one sent. */
-  want(): void {
+  want(onlyIfMoving = false): void {
     this.wants = 1; // the daemon never has more than one request open; a repeat is the same request
+    this.wantOnlyIfMoving = onlyIfMoving;
     if (this.newest) this.sendNewest();
     this.wake();
   }
@@ -190,7 +196,7 @@ export class CaptureLoop<M extends FrameImage> {
     if (!f || this.wants === 0 || this.stopping) return;
     this.newest = undefined;
     this.wants--;
-    if (!this.d.send(f.mat, f.header)) this.wants++;
+    if (!this.d.send(f.mat, f.header, this.wantOnlyIfMoving)) this.wants++;
   }
 
   private wake(): void {

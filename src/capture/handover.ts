@@ -10,6 +10,7 @@
  * Accounting: every frame a capture process read is, in the end, either delivered or dropped
  * (counted from the gaps in its sequence numbers), also when the process dies with frames unsent.
  */
+import type { MotionResult } from './motion';
 import type { DeliveryMode } from './open-plan';
 
 /** One captured frame, after transforms. */
@@ -29,6 +30,10 @@ export interface Frame {
   positionMs?: number;
   /** Files and folders: which pass over a looping source, from 0. */
   loop?: number;
+  /** Motion against the frames before, when the camera computes motion. */
+  motion?: MotionResult;
+  /** Not for detection: nothing moved and none was needed; `data` is empty. */
+  skipped?: 'no-motion';
 }
 
 /** nextFrame() cannot deliver because the camera ended (non-looping file) or was stopped. */

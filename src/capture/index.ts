@@ -10,6 +10,7 @@ export {
   type Frame,
 } from './camera-capture';
 export type { DeliveryMode } from './open-plan';
+export type { MotionBox, MotionResult, MotionSpec } from './motion';
 export type { BackoffOptions } from '../util/backoff';
 export {
   describeSource,

@@ -8,6 +8,7 @@
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { gstPipelineProblems } from './gst-syntax';
+import type { MotionSpec } from './motion';
 import { ffmpegCaptureOptions, gstreamerPipelineOf } from './pipelines';
 import { IMAGE_EXTENSIONS, type SourceSpec } from './source-spec';
 import type { Flip, NormalizedRegion, Rotation, TransformSpec } from './transform';
@@ -44,6 +45,8 @@ export interface ChildPlan {
   transform: { rotate: Rotation; flip: Flip; crop?: NormalizedRegion };
   /** How often the capture process reports that it is alive and what it is doing. */
   aliveIntervalMs: number;
+  /** Compute motion on every frame handed over (the camera's `motion` block); absent: motion is off. */
+  motion?: MotionSpec;
 }
 
 export interface PreparedOpen {
@@ -61,6 +64,7 @@ export interface PlanSettings {
   emptyReadLimit: number;
   emptyReadDelayMs: number;
   aliveIntervalMs: number;
+  motion?: MotionSpec;
 }
 
 /** The source is not there (or not usable) right now; retried with backoff, sooner when watchPath appears. */
@@ -131,6 +135,7 @@ export async function prepareOpen(spec: SourceSpec, s: PlanSettings): Promise<Pr
     emptyReadDelayMs: s.emptyReadDelayMs,
     transform: { rotate: t.rotate ?? 0, flip: t.flip ?? 'none', ...(t.crop ? { crop: t.crop } : {}) },
     aliveIntervalMs: s.aliveIntervalMs,
+    ...(s.motion ? { motion: s.motion } : {}),
   };
   const gst = (pipeline: string): PreparedOpen => {
     const problems = gstPipelineProblems(pipeline);

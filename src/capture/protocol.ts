@@ -19,6 +19,7 @@
  * 'want' (a frame fetched from a ring by seq, say) carries the request's id in its header, so the
  * daemon can route it past the hand-over (capture-process.ts sees every record first).
  */
+import type { MotionResult } from './motion';
 import type { ChildPlan } from './open-plan';
 
 // ---- control messages ----
@@ -27,8 +28,12 @@ import type { ChildPlan } from './open-plan';
 export type ParentMessage =
   /** Open the source and start reading, once per process. */
   | { t: 'start'; plan: ChildPlan }
-  /** Send one frame newer than the last one sent (the newest, or the next to be read). */
-  | { t: 'want' }
+  /**
+   * Send one frame newer than the last one sent (the newest, or the next to be read).
+   * `onlyIfMoving` (motion gating, plan.motion set): when nothing moved in it, answer with a
+   * header-only record (`skipped: 'no-motion'`, no pixel data) instead of the frame.
+   */
+  | { t: 'want'; onlyIfMoving?: boolean }
   /** Close the source and exit. */
   | { t: 'stop' };
 
@@ -140,6 +145,10 @@ export interface FrameHeader {
   positionMs?: number;
   /** Pass over a looping file or folder, from 0. */
   loop?: number;
+  /** Motion in this frame against the ones before (plan.motion set). */
+  motion?: MotionResult;
+  /** The frame was not sent, only its header: `data` is empty (a 'want' with onlyIfMoving and no motion). */
+  skipped?: 'no-motion';
 }
 
 export interface FrameRecord {
@@ -161,6 +170,7 @@ export function encodeFrameRecord(header: FrameHeader, data: Buffer): Buffer[] {
 export function frameRecordProblem(r: FrameRecord): string | undefined {
   const h = r.header;
   if (!(Number.isInteger(h.seq) && h.seq > 0)) return `frame record with seq ${String(h.seq)}`;
+  if (h.skipped !== undefined) return r.data.length === 0 ? undefined : `frame ${h.seq} is skipped (${h.skipped}) but carries ${r.data.length} bytes`;
   if (!(Number.isInteger(h.width) && h.width > 0 && Number.isInteger(h.height) && h.height > 0)) {
     return `frame ${h.seq} has size ${String(h.width)}x${String(h.height)}`;
   }

@@ -1,0 +1,95 @@
+// Motion in the real capture process (OpenCV decoding, the real child), as motion gating uses it:
+// on vtest.avi, where people walk, frames move and come whole; on a video of a still frame made here,
+// nothing moves and a gated request is answered header-only with the reason; a mask over the whole
+// picture means no motion at all.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CameraCapture, CaptureClosedError, type Frame, type MotionSpec } from '../../../src/capture';
+import { frameWithin, testdata } from './helpers';
+
+const VTEST = testdata('vtest.avi');
+const SPEC: MotionSpec = { threshold: 25, minArea: 0.001, masks: [] };
+let tmp: string;
+let still: string;
+const running: CameraCapture[] = [];
+
+/** Bytes a frame carries: its pixels, or the model input made from it (a capture opened with one). */
+const bytesOf = (f: Frame): number => ((f as { data?: Buffer }).data?.length ?? 0) + ((f as { input?: { data: ArrayBuffer } }).input?.data.byteLength ?? 0);
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-motion-'));
+  still = path.join(tmp, 'still.avi');
+  execFileSync(process.execPath, [path.join(__dirname, 'still-video.js'), still, '40'], { timeout: 60000 });
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Every frame of a file, in order (lossless, as fast as it decodes), with motion computed in the capture process. */
+async function framesOf(file: string, motion: MotionSpec, gated: boolean, max = Infinity): Promise<Frame[]> {
+  const cap = new CameraCapture({ camera: 'motion', source: { kind: 'file', path: file, pacing: 'fast' }, delivery: 'lossless', motion });
+  running.push(cap);
+  cap.gateOnMotion(gated);
+  cap.start();
+  const out: Frame[] = [];
+  while (out.length < max) {
+    try {
+      out.push(await frameWithin(cap, 30000));
+    } catch (e) {
+      if (e instanceof CaptureClosedError) break;
+      throw e;
+    }
+  }
+  return out;
+}
+
+test('vtest.avi: people walking are motion in almost every frame, with regions, and moving frames come whole', async () => {
+  const frames = await framesOf(VTEST, SPEC, true, 120);
+  expect(frames).toHaveLength(120);
+  const moving = frames.filter((f) => f.motion?.moving);
+  expect(moving.length / frames.length).toBeGreaterThan(0.9);
+  for (const f of moving) {
+    expect(f.skipped).toBeUndefined();
+    expect(bytesOf(f)).toBeGreaterThan(0);
+    expect(f.motion?.regions.length).toBeGreaterThan(0);
+    for (const [x0, y0, x1, y1] of f.motion?.regions ?? []) {
+      expect(0 <= x0 && x0 < x1 && x1 <= 1 && 0 <= y0 && y0 < y1 && y1 <= 1).toBe(true);
+    }
+  }
+});
+
+test('a still video: no motion, and gated requests are answered header-only with the reason', async () => {
+  const frames = await framesOf(still, SPEC, true);
+  expect(frames).toHaveLength(40);
+  expect(frames.filter((f) => f.motion?.moving)).toEqual([]);
+  expect(frames.every((f) => f.skipped === 'no-motion' && bytesOf(f) === 0)).toBe(true);
+  expect(frames.map((f) => f.seq)).toEqual(frames.map((_, i) => i + 1)); // none lost on the way
+});
+
+test('a still video without gating: every frame whole, motion reported as none', async () => {
+  const frames = await framesOf(still, SPEC, false, 10);
+  expect(frames).toHaveLength(10);
+  expect(frames.every((f) => f.skipped === undefined && f.motion?.moving === false)).toBe(true);
+  expect(frames.every((f) => bytesOf(f) > 0)).toBe(true);
+});
+
+test('vtest.avi with its whole picture masked: no motion at all, every gated frame skipped', async () => {
+  const everything: MotionSpec = {
+    ...SPEC,
+    masks: [
+      [
+        [0, 0],
+        [1, 0],
+        [1, 1],
+        [0, 1],
+      ],
+    ],
+  };
+  const frames = await framesOf(VTEST, everything, true, 60);
+  expect(frames).toHaveLength(60);
+  expect(frames.filter((f) => f.motion?.moving)).toEqual([]);
+  expect(frames.every((f) => f.skipped === 'no-motion')).toBe(true);
+});
