@@ -79,6 +79,27 @@ export interface TransformConfig {
   crop?: [number, number, number, number];
 }
 
+/**
+ * Motion gating (docs/performance.md): the model runs only when something moves, while a track is
+ * alive, and at least every max_idle_s. Defaults in MOTION_DEFAULTS.
+ */
+export interface MotionConfig {
+  /** Default: on, except for a file or folder read with realtime: false (a batch job processes every frame). */
+  enabled?: boolean;
+  /** Gray levels (1..255) a pixel must differ from the background by to count as changed. */
+  threshold?: number;
+  /** Smallest moving region that counts, as a fraction of the frame. */
+  min_area?: number;
+  /** Detection runs at least this often, seconds, even when nothing moves. */
+  max_idle_s?: number;
+  /** The motion state turns OFF after this long without motion, seconds. */
+  off_delay_s?: number;
+  /** Polygons (normalized, like zones) where nothing counts as motion. */
+  masks?: Point[][];
+}
+
+export const MOTION_DEFAULTS = { threshold: 25, min_area: 0.001, max_idle_s: 30, off_delay_s: 5 } as const;
+
 export interface CameraConfig {
   name: string;
   enabled?: boolean;
@@ -92,6 +113,7 @@ export interface CameraConfig {
   schedule?: ScheduleWindowConfig[];
   close_when_inactive?: boolean;
   snapshots?: boolean;
+  motion?: MotionConfig;
 }
 
 const unit = { type: 'number', minimum: 0, maximum: 1 } as const;
@@ -199,5 +221,19 @@ export const cameraSchema: JSONSchemaType<CameraConfig> = {
     },
     close_when_inactive: { type: 'boolean', nullable: true },
     snapshots: { type: 'boolean', nullable: true },
+    motion: {
+      type: 'object',
+      additionalProperties: false,
+      nullable: true,
+      properties: {
+        enabled: { type: 'boolean', nullable: true },
+        threshold: { type: 'integer', minimum: 1, maximum: 255, nullable: true },
+        // Above 0.5 of the frame is a light change, not a thing (capture/motion.ts): never motion.
+        min_area: { type: 'number', minimum: 0, maximum: 0.5, nullable: true },
+        max_idle_s: { type: 'number', exclusiveMinimum: 0, maximum: 86400, nullable: true },
+        off_delay_s: { type: 'number', minimum: 0, maximum: 3600, nullable: true },
+        masks: { type: 'array', items: polygon, nullable: true },
+      },
+    },
   },
 };

@@ -22,10 +22,10 @@ import type { FramePublisher } from './frame-publisher';
 import type { ModelPool } from './model-pool';
 
 export interface CamerasOptions {
-  link: Pick<MqttLink, 'setStatus' | 'initCount' | 'setControls'>;
+  link: Pick<MqttLink, 'setStatus' | 'initCount' | 'setControls' | 'setMotion' | 'forgetMotion'>;
   models: Pick<ModelPool, 'get' | 'whyNot' | 'forgetCamera'>;
   progress: PipelineProgress;
-  publisher: Pick<FramePublisher, 'frame' | 'tracksEnded' | 'snapshotNow'>;
+  publisher: Pick<FramePublisher, 'frame' | 'tracksEnded' | 'snapshotNow' | 'skipped'>;
   metrics: Pick<LookoutMetrics, 'cameraStreaming'>;
   gate: Pick<ReadyGate, 'ready'>;
   log: Logger;
@@ -128,6 +128,12 @@ export class Cameras implements Omit<CommandTargets, 'reload'> {
           this.o.publisher.frame(o);
         },
         onTracksEnded: (e) => this.o.publisher.tracksEnded(e),
+        onSkipped: (skipped) => {
+          // A skipped frame is progress too: capture flows and the loop turns (the watchdog's question).
+          this.o.progress.frameCaptured(skipped.camera);
+          this.o.publisher.skipped(skipped);
+        },
+        onMotion: (camera, moving) => this.o.link.setMotion(camera, moving),
         onStatus: (change) => this.onCaptureStatus(change),
         onEnded: (camera) => {
           // A file that ended is done, not stalled: it must not stop the watchdog pings.
@@ -157,6 +163,9 @@ export class Cameras implements Omit<CommandTargets, 'reload'> {
   initCounts(s: CameraSettings): void {
     for (const { label, zone } of configuredCounts(s)) this.o.link.initCount(s.name, label, zone);
     this.publishControls(s.name, this.byName.get(s.name)?.runtime?.detectionOn ?? true, s.filters.minScore);
+    // Retained state is the truth: the motion state as the running camera has it, or none when off.
+    if (s.motion) this.o.link.setMotion(s.name, this.byName.get(s.name)?.runtime?.motionOn ?? false);
+    else this.o.link.forgetMotion(s.name);
   }
 
   publishControls(camera: string, detect: boolean, minScore: number | undefined): void {

@@ -26,6 +26,8 @@ export type DaemonLink = FrameLink &
     | 'sweepStale'
     | 'initCount'
     | 'setControls'
+    | 'setMotion'
+    | 'forgetMotion'
     | 'forgetCamera'
     | 'forgetCount'
     | 'setCameras'

@@ -10,8 +10,8 @@ import type { Detection } from '../detect';
 import type { LookoutMetrics } from '../http/metrics';
 import type { Logger } from '../log';
 import type { DetectionsPayload, MqttLink, TimingPayload } from '../mqtt';
-import type { FrameOutcome, TracksEnded } from '../pipeline/camera-runtime';
-import { detectionsPayload, eventInput, timingPayload } from '../pipeline/payloads';
+import type { FrameOutcome, SkippedFrame, TracksEnded } from '../pipeline/camera-runtime';
+import { detectionsPayload, eventInput, skippedTimingPayload, timingPayload } from '../pipeline/payloads';
 import type { BestFrames } from '../snapshots/best-frames';
 import { encodeSnapshotAsync, type EncodeOptions } from '../snapshots/encode';
 import type { SnapshotStore } from '../snapshots/store';
@@ -79,6 +79,12 @@ export class FramePublisher {
       detections.detections.map((d) => d.label),
     );
     this.o.onPublished({ camera: f.camera, timing, detections });
+  }
+
+  /** A frame motion gating kept from the model: its timing says so; nothing else is published for it. */
+  skipped(s: SkippedFrame): void {
+    const fig = this.o.camera(s.camera)?.figures;
+    this.o.link.publishTiming(s.camera, skippedTimingPayload(s, { endedAtEpoch: Date.now(), fps: fig ? fig.detectRate.rate(Date.now()) : 0 }));
   }
 
   /** Tracks ended without a frame (pause, shutdown): their end events, then the best frames go. */

@@ -1,4 +1,9 @@
-/** Draws detections onto a BGR Mat: one box per detection, label and score above it. */
+/**
+ * Draws detections onto a BGR Mat: one box per detection, label and score above it; and, when given,
+ * the regions that moved (motion gating), thin and in one colour, under the boxes, so a user tuning
+ * motion masks and min_area sees what the capture process counted as motion.
+ */
+import type { MotionBox } from '../capture/motion';
 import { loadCv, type Mat } from '../cv';
 import type { Detection } from './types';
 
@@ -19,14 +24,22 @@ function colourFor(classId: number): [number, number, number] {
   return [b, g, r];
 }
 
-/** Returns a copy of the frame with the detections drawn. */
-export function annotate(frame: Mat, detections: readonly Detection[]): Mat {
+/** Motion regions: yellow (BGR), a colour no class gets at full saturation in both green and red. */
+const MOTION_COLOUR: [number, number, number] = [0, 230, 255];
+
+/** Returns a copy of the frame with the detections (and the motion regions, when given) drawn. */
+export function annotate(frame: Mat, detections: readonly Detection[], motion: readonly MotionBox[] = []): Mat {
   const cv = loadCv();
   const out = frame.copy();
   const w = out.cols;
   const h = out.rows;
   const thickness = Math.max(1, Math.round(Math.min(w, h) / 300));
   const fontScale = Math.max(0.4, Math.min(w, h) / 800);
+  for (const [x0, y0, x1, y1] of motion) {
+    const p0 = new cv.Point2(Math.round(x0 * w), Math.round(y0 * h));
+    const p1 = new cv.Point2(Math.min(w - 1, Math.round(x1 * w)), Math.min(h - 1, Math.round(y1 * h)));
+    out.drawRectangle(p0, p1, new cv.Vec3(...MOTION_COLOUR), 1, cv.LINE_8);
+  }
   for (const d of detections) {
     const [b, g, r] = colourFor(d.class_id);
     const colour = new cv.Vec3(b, g, r);

@@ -320,6 +320,22 @@ export class MqttLink {
     this.publishKind('detect', () => this.topics.detect(camera), controls.detect ? 'ON' : 'OFF');
     this.publishKind('minScore', () => this.topics.minScore(camera), Math.round(controls.minScore * 1000) / 1000);
   }
+  /** Retained motion state of a camera with motion gating on (Home Assistant's motion sensor). */
+  setMotion(camera: string, moving: boolean): boolean {
+    return this.publishKind('motion', () => this.topics.motion(camera), moving ? 'ON' : 'OFF');
+  }
+  /** Clears a camera's motion state (its motion gating was switched off): an empty retained message. */
+  forgetMotion(camera: string): boolean {
+    let topic: string;
+    try {
+      topic = this.topics.motion(camera);
+    } catch {
+      return false;
+    }
+    if (!this.retained.has(topic)) return false;
+    this.clearRetained(topic);
+    return true;
+  }
   setStatus(camera: string, status: Omit<StatusPayload, 'v'>): boolean {
     return this.publishKind('status', () => this.topics.status(camera), { v: 1, ...status });
   }

@@ -10,6 +10,7 @@ import type { Logger } from '../log';
 import { Tracker, type TrackFrameResult } from '../track';
 import type { CameraSettings } from './camera-settings';
 import type { FairGate } from './fair-gate';
+import { MotionGate } from './motion-gate';
 import { assignZones } from './zones';
 
 /** What the loop needs of a camera's capture; the real one is CameraCapture (a child process). */
@@ -20,6 +21,8 @@ export interface CaptureSource {
   /** The newest frame not handed over yet; rejects with CaptureClosedError when the capture closes. */
   nextFrame(signal?: AbortSignal): Promise<Frame>;
   stats(): CaptureStats;
+  /** Motion gating: while on, frames without motion come header-only (`skipped`); see CameraCapture. */
+  gateOnMotion?(on: boolean): void;
 }
 
 export type CaptureFactory = (options: CaptureOptions, logger: Logger) => CaptureSource;
@@ -44,6 +47,15 @@ export interface FrameOutcome {
   dropped: number;
 }
 
+/** A frame motion gating kept from the model: nothing moved, no track was alive, max_idle_s not passed. */
+export interface SkippedFrame {
+  camera: string;
+  frame: Frame;
+  reason: 'no-motion';
+  /** Frames captured but never handed over since the previous frame. */
+  dropped: number;
+}
+
 /** Events of tracks ended without a frame (pause, shutdown). */
 export interface TracksEnded {
   camera: string;
@@ -61,6 +73,10 @@ export interface CameraRuntimeHooks {
   onFailed?(camera: string, reason: string): void;
   onInferenceStart?(camera: string): number;
   onInferenceEnd?(token: number): void;
+  /** A frame skipped by motion gating (publish its timing with the reason). */
+  onSkipped?(skipped: SkippedFrame): void;
+  /** The camera's motion state changed (retained `<camera>/motion`). */
+  onMotion?(camera: string, moving: boolean): void;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -88,6 +104,8 @@ export class CameraRuntime {
   private lastStart = 0;
   private stopped = false;
   private detectionsOn = true;
+  /** Motion gating's rules; null when the camera's motion is off. */
+  private motionGate: MotionGate | null;
   /** The most recent frame and what was found in it, for on-demand snapshots. */
   latest: { frame: Frame; detections: Detection[] } | null = null;
 
@@ -104,6 +122,12 @@ export class CameraRuntime {
     this.log = baseLog.child({ component: 'camera', camera: settings.name });
     this.tracker = new Tracker(settings.tracker, firstTrackId);
     this.fpsCap = settings.maxFps;
+    this.motionGate = settings.motion ? new MotionGate(settings.motion) : null;
+  }
+
+  /** Whether something moves now (false when motion gating is off). */
+  get motionOn(): boolean {
+    return this.motionGate?.moving ?? false;
   }
 
   get name(): string {
@@ -147,6 +171,8 @@ export class CameraRuntime {
     this.settings = next;
     this.tracker.reconfigure(next.tracker);
     this.fpsCap = next.maxFps; // adaptive load caps it again at its next tick if it must
+    // Switching motion on or off changes the capture key: that is a new runtime, not this.
+    if (next.motion) this.motionGate?.reconfigure(next.motion);
   }
 
   /** Adaptive load's cap; never above the configured max_fps. */
@@ -169,6 +195,7 @@ export class CameraRuntime {
     const on = this.active && this.detectionsOn;
     if (!on) {
       this.endTracks();
+      this.motionStopped();
       if (this.settings.closeWhenInactive && this.capture) {
         const c = this.capture;
         this.capture = null;
@@ -191,6 +218,31 @@ export class CameraRuntime {
     this.capture = null;
     await capture?.stop();
     this.endTracks();
+    this.motionStopped();
+  }
+
+  /** No frames come while paused or stopped: the motion state must not stay ON. */
+  private motionStopped(): void {
+    if (this.motionGate?.clear()) this.hooks.onMotion?.(this.name, false);
+  }
+
+  /** Before every frame request: may the capture answer header-only when nothing moves? */
+  private gateNextRequest(capture: CaptureSource): void {
+    if (!this.motionGate) return;
+    capture.gateOnMotion?.(!this.motionGate.detectionDue(Date.now(), this.tracker.size));
+  }
+
+  /** A frame's motion moves the camera's motion state; a skipped frame goes no further. */
+  private motionOf(frame: Frame): boolean {
+    if (frame.motion && this.motionGate) {
+      const changed = this.motionGate.observe(Date.now(), frame.motion.moving);
+      if (changed !== undefined) this.hooks.onMotion?.(this.name, changed);
+    }
+    if (!frame.skipped) return false;
+    const dropped = this.lastSeq < 0 ? 0 : Math.max(0, frame.seq - this.lastSeq - 1);
+    this.lastSeq = frame.seq;
+    this.hooks.onSkipped?.({ camera: this.name, frame, reason: frame.skipped, dropped });
+    return true;
   }
 
   private endTracks(): void {
@@ -226,6 +278,7 @@ export class CameraRuntime {
       if (since < minGap) await sleep(minGap - since, signal);
       if (this.stopped) return;
       let frame: Frame;
+      this.gateNextRequest(capture);
       try {
         frame = await capture.nextFrame(signal);
       } catch (e) {
@@ -243,6 +296,7 @@ export class CameraRuntime {
         throw e;
       }
       if (!this.active || !this.detectionsOn) continue;
+      if (this.motionOf(frame)) continue;
       await this.process(frame, signal);
     }
   }
@@ -256,6 +310,7 @@ export class CameraRuntime {
     }
     const startedAt = performance.now();
     this.lastStart = startedAt;
+    this.motionGate?.detected(Date.now());
     const waitMs = Math.max(0, Date.now() - frame.ts);
     const token = this.hooks.onInferenceStart?.(this.name);
     let result: DetectResult;

@@ -4,7 +4,9 @@
  */
 import os from 'node:os';
 import type { CameraConfig, LookoutConfig, SourceConfig } from '../config';
-import type { CaptureOptions, SourceSpec, TransformSpec } from '../capture';
+import { MOTION_DEFAULTS } from '../config/camera-schema';
+import type { CaptureOptions, MotionSpec, SourceSpec, TransformSpec } from '../capture';
+import type { MotionGateOptions } from './motion-gate';
 import type { FilterOptions, Polygon } from '../detect';
 import type { TrackerOptions } from '../track';
 
@@ -34,6 +36,8 @@ export interface CameraSettings {
   trackedLabels: string[];
   snapshots: boolean;
   closeWhenInactive: boolean;
+  /** Motion gating; null when the camera's motion is off (every frame is detected). */
+  motion: (MotionGateOptions & { spec: MotionSpec }) | null;
 }
 
 export function sourceSpecOf(source: SourceConfig): SourceSpec {
@@ -89,6 +93,7 @@ export function cameraSettings(camera: CameraConfig, config: LookoutConfig): Cam
   const lossless = (camera.source.type === 'file' || camera.source.type === 'images') && camera.source.realtime === false;
   const maxFps = camera.max_fps ?? config.capture.max_fps;
   const transform = transformOf(camera);
+  const motion = motionOf(camera, lossless);
   const capture: CaptureOptions = {
     camera: camera.name,
     source,
@@ -98,6 +103,7 @@ export function cameraSettings(camera: CameraConfig, config: LookoutConfig): Cam
     readTimeoutMs: config.capture.read_timeout_ms,
     openTimeoutMs: config.capture.open_timeout_ms,
     backoff: { initialMs: config.capture.reconnect_initial_ms, maxMs: config.capture.reconnect_max_ms },
+    ...(motion ? { motion: motion.spec } : {}),
   };
   const trackedLabels = own.track ?? global.track;
   const deny = own.deny ?? global.deny;
@@ -130,7 +136,15 @@ export function cameraSettings(camera: CameraConfig, config: LookoutConfig): Cam
     model: camera.model ?? config.detector.model,
     capture,
     // max_fps is in: the capture process paces its hand-over by it, so a raised cap needs a new one.
-    captureKey: JSON.stringify({ source: camera.source, transform: camera.transform ?? null, lossless, maxFps, rt: config.capture }),
+    // The capture process computes motion: changed motion settings need a new one too.
+    captureKey: JSON.stringify({
+      source: camera.source,
+      transform: camera.transform ?? null,
+      lossless,
+      maxFps,
+      rt: config.capture,
+      motion: motion?.spec ?? null,
+    }),
     maxFps,
     filters,
     zones,
@@ -139,6 +153,21 @@ export function cameraSettings(camera: CameraConfig, config: LookoutConfig): Cam
     trackedLabels,
     snapshots: config.snapshots.enabled && (camera.snapshots ?? true),
     closeWhenInactive: camera.close_when_inactive ?? false,
+    motion,
+  };
+}
+
+/**
+ * A camera watches, so motion gating is on unless configured off; a file or folder read with
+ * realtime: false is a batch job ("process this video") whose every frame is detected.
+ */
+function motionOf(camera: CameraConfig, lossless: boolean): CameraSettings['motion'] {
+  const m = camera.motion ?? {};
+  if (!(m.enabled ?? !lossless)) return null;
+  return {
+    spec: { threshold: m.threshold ?? MOTION_DEFAULTS.threshold, minArea: m.min_area ?? MOTION_DEFAULTS.min_area, masks: m.masks ?? [] },
+    maxIdleMs: (m.max_idle_s ?? MOTION_DEFAULTS.max_idle_s) * 1000,
+    offDelayMs: (m.off_delay_s ?? MOTION_DEFAULTS.off_delay_s) * 1000,
   };
 }
 

@@ -23,12 +23,13 @@ export function configuredCounts(s: Pick<CameraSettings, 'trackedLabels' | 'zone
 }
 
 /** What Home Assistant is told about a camera: the same labels and zone counts as published. */
-export function discoveryCamera(s: Pick<CameraSettings, 'name' | 'trackedLabels' | 'zones' | 'snapshots'>): DiscoveryCamera {
+export function discoveryCamera(s: Pick<CameraSettings, 'name' | 'trackedLabels' | 'zones' | 'snapshots' | 'motion'>): DiscoveryCamera {
   const keys = configuredCounts(s);
   return {
     name: s.name,
     labels: s.trackedLabels,
     zones: s.zones.map((z) => ({ name: z.name, labels: keys.filter((k) => k.zone === z.name).map((k) => k.label) })),
     snapshot: s.snapshots,
+    motion: s.motion !== null,
   };
 }

@@ -44,6 +44,14 @@ export class MotionGate {
     this.lastDetectedAt = now;
   }
 
+  /** No more frames (the camera stops or pauses): the state is OFF; true when it was ON. */
+  clear(): boolean {
+    const was = this.on;
+    this.on = false;
+    this.lastMotionAt = -Infinity;
+    return was;
+  }
+
   /** A frame's motion; returns the new state when it changed, else undefined. */
   observe(now: number, moving: boolean): boolean | undefined {
     if (moving) this.lastMotionAt = now;

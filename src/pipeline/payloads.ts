@@ -5,7 +5,7 @@
 import type { DetectionsPayload, EventInput, StatsPayload, TimingPayload } from '../mqtt';
 import type { HostSnapshot } from '../system/host-stats';
 import type { TrackedDetection, TrackEvent } from '../track';
-import type { FrameOutcome } from './camera-runtime';
+import type { FrameOutcome, SkippedFrame } from './camera-runtime';
 
 const r2 = (ms: number) => Math.max(0, Math.round(ms * 100) / 100);
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
@@ -73,6 +73,29 @@ export function timingPayload(o: FrameOutcome, x: TimingExtras): TimingPayload {
     age_ms: r2(x.endedAtEpoch - o.frame.ts),
     fps: Math.round(x.fps * 100) / 100,
     dropped: o.dropped,
+    ...(o.frame.motion ? { motion: o.frame.motion } : {}),
+  };
+}
+
+/** The timing of a frame motion gating skipped: no stage ran on it, so they are 0, and `skipped` says why. */
+export function skippedTimingPayload(s: SkippedFrame, x: { endedAtEpoch: number; fps: number }): TimingPayload {
+  return {
+    v: 1,
+    camera: s.camera,
+    frame: s.frame.seq,
+    ts: Math.round(s.frame.ts),
+    capture_ms: r2(s.frame.captureMs),
+    wait_ms: 0,
+    preprocess_ms: 0,
+    inference_ms: 0,
+    postprocess_ms: 0,
+    publish_ms: 0,
+    total_ms: 0,
+    age_ms: r2(Math.max(0, x.endedAtEpoch - s.frame.ts)),
+    fps: Math.round(x.fps * 100) / 100,
+    dropped: s.dropped,
+    skipped: s.reason,
+    ...(s.frame.motion ? { motion: s.frame.motion } : {}),
   };
 }
 

@@ -21,6 +21,8 @@ export class FakeLink {
   readonly events: { camera: string; type: string; track_id: number; label: string }[] = [];
   readonly counts = new Map<string, number>();
   readonly controls = new Map<string, { detect: boolean; minScore: number }>();
+  /** Retained motion state per camera (cameras with motion gating on). */
+  readonly motion = new Map<string, boolean>();
   readonly forgotten: string[] = [];
   readonly configStates: { ok: boolean; problems: string[]; hash: string }[] = [];
   detections = 0;
@@ -81,6 +83,13 @@ export class FakeLink {
   }
   setControls(camera: string, c: { detect: boolean; minScore: number }): void {
     this.controls.set(camera, c);
+  }
+  setMotion(camera: string, moving: boolean): boolean {
+    this.motion.set(camera, moving);
+    return true;
+  }
+  forgetMotion(camera: string): boolean {
+    return this.motion.delete(camera);
   }
   setConfigState(s: { ok: boolean; problems: string[]; hash: string }): boolean {
     this.configStates.push({ ok: s.ok, problems: s.problems, hash: s.hash });
