@@ -51,6 +51,8 @@ export function readHttpSecret(c: HttpAuthSettings, env: NodeJS.ProcessEnv): str
     throw new Error(`${source.key}: cannot read secret file '${source.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const secret = text.replace(/\r?\n$/, '');
+  // An empty file means "no secret", as with the MQTT password credential (install.sh-style placeholders).
+  if (secret === '') return null;
   if (secret.length < 8) throw new Error(`${source.key}: the secret in '${source.file}' must be at least 8 characters`);
   return secret;
 }

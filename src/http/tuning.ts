@@ -99,7 +99,8 @@ export class TuningSaver {
     try {
       ({ backup } = this.o.editor.write(file, after, true));
     } catch (e) {
-      throw new HttpProblem(500, [`${file}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+      // Typically the installed service, whose config folder is read-only to it (docs/ui.md, "Save on the service").
+      throw new HttpProblem(500, [`${(e as Error).message}; nothing was changed (Copy YAML shows the snippet to paste by hand)`]);
     }
     const outcome = await this.o.reload('page save');
     if (!outcome.ok) {

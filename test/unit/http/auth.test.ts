@@ -34,6 +34,8 @@ describe('who may use the HTTP server', () => {
     expect(httpAuthProblems({ ...http, auth: { secret_file: file } }, {})).toEqual([
       expect.stringMatching(/^http\.auth\.secret_file: .* at least 8 characters/),
     ]);
+    fs.writeFileSync(file, '\n');
+    expect(httpAuthProblems({ ...http, auth: { secret_file: file } }, {})).toEqual([expect.stringMatching(/^http\.auth\.secret_file: required when/)]);
     expect(httpAuthProblems({ ...http, auth: { secret_file: path.join(dir, 'missing') } }, {})).toEqual([
       expect.stringMatching(/^http\.auth\.secret_file: cannot read secret file .*missing': ENOENT/),
     ]);
