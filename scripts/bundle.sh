@@ -125,13 +125,13 @@ CV_NODE=$STAGE/node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node
 if [ $REPACK = 1 ]; then
   [ -f "$CV_NODE" ] && [ -x "$STAGE/node/bin/node" ] || die "--repack: no earlier build in $STAGE; run without --repack"
   cmp -s "$STAGE/node/bin/node" "$NODE_DIR/bin/node" || die "--repack: $STAGE holds another Node than $NODE_VERSION; run without --repack"
-  rm -rf "$STAGE"/bin "$STAGE"/dist "$STAGE"/config "$STAGE"/systemd "$STAGE"/scripts "$STAGE"/docs "$STAGE"/models \
+  rm -rf "$STAGE"/bin "$STAGE"/dist "$STAGE"/ui "$STAGE"/config "$STAGE"/systemd "$STAGE"/scripts "$STAGE"/docs "$STAGE"/models \
     "$STAGE"/package.json "$STAGE"/package-lock.json "$STAGE"/README.md "$STAGE"/BUNDLE "$STAGE"/SHA256SUMS
 else
   rm -rf "$STAGE"
 fi
 mkdir -p "$STAGE/models"
-cp -a bin dist config systemd scripts docs package.json package-lock.json README.md "$STAGE/"
+cp -a bin dist ui config systemd scripts docs package.json package-lock.json README.md "$STAGE/"
 for m in "${MODELS[@]}"; do cp "models/$m.json" "models/$m.onnx" "$STAGE/models/"; done
 [ -f models/README.md ] && cp models/README.md "$STAGE/models/"
 if [ $REPACK = 0 ]; then
