@@ -90,13 +90,18 @@ export function lineChart(title: string, series: readonly Series[], xLabel: stri
   const xMin = Math.min(0, ...all.map((p) => p[0]));
   const xMax = Math.max(1e-9, ...all.map((p) => p[0]));
   const yMax = Math.max(1e-9, ...all.map((p) => p[1])) * 1.1;
-  const { parts, x0, x1, y1, y } = frame(title, height, yMax, yLabel);
+  const { parts, x0, x1, y0, y1, y } = frame(title, height, yMax, yLabel);
   const x = (v: number): number => x0 + ((v - xMin) / (xMax - xMin || 1)) * (x1 - x0);
   const xStep = niceStep(xMax - xMin, 8);
   for (let v = Math.ceil(xMin / xStep) * xStep; v <= xMax + 1e-9; v += xStep) {
     parts.push(`<text x="${n1(x(v))}" y="${y1 + 16}" class="tick" text-anchor="middle">${n1(v)}</text>`);
   }
   parts.push(`<text x="${n1((x0 + x1) / 2)}" y="${y1 + 32}" class="axis" text-anchor="middle">${escapeXml(xLabel)}</text>`);
+  if (xMin < 0) {
+    // The warm-up is drawn (memory grows most there) but not counted; say where it ends.
+    parts.push(`<line x1="${n1(x(0))}" x2="${n1(x(0))}" y1="${y0}" y2="${y1}" class="mark"/>`);
+    parts.push(`<text x="${n1(x(0) + 4)}" y="${y0 + 10}" class="tick">warm-up ends</text>`);
+  }
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     if (s.points.length > 0) {
