@@ -10,10 +10,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import YAML from 'yaml';
 import type { CameraConfig } from '../../src/config/camera-schema';
 import { schemaProblems } from '../../src/mqtt/schemas';
+import { Recorder, type Msg } from './mqtt-recorder';
+import { waitFor } from './wait-for';
+
+export { Recorder, retainedSnapshot, topicMatches, jsonOf, type Msg } from './mqtt-recorder';
+export { sleep, waitFor } from './wait-for';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const VTEST = path.join(REPO_ROOT, '.cache', 'testdata', 'vtest.avi');
@@ -43,19 +48,6 @@ export function assertDaemonBuilt(): void {
 
 // --- small utilities ------------------------------------------------------------------------------
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `condition` until true; on timeout throws with `what` and, if given, `context()`. */
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000, context?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${context ? `\n${context()}` : ''}`);
-    }
-    await sleep(25);
-  }
-}
-
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -66,133 +58,6 @@ export function merge<T extends Plain>(base: T, patch: Plain): T {
     out[k] = isPlain(v) && isPlain(out[k]) ? merge(out[k], v) : v;
   }
   return out as T;
-}
-
-// --- MQTT recorder -------------------------------------------------------------------------------
-
-export interface Msg {
-  topic: string;
-  payload: Buffer;
-  text: string;
-  retain: boolean;
-  qos: number;
-  /** Date.now() when it arrived. */
-  at: number;
-  /** Arrival order across all topics of this recorder. */
-  index: number;
-}
-
-/**
- * An mqtt.js v5 client that records every message on its subscriptions (retain-as-published, so the
- * retain flag of live messages is the daemon's). Reconnects by itself (after a broker restart) and
- * subscribes again unless the broker kept the session.
- */
-export class Recorder {
-  readonly messages: Msg[] = [];
-  private closed = false;
-  private constructor(
-    readonly client: MqttClient,
-    private readonly filters: string[],
-  ) {
-    client.on('message', (topic, payload, packet) => {
-      this.messages.push({
-        topic,
-        payload,
-        text: payload.toString(),
-        retain: packet.retain === true,
-        qos: packet.qos,
-        at: Date.now(),
-        index: this.messages.length,
-      });
-    });
-    client.on('connect', (connack) => {
-      if (!connack.sessionPresent && this.filters.length && !this.closed) {
-        client.subscribe(this.filters, { qos: 1, rap: true }, () => undefined);
-      }
-    });
-    client.on('error', () => undefined);
-  }
-
-  static async connect(url: string, filters: string[], options: IClientOptions = {}): Promise<Recorder> {
-    const client = connect(url, {
-      protocolVersion: 5,
-      reconnectPeriod: 200,
-      connectTimeout: 5000,
-      clientId: `lookout-test-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
-      ...options,
-    });
-    const rec = new Recorder(client, filters);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`test subscriber could not connect to ${url} within 10 s`)), 10_000);
-      client.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    if (filters.length) await client.subscribeAsync(filters, { qos: 1, rap: true });
-    return rec;
-  }
-
-  /** Resolves once connected (again) and subscribed (again): after a broker restart. */
-  async resubscribed(timeoutMs = 15_000): Promise<void> {
-    await waitFor('test subscriber to reconnect', () => this.client.connected, timeoutMs);
-    if (this.filters.length) await this.client.subscribeAsync(this.filters, { qos: 1, rap: true });
-  }
-
-  on(topic: string): Msg[] {
-    return this.messages.filter((m) => m.topic === topic);
-  }
-  texts(topic: string): string[] {
-    return this.on(topic).map((m) => m.text);
-  }
-  json<T = Plain>(topic: string): T[] {
-    return this.on(topic).map((m) => JSON.parse(m.text) as T);
-  }
-  last(topic: string): Msg | undefined {
-    const all = this.on(topic);
-    return all[all.length - 1];
-  }
-  count(topic: string): number {
-    let n = 0;
-    for (const m of this.messages) if (m.topic === topic) n++;
-    return n;
-  }
-
-  async publish(topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
-    await this.client.publishAsync(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false });
-  }
-
-  /** Topic → number of messages and the last payload (shortened): for failure messages. */
-  summary(maxTopics = 40): string {
-    const byTopic = new Map<string, { n: number; last: Msg }>();
-    for (const m of this.messages) {
-      const e = byTopic.get(m.topic);
-      if (e) {
-        e.n++;
-        e.last = m;
-      } else byTopic.set(m.topic, { n: 1, last: m });
-    }
-    const lines = [...byTopic.entries()].slice(0, maxTopics).map(([t, { n, last }]) => {
-      const text = last.payload.length > 0 && last.payload[0] === 0xff ? `<${last.payload.length} bytes binary>` : last.text;
-      return `  ${t} ×${n}${last.retain ? ' (retained)' : ''}: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
-    });
-    return lines.length ? lines.join('\n') : '  (nothing received)';
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.client.endAsync(true).catch(() => undefined);
-  }
-}
-
-/** Connects, takes what the broker holds as retained under `filters`, and disconnects. */
-export async function retainedSnapshot(url: string, filters: string[], settleMs = 500): Promise<Map<string, Msg>> {
-  const rec = await Recorder.connect(url, filters, { reconnectPeriod: 0 });
-  await sleep(settleMs);
-  await rec.close();
-  const out = new Map<string, Msg>();
-  for (const m of rec.messages) if (m.retain) out.set(m.topic, m);
-  return out;
 }
 
 // --- the daemon ----------------------------------------------------------------------------------
@@ -378,18 +243,12 @@ export class Daemon {
   }
 
   /** Waits for `condition`; fails with the log tail and MQTT summary; fails at once if the daemon exits. */
-  async waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (!this.running) {
-        // One last look: the condition may have become true with the final messages.
-        await sleep(200);
-        if (condition()) return;
-        throw new Error(`daemon exited (${JSON.stringify(this.exitResult)}) while waiting for ${what}${this.diagnostics()}`);
-      }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${this.diagnostics()}`);
-      await sleep(25);
-    }
+  async waitFor<T>(what: string, condition: () => T, timeoutMs = 30_000): Promise<T> {
+    return waitFor(what, condition, {
+      timeoutMs,
+      context: () => this.diagnostics(),
+      abortIf: () => (this.running ? undefined : `daemon exited (${JSON.stringify(this.exitResult)})`),
+    });
   }
 
   /** Log lines whose message (or whole JSON text) matches `re`. */

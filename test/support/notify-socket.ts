@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { waitFor } from './wait-for';
 
 /**
  * A real unix datagram socket standing in for systemd's notify socket, for tests that set
@@ -38,7 +39,6 @@ export async function bindNotifySocket(options: { abstract?: boolean } = {}): Pr
   const address = options.abstract ? `@lookout-test-notify-${process.pid}-${Math.random().toString(36).slice(2)}` : path.join(dir, 'notify.sock');
   const child: ChildProcessWithoutNullStreams = spawn('python3', ['-u', '-c', SERVER, address], { stdio: 'pipe' });
   const messages: string[] = [];
-  const listeners = new Set<() => void>();
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -55,7 +55,6 @@ export async function bindNotifySocket(options: { abstract?: boolean } = {}): Pr
         return;
       }
       messages.push(JSON.parse(line) as string);
-      for (const l of [...listeners]) l();
     });
     child.once('error', (err) => reject(new Error(`notify socket server (python3) failed to start: ${err.message}`)));
     child.once('exit', (code) => {
@@ -67,25 +66,8 @@ export async function bindNotifySocket(options: { abstract?: boolean } = {}): Pr
     path: address,
     messages,
     assignments: () => messages.flatMap((m) => m.split('\n').filter((l) => l !== '')),
-    waitFor(pred, timeoutMs = 10_000) {
-      if (pred(messages)) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (pred(messages)) {
-            cleanup();
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`notify socket: condition not met within ${timeoutMs} ms; received ${JSON.stringify(messages)}`));
-        }, timeoutMs);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-      });
+    async waitFor(pred, timeoutMs = 10_000) {
+      await waitFor('a notify-socket condition', () => messages, { until: pred, timeoutMs });
     },
     async close() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

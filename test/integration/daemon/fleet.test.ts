@@ -83,12 +83,7 @@ describe('a fleet of devices', () => {
       d.signal('SIGTERM');
       expect((await d.waitExit(15_000)).code).toBe(0);
       const missing = () => atEdge().filter((seq) => !atUpstream().includes(seq));
-      await waitFor(
-        'every event upstream',
-        () => missing().length === 0,
-        30_000,
-        () => `missing upstream: ${missing().join(', ')}`,
-      );
+      await waitFor('every event upstream', () => missing(), { until: (m) => m.length === 0, timeoutMs: 30_000 });
       // The ones from the outage went through the queue, not around it.
       expect(atEdge().length).toBeGreaterThan(downAt + 10);
       expect(atEdge()).toEqual([...atEdge()].sort((a, b) => a - b));

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { connect } from 'mqtt';
 import { freePort } from '../../support/mosquitto';
 import { REPO_ROOT, assertDaemonBuilt, waitFor } from '../../support/daemon-harness';
+import { Recorder } from '../../support/mqtt-recorder';
 import { schemaProblems } from '../../../src/mqtt';
 
 test('with no config file: a camera of its own choosing, the embedded broker, detections on MQTT, exit 0 on SIGTERM', async () => {
@@ -41,14 +41,13 @@ test('with no config file: a camera of its own choosing, the embedded broker, de
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const context = () => `daemon output:\n${out.split('\n').slice(-30).join('\n')}`;
-  const messages: { topic: string; text: string }[] = [];
-  let client: ReturnType<typeof connect> | undefined;
+  let rec: Recorder | undefined;
   try {
-    await waitFor('the embedded broker', () => /embedded MQTT broker/.test(out), 30_000, context);
-    client = connect(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, reconnectPeriod: 200 });
-    client.on('message', (topic, payload) => messages.push({ topic, text: payload.toString() }));
-    client.subscribe('lookout/#');
-    await waitFor('detections on MQTT', () => messages.some((m) => /^lookout\/zero\/[^/]+\/detections$/.test(m.topic)), 60_000, context);
+    await waitFor('the embedded broker', () => /embedded MQTT broker/.test(out), { timeoutMs: 30_000, context });
+    // aedes speaks MQTT 3.1.1 only.
+    rec = await Recorder.connect(`mqtt://127.0.0.1:${port}`, ['lookout/#'], { protocolVersion: 4 });
+    await rec.first('lookout/zero/+/detections', undefined, 60_000);
+    const messages = rec.messages;
 
     const chosen = /"msg":"no cameras configured: ([^"]+)"/.exec(out)?.[1] ?? '';
     expect(chosen).toMatch(/^(found V4L2 camera \/dev\/video\d+|no V4L2 camera found; playing the demo video .*vtest\.avi in a loop)/);
@@ -63,7 +62,7 @@ test('with no config file: a camera of its own choosing, the embedded broker, de
     expect(await exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
   } finally {
-    client?.end(true);
+    await rec?.close();
     if (child.exitCode === null) child.kill('SIGKILL');
     fs.rmSync(state, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../../src/log';
+import { waitFor } from '../../support/wait-for';
 
 export interface LogLine {
   level: number;
@@ -17,12 +18,9 @@ export function captureLogger(): { logger: Logger; lines: LogLine[]; text: () =>
   return { logger, lines, text: () => lines.map((l) => `${l.level} ${l.msg}`).join('\n') };
 }
 
+/** The shared `waitFor` of test/support, for a boolean condition. */
 export async function waitUntil(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitFor(what, condition, timeoutMs);
 }
 
 export interface Received {
