@@ -25,6 +25,7 @@ const state = {
   imageSeq: null,
   framesShown: 0,
   frames: new Map(), // frame seq -> detections payload (recent), for the shown camera
+  timingByFrame: new Map(), // frame seq -> timing payload (it carries the frame's motion regions)
   latest: null, // newest detections payload of the shown camera
   timings: [], // recent timing payloads of the shown camera
   status: null,
@@ -61,6 +62,7 @@ function selectCamera(view, keepFrames) {
   state.camera = view;
   if (changed || !keepFrames) {
     state.frames.clear();
+    state.timingByFrame.clear();
     state.latest = null;
     state.timings = [];
     state.image = null;
@@ -69,7 +71,7 @@ function selectCamera(view, keepFrames) {
   state.draft = view ? draftOf(view) : null;
   state.drawing = null;
   state.selected = null;
-  $('add-motion-mask').hidden = !(view && view.motion);
+  $('add-motion-mask').hidden = !(view && view.motion_on);
   renderTuning();
   renderEvents();
   loadEvents();
@@ -81,7 +83,8 @@ function draftOf(view) {
   return {
     zones: clone(view.zones || []),
     masks: clone(view.masks || []),
-    motion_masks: view.motion && Array.isArray(view.motion.masks) ? clone(view.motion.masks) : null,
+    // Motion masks only where the camera computes motion (a `motion` block, or motion on by default).
+    motion_masks: view.motion_on ? clone(view.motion_masks || []) : null,
     min_score: view.min_score,
     min_scores: clone(view.own && view.own.min_scores ? view.own.min_scores : {}),
   };
@@ -108,6 +111,8 @@ function connectLive() {
     state.latest = f.detections;
     state.frames.set(f.detections.frame, f.detections);
     if (state.frames.size > 60) state.frames.delete(state.frames.keys().next().value);
+    state.timingByFrame.set(f.timing.frame, f.timing);
+    if (state.timingByFrame.size > 60) state.timingByFrame.delete(state.timingByFrame.keys().next().value);
     state.timings.push(f.timing);
     if (state.timings.length > 120) state.timings.shift();
     drawTiming();
@@ -191,7 +196,8 @@ function draw() {
     if ($('show-zones').checked) d.zones.forEach((z, i) => drawPolygon(ctx, z.polygon, KIND_COLORS.zone, z.name, 0.12, isSelected('zone', i)));
   }
   const { payload, list } = shownDetections();
-  if (payload && $('show-motion').checked) drawMotion(ctx, payload);
+  const timing = payload ? state.timingByFrame.get(payload.frame) : null;
+  if (timing && $('show-motion').checked) drawMotion(ctx, timing);
   if ($('show-boxes').checked) for (const det of list) drawBox(ctx, det, line);
   if (state.drawing) drawOpenShape(ctx, state.drawing);
   renderDetections(payload, list);
@@ -271,11 +277,11 @@ function drawBox(ctx, det, line) {
   label(ctx, `${det.label} ${det.score.toFixed(2)}${id}`, x1, y1, color);
 }
 
-/** Motion regions, where the payload carries them (cameras with a motion block). */
-function drawMotion(ctx, payload) {
-  const m = payload.motion;
-  if (!m) return;
-  const regions = Array.isArray(m) ? m : m.regions || m.boxes || [];
+/** The frame's motion regions ([x1, y1, x2, y2], normalized), where its timing carries them. */
+function drawMotion(ctx, timing) {
+  const m = timing.motion;
+  if (!m || !Array.isArray(m.regions)) return;
+  const regions = m.regions;
   ctx.strokeStyle = KIND_COLORS.motion;
   ctx.setLineDash([4, 4]);
   for (const r of regions) {
@@ -608,7 +614,8 @@ function onCanvasUp() {
 function tuningBody() {
   const d = state.draft;
   const body = { zones: d.zones, masks: d.masks, min_score: d.min_score, min_scores: d.min_scores };
-  if (d.motion_masks) body.motion_masks = d.motion_masks;
+  // Sent only when changed: a camera without a `motion` block in the file would get one otherwise.
+  if (d.motion_masks && JSON.stringify(d.motion_masks) !== JSON.stringify(state.camera.motion_masks || [])) body.motion_masks = d.motion_masks;
   return body;
 }
 

@@ -108,7 +108,10 @@ export class HttpPart {
         height: frame?.height ?? null,
         zones: cam.zones ?? [],
         masks: cam.masks ?? [],
-        motion: (cam as { motion?: unknown }).motion ?? null,
+        motion: cam.motion ?? null,
+        // Motion may be on without a `motion` block (the default for cameras); its masks are the block's.
+        motion_on: runtime ? runtime.current.motion !== null : cam.motion !== undefined && cam.motion.enabled !== false,
+        motion_masks: cam.motion?.masks ?? [],
         min_score: filters?.minScore ?? cam.objects?.min_score ?? c.objects.min_score,
         min_scores: filters?.minScoreByLabel ?? { ...c.objects.min_scores, ...(cam.objects?.min_scores ?? {}) },
         own: { min_score: cam.objects?.min_score ?? null, min_scores: cam.objects?.min_scores ?? {} },
