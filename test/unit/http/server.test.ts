@@ -9,13 +9,16 @@ import { LookoutMetrics } from '../../../src/http/metrics';
 import { HttpServer } from '../../../src/http/server';
 import { TuningSaver } from '../../../src/http/tuning';
 import { MAX_BODY_BYTES, UiApi } from '../../../src/http/ui-api';
+import { SnapshotStore } from '../../../src/snapshots/store';
 
 const quiet = pino({ level: 'silent' });
 
+const events = new EventLog();
+let dir = '';
+
 function ui(saved: unknown[]): UiApi {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-ui-'));
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-ui-'));
   fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Lookout</title>');
-  const events = new EventLog();
   return new UiApi({
     cameras: () => [{ name: 'front' }],
     uiFps: () => 2,
@@ -38,6 +41,7 @@ describe('the HTTP server', () => {
   const servers: HttpServer[] = [];
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
   async function start(host: string, secret: string | null, saved: unknown[] = []): Promise<string> {
     const server = new HttpServer({ host, port: 0, secret }, new LookoutMetrics({ version: 'test' }), () => ({ ok: true }), quiet, ui(saved));
@@ -58,6 +62,32 @@ describe('the HTTP server', () => {
     expect((await fetch(`${url}/ui/../../etc/passwd`)).status).toBe(404);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/lookout_build_info/);
+  });
+
+  test("the last hour's events link their snapshots, which are served by name only", async () => {
+    const url = await start('127.0.0.1', null);
+    const ev = {
+      label: 'person',
+      class_id: 1,
+      score: 0.9,
+      box: [0, 0, 1, 1] as [number, number, number, number],
+      zones: [],
+      started_at: 1,
+      updated_at: 1,
+      frames: 3,
+    };
+    events.add('front', { ...ev, type: 'start', track_id: 41, snapshot: true });
+    events.add('front', { ...ev, type: 'update', track_id: 41 });
+    const name = SnapshotStore.fileName('front', 41, Date.UTC(2026, 11, 3, 3, 13));
+    fs.writeFileSync(path.join(dir, name), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+    const body = (await (await fetch(`${url}/api/events?camera=front`)).json()) as { events: { type: string; snapshot_url?: string }[] };
+    expect(body.events.map((e) => [e.type, e.snapshot_url ?? null])).toEqual([
+      ['update', null],
+      ['start', `/api/snapshots/${name}`],
+    ]);
+    const jpeg = await fetch(`${url}${body.events[1].snapshot_url}`);
+    expect([jpeg.status, jpeg.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
+    expect((await fetch(`${url}/api/snapshots/..%2Findex.html`)).status).toBe(404);
   });
 
   test('a change needs the same origin, JSON and a bounded body', async () => {
