@@ -55,6 +55,30 @@ describe('checkConfigText: what `lookout config check` says, before anything is 
     ]);
   });
 
+  test('motion masks the page draws land where the loader reads them', () => {
+    const edited = editCameraTuning(example, 'driveway', {
+      motion_masks: [
+        [
+          [0, 0],
+          [1, 0],
+          [1, 0.08],
+        ],
+      ],
+    });
+    expect(checkConfigText(edited, '/etc/lookout/config.yaml', { env: {} })).toEqual([]);
+    const bad = editCameraTuning(example, 'driveway', {
+      motion_masks: [
+        [
+          [0, 0],
+          [1, 0],
+        ],
+      ],
+    });
+    expect(checkConfigText(bad, '/etc/lookout/config.yaml', { env: {} })).toEqual([
+      { path: 'cameras[0].motion.masks[0]', message: 'must NOT have fewer than 3 items' },
+    ]);
+  });
+
   test('the same problems as loadConfig, with paths apart', () => {
     const text = `mqtt:\n  keepalive_s: fast\n  bogus: 1\nlog: {level: loud}\n${camera}`;
     const file = path.join(dir, 'c.yaml');

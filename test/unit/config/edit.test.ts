@@ -141,8 +141,27 @@ describe('editCameraTuning on the documented example file', () => {
     expect(edited).toContain('      min_score: 0.55\n      min_scores: {person: 0.65, car: 0.7}\n      # required_zones: [driveway]');
   });
 
-  test('motion masks go to the camera’s motion.masks, creating the section', () => {
-    const edited = editCameraTuning(example, 'driveway', {
+  test('motion masks go to the camera’s motion.masks: into its motion section, or a new one', () => {
+    const withMotion =
+      'cameras:\n  - name: a\n    source: {type: file, path: /x}\n    motion:\n      threshold: 25     # gray levels\n      masks:\n        - [[0.0, 0.0], [0.3, 0.0], [0.3, 0.1]]\n    snapshots: true\n';
+    expect(
+      editCameraTuning(withMotion, 'a', {
+        motion_masks: [
+          [
+            [0, 0],
+            [0.3, 0],
+            [0.3, 0.1],
+          ],
+          [
+            [0.5, 0.5],
+            [1, 0.5],
+            [1, 1],
+          ],
+        ],
+      }),
+    ).toBe(withMotion.replace('0.1]]\n', '0.1]]\n        - [[0.5, 0.5], [1, 0.5], [1, 1]]\n'));
+    const without = 'cameras:\n  - name: a\n    source: {type: file, path: /x}\n\n# more cameras later\n';
+    const edited = editCameraTuning(without, 'a', {
       motion_masks: [
         [
           [0, 0],
@@ -160,9 +179,7 @@ describe('editCameraTuning on the documented example file', () => {
         ],
       ],
     });
-    const { added, removed } = diff(example, edited);
-    expect(removed).toEqual([]);
-    expect(added).toEqual(['    motion:', '      masks:', '        - [[0, 0], [1, 0], [1, 0.1]]']);
+    expect(diff(without, edited)).toEqual({ removed: [], added: ['    motion:', '      masks:', '        - [[0, 0], [1, 0], [1, 0.1]]'] });
   });
 
   test('the same tuning saved twice gives the same file', () => {
