@@ -258,8 +258,9 @@ describe('MQTT contract against a real Mosquitto', () => {
     const ha = await Subscriber.connect(broker.url, ['homeassistant/+/+/+/config']);
     try {
       const configTopics = (): string[] => [...new Set(ha.messages.filter((m) => m.payload.length > 0).map((m) => m.topic))];
-      // Per camera: occupancy + count per label, status, detect switch, min_score number, fps, inference time, image, snapshot button.
-      await waitUntil('retained discovery', () => configTopics().length === 11);
+      // Per camera: occupancy + count per label, status, detect switch, min_score number, fps, inference time, image, snapshot button, motion.
+      await waitUntil('retained discovery', () => configTopics().length === 12);
+      expect(configTopics()).toContain('homeassistant/binary_sensor/contract/front_motion/config');
       expect(ha.messages.every((m) => m.retain)).toBe(true);
       const occupancy = 'homeassistant/binary_sensor/contract/front_car_occupancy/config';
       expect(JSON.parse(ha.on(occupancy)[0].payload.toString())).toMatchObject({
@@ -270,7 +271,7 @@ describe('MQTT contract against a real Mosquitto', () => {
 
       const before = ha.messages.length;
       await ha.publish('homeassistant/status', 'online');
-      await waitUntil('republished discovery', () => ha.messages.length >= before + 11);
+      await waitUntil('republished discovery', () => ha.messages.length >= before + 12);
 
       link.setDiscovery([{ name: 'front', labels: ['person'] }]);
       await waitUntil(
@@ -281,10 +282,10 @@ describe('MQTT contract against a real Mosquitto', () => {
       );
       const fresh = await Subscriber.connect(broker.url, ['homeassistant/+/+/+/config']);
       try {
-        await waitUntil('retained after removal', () => fresh.messages.length >= 9);
+        await waitUntil('retained after removal', () => fresh.messages.length >= 10);
         await new Promise((r) => setTimeout(r, 300)); // let any stray retained copies arrive
         expect(fresh.messages.map((m) => m.topic).sort()).not.toContain(occupancy);
-        expect(fresh.messages.length).toBe(9);
+        expect(fresh.messages.length).toBe(10);
       } finally {
         await fresh.close();
       }
