@@ -8,6 +8,8 @@ import { Mosquitto } from '../../support/mosquitto';
 import { Daemon, daemonTest, VTEST, type Msg } from '../../support/daemon-harness';
 import { RtspServer } from '../../support/rtsp-server';
 import { schemaProblems } from '../../../src/mqtt';
+import { CameraCapture } from '../../../src/capture';
+import { frameWithin } from './helpers';
 
 interface Status {
   state: string;
@@ -94,5 +96,35 @@ describe('an RTSP camera (gst-rtsp-server serving vtest.avi as H.264)', () => {
     expect(d.pid).toBe(pid);
     expect(rec.texts(t.availability)).not.toContain('offline');
     expect(d.logsMatching(/camera reconnecting/).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+// The other ways a `url` camera can be read, on the same kind of server (a moving ball, 320×240): each
+// must decode real frames of the stream's size, or a user choosing it gets a camera that never opens.
+describe('RTSP transports and backends (capture only)', () => {
+  let server: RtspServer | undefined;
+  const running: CameraCapture[] = [];
+  beforeAll(async () => {
+    server = await RtspServer.start({ width: 320, height: 240 });
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((c) => c.stop()));
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test.each([
+    ['FFmpeg over UDP (rtsp_transport: udp)', { transport: 'udp' as const }],
+    ["GStreamer's rtspsrc preset (TCP, jitter buffer)", { backend: 'gstreamer' as const, latencyMs: 100 }],
+  ])('%s delivers frames of the stream', async (_name, options) => {
+    const cap = new CameraCapture({ camera: 'net', source: { kind: 'stream', url: server!.url, ...options }, backoff: { initialMs: 500, maxMs: 2000 } });
+    running.push(cap);
+    cap.start();
+    const first = await frameWithin(cap, 30_000);
+    const next = await frameWithin(cap, 30_000);
+    expect([first.width, first.height]).toEqual([320, 240]);
+    expect(next.seq).toBeGreaterThan(first.seq);
+    expect(cap.status.state).toBe('streaming');
   });
 });
