@@ -1,6 +1,7 @@
-// The MQTT link: the one object the daemon publishes through (nothing else imports 'mqtt'). It speaks
-// the contract (docs/mqtt.md): one method per topic kind, payloads checked, topics validated, each
-// kind sent with its QoS and retain flag (TOPIC_DELIVERY). The work is done by parts with one job each:
+// The MQTT link: the one object the daemon publishes through; its connection is the only place that
+// creates the daemon's mqtt.js client. It speaks the contract (docs/mqtt.md): one method per topic
+// kind, payloads checked, topics validated, each kind sent with its QoS and retain flag
+// (TOPIC_DELIVERY). The work is done by parts with one job each:
 // - MqttConnection (connection.ts): the mqtt.js client, reconnects with backoff, takeover, TLS, will;
 // - Outbox (outbox.ts): the bounded QoS 1 queue and its in-flight window, QoS 0 drops;
 // - RetainedState (retained-state.ts): retained values remembered, replayed on reconnect, cleared;
