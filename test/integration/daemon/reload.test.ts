@@ -180,7 +180,7 @@ describe('lookout run: live reload and commands', () => {
     };
     const countTopics = async (): Promise<string[]> => {
       const retained = await retainedSnapshot(broker.url, [d.topic('front/+'), d.topic('front/+/+')]);
-      return [...retained.keys()].filter((k) => !/\/(status|snapshot|detections|timing|events|detect|min_score)$/.test(k)).sort();
+      return [...retained.keys()].filter((k) => !/\/(status|snapshot|detections|timing|events|detect|min_score|motion)$/.test(k)).sort();
     };
     const initial = d.config;
     await appliedMsg(expectedHash());

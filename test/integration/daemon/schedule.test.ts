@@ -1,7 +1,7 @@
 // Issue 8, schedules through the running daemon: a camera outside its active window starts paused
 // (retained status says so and until when) and publishes no detections; the MQTT override turns it on
 // until the next window edge, and `auto` hands it back to the schedule. The window edges themselves
-// are tested with a test clock in test/unit/schedule.
+// are tested with jest fake timers driving node-schedule in test/unit/schedule.
 import path from 'node:path';
 import { Mosquitto } from '../../support/mosquitto';
 import { bindNotifySocket } from '../../support/notify-socket';
