@@ -3,6 +3,7 @@
 // parsed request to the daemon's handler, turns what it answers (or throws) into the result payload,
 // logs it and counts it. How the answer is published is the link's business (`answer`).
 import type { Logger } from '../log';
+import { errorMessage } from '../util/errors';
 import { parseCommand, type CommandRequest } from './commands';
 import type { CommandResultPayload } from './schemas';
 import type { Topics } from './topics';
@@ -76,7 +77,7 @@ export class CommandEndpoint {
         try {
           answer = await this.handler(request);
         } catch (e) {
-          answer = { ok: false, error: `command failed: ${e instanceof Error ? e.message : String(e)}` };
+          answer = { ok: false, error: `command failed: ${errorMessage(e)}` };
         }
       }
       if (!answer.ok) this.refused++;

@@ -1,5 +1,6 @@
 // Validation of commands that arrive on base/set and base/<camera>/set. Pure: the link calls it and
 // publishes the answer; the daemon only ever sees commands that passed.
+import { errorMessage } from '../util/errors';
 import { schemaProblems, type Command } from './schemas';
 
 export const MAX_COMMAND_BYTES = 16 * 1024;
@@ -38,7 +39,7 @@ export function parseCommand(input: IncomingCommand, knownCameras: ReadonlySet<s
   try {
     value = JSON.parse(payload.toString('utf8'));
   } catch (e) {
-    return { ok: false, error: `command is not JSON: ${(e as Error).message}` };
+    return { ok: false, error: `command is not JSON: ${errorMessage(e)}` };
   }
   const id = idOf(value);
   const answer = (error: string): ParsedCommand => (id === undefined ? { ok: false, error } : { ok: false, error, id });

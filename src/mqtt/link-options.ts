@@ -1,6 +1,7 @@
 // What the MQTT link is configured with (the config layer builds it: link-config.ts), and the two
 // helpers the doctor and the probe share with the connection: a URL fit for logs, a readable PEM file.
 import fs from 'node:fs';
+import { errorMessage } from '../util/errors';
 import type { LinkBackoffOptions } from './backoff';
 
 export interface MqttTlsOptions {
@@ -88,6 +89,6 @@ export function readPem(path: string, what: string): Buffer {
   try {
     return fs.readFileSync(path);
   } catch (e) {
-    throw new Error(`mqtt TLS ${what} file '${path}' cannot be read: ${(e as Error).message}`);
+    throw new Error(`mqtt TLS ${what} file '${path}' cannot be read: ${errorMessage(e)}`);
   }
 }

@@ -8,6 +8,7 @@
 // - CommandEndpoint (command-endpoint.ts): `set` topics in, answers on `/result` out;
 // - DiscoveryPublisher (discovery-publisher.ts): Home Assistant discovery configs.
 import type { Logger } from '../log';
+import { errorMessage } from '../util/errors';
 import { CommandEndpoint, type CommandHandler } from './command-endpoint';
 import { MqttConnection, type ConnectFn } from './connection';
 import type { DiscoveryCamera } from './discovery';
@@ -172,7 +173,7 @@ export class MqttLink {
     try {
       topic = this.topics.count(camera, label, zone);
     } catch (e) {
-      return this.refuse(`count:${camera}:${label}:${zone ?? ''}`, `refusing to publish count: ${(e as Error).message}`);
+      return this.refuse(`count:${camera}:${label}:${zone ?? ''}`, `refusing to publish count: ${errorMessage(e)}`);
     }
     if (this.retained.has(topic)) return true;
     return this.setCount(camera, label, 0, zone);
@@ -321,7 +322,7 @@ export class MqttLink {
       if (problem) throw new Error(problem);
       data = this.encode(kind, payload);
     } catch (e) {
-      return this.refuse(`${kind}:${(e as Error).message}`, `refusing to publish ${kind}: ${(e as Error).message}`);
+      return this.refuse(`${kind}:${errorMessage(e)}`, `refusing to publish ${kind}: ${errorMessage(e)}`);
     }
     const { qos, retain } = TOPIC_DELIVERY[kind];
     if (qos === 0) {
