@@ -5,11 +5,18 @@
  *
  * Detection runs on a frame when something moves in it (the capture process decides), and also
  * regardless of motion:
- *   - while any track is alive: a person who stops moving must still be followed, and a track can
- *     only end by detections that no longer find it;
- *   - at least every max_idle_s: a car that parked while the model was not running, or anything the
- *     background took in, is still seen.
+ *   - while a track is alive and not stationary: a person who stops moving must still be followed,
+ *     and a track can only end by detections that no longer find it. A track the last detection did
+ *     not find counts as moving (it must be found again or end). A track whose box has stayed put for
+ *     STATIONARY_AFTER_MS is stationary: a parked car would otherwise keep the model running forever;
+ *   - at least every max_idle_s: a car that parked while the model was not running, a stationary
+ *     track, anything the background took in, is still seen (and a stationary track stays alive).
  */
+import { type Box, iou } from '../track';
+
+/** A track whose box has not moved (IoU with where it last moved ≥ STILL_IOU) for this long is stationary. */
+export const STATIONARY_AFTER_MS = 10_000;
+const STILL_IOU = 0.8;
 export interface MotionGateOptions {
   /** Longest time between two detections, ms. */
   maxIdleMs: number;
@@ -22,6 +29,10 @@ export class MotionGate {
   private lastDetectedAt = -Infinity;
   private lastMotionAt = -Infinity;
   private on = false;
+  /** Per track found by the last detection: its box when it last moved, and when that was. */
+  private readonly anchors = new Map<number, { box: Box; movedAt: number }>();
+  /** A live track was not found by the last detection (or has no id yet). */
+  private unresolved = false;
 
   constructor(private options: MotionGateOptions) {}
 
@@ -36,7 +47,25 @@ export class MotionGate {
 
   /** Whether the next frame must be detected even if nothing moves in it. */
   detectionDue(now: number, tracksAlive: number): boolean {
-    return tracksAlive > 0 || now - this.lastDetectedAt >= this.options.maxIdleMs;
+    if (now - this.lastDetectedAt >= this.options.maxIdleMs) return true;
+    if (tracksAlive === 0) return false;
+    // Tracks the last detection did not find, or did not report yet, are resolved only by detections.
+    if (this.unresolved || tracksAlive > this.anchors.size) return true;
+    for (const a of this.anchors.values()) if (now - a.movedAt < STATIONARY_AFTER_MS) return true;
+    return false;
+  }
+
+  /** What the tracker made of a detected frame: the tracks it found (id and box) and how many are alive. */
+  tracked(now: number, found: ReadonlyArray<{ track_id?: number; box: Box }>, tracksAlive: number): void {
+    const ids = new Set<number>();
+    for (const d of found) {
+      if (d.track_id === undefined) continue;
+      ids.add(d.track_id);
+      const a = this.anchors.get(d.track_id);
+      if (!a || iou(a.box, d.box) < STILL_IOU) this.anchors.set(d.track_id, { box: d.box, movedAt: now });
+    }
+    for (const id of [...this.anchors.keys()]) if (!ids.has(id)) this.anchors.delete(id);
+    this.unresolved = tracksAlive > ids.size;
   }
 
   /** A frame was detected at `now`. */
