@@ -12,9 +12,10 @@ import { type Logger, silentLogger } from '../log';
 import { Backoff, type BackoffOptions, backoffOptions } from '../util/backoff';
 import { type CaptureChildEntry, resolveCaptureChild } from './child-path';
 import { CaptureProcess, KILL_WAIT_MS } from './capture-process';
+import type { ManifestInput } from '../detect/manifest';
 import type { MotionSpec } from './motion';
 import { diagnoseGstPipeline } from './gst-diagnose';
-import { CaptureClosedError, type Frame, FrameHandover, FrameLedger } from './handover';
+import { CaptureClosedError, type FetchedJpeg, type Frame, FrameHandover, FrameLedger, type JpegOptions } from './handover';
 import { type DeliveryMode, type PreparedOpen, prepareOpen, SourceUnavailableError } from './open-plan';
 import { type ChildMessage, type FinalKind, type FrameRecord, frameRecordProblem, type OpenedMessage, unhandledKind } from './protocol';
 import { type PresenceWatch, ReopenSchedule, type ReopenTrigger } from './reopen';
@@ -51,6 +52,13 @@ export interface CaptureOptions {
   aliveIntervalMs?: number;
   /** Compute motion in the capture process; with gateOnMotion(true) frames without it come header-only. */
   motion?: MotionSpec;
+  /**
+   * Hand over this model input (made in the capture process) instead of the frame; the frame stays
+   * in the process's ring and is fetched as a JPEG by Frame.jpeg(). Unset: frames carry their pixels.
+   */
+  modelInput?: ManifestInput;
+  /** How long a frame fetch (Frame.jpeg) may take before it is given up (default 5000 ms). */
+  fetchTimeoutMs?: number;
 }
 
 /**
@@ -106,13 +114,22 @@ interface Session {
   ledger: FrameLedger;
   streaming: boolean;
   wantInFlight: boolean;
+  /** Frame fetches waiting for their answer, by request id. */
+  fetches: Map<number, PendingFetch>;
   /** Why it ended or is being ended; the first reason wins. */
   outcome?: { kind: OutcomeKind; reason: string };
   finalized: boolean;
   timers: NodeJS.Timeout[];
 }
 
+interface PendingFetch {
+  resolve(f: FetchedJpeg): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
 const DEFAULTS = {
+  fetchTimeoutMs: 5000,
   readTimeoutMs: 5000,
   openTimeoutMs: 15000,
   emptyReadLimit: 10,
@@ -148,6 +165,9 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
   private childEntry: CaptureChildEntry | undefined;
   /** Frames asked for now may come header-only when nothing moved (motion gating). */
   private onlyIfMoving = false;
+  /** Camera seqs the consumer may still fetch (Frame.jpeg); the capture process keeps them in its ring. */
+  private keepSeqs: number[] = [];
+  private fetchIds = 0;
 
   constructor(options: CaptureOptions, logger: Logger = silentLogger) {
     super();
@@ -273,6 +293,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
         emptyReadDelayMs: 20,
         aliveIntervalMs: this.o.aliveIntervalMs,
         ...(this.o.motion ? { motion: this.o.motion } : {}),
+        ...(this.o.modelInput ? { modelInput: this.o.modelInput } : {}),
       });
       this.childEntry ??= resolveCaptureChild();
     } catch (e) {
@@ -354,6 +375,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
       ledger: new FrameLedger(this.capturedBefore),
       streaming: false,
       wantInFlight: false,
+      fetches: new Map(),
       finalized: false,
       timers: [setInterval(() => this.checkStuck(s), tickMs)],
     };
@@ -437,6 +459,11 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
     for (const t of s.timers) clearTimeout(t);
     s.timers = [];
     this.handover.settle(s.ledger);
+    for (const f of s.fetches.values()) {
+      clearTimeout(f.timer);
+      f.reject(new Error(`camera ${this.o.camera}: the capture process holding the frame ended (${s.outcome?.reason ?? 'stopped'})`));
+    }
+    s.fetches.clear();
     this.capturedBefore += s.ledger.captured;
     if (this.session === s) this.session = undefined;
     s.proc.close();
@@ -493,6 +520,11 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
   private onFrameRecord(s: Session, rec: FrameRecord): void {
     if (s !== this.session || s.finalized) return;
     const h = rec.header;
+    // The answer to a fetch goes past the hand-over: it is not the frame asked for by 'want'.
+    if (h.reply !== undefined) {
+      this.onFetched(s, rec);
+      return;
+    }
     s.wantInFlight = false;
     s.ledger.read(h.seq);
     this.markStreaming(s);
@@ -513,7 +545,14 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
       captureMs: h.captureMs,
       width: h.width,
       height: h.height,
-      data: rec.data,
+      ...(h.input
+        ? {
+            input: { data: ownArrayBuffer(rec.data), dims: h.input.dims, dtype: h.input.dtype, geometry: h.input.geometry, preprocessMs: h.input.preprocessMs },
+          }
+        : h.skipped === undefined
+          ? { data: rec.data }
+          : {}),
+      ...(h.input ? { jpeg: (o: JpegOptions) => this.fetchFrame(s, h.seq, o) } : {}),
       ...(h.positionMs !== undefined ? { positionMs: h.positionMs } : {}),
       ...(h.loop !== undefined ? { loop: h.loop } : {}),
       ...(h.motion !== undefined ? { motion: h.motion } : {}),
@@ -527,7 +566,65 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
     const s = this.session;
     if (!s || s.proc.exited || s.outcome || s.wantInFlight) return;
     s.wantInFlight = true;
-    s.proc.send(this.onlyIfMoving ? { t: 'want', onlyIfMoving: true } : { t: 'want' });
+    const keep = this.keepSeqs.filter((seq) => seq > s.ledger.seqBase).map((seq) => seq - s.ledger.seqBase);
+    s.proc.send({ t: 'want', keep, ...(this.onlyIfMoving ? { onlyIfMoving: true } : {}) });
+  }
+
+  /**
+   * The frames (camera seqs) the consumer may still fetch with Frame.jpeg(): a track's best frame,
+   * the newest processed one. Sent with the next request; frames not in it leave the ring as it moves on.
+   */
+  keepFrames(seqs: Iterable<number>): void {
+    this.keepSeqs = [...seqs];
+  }
+
+  /**
+   * Frame `seq` (a camera seq, as in Frame.seq) as a JPEG from the capture process's ring. Rejects
+   * with the reason when the process that read it is gone, the ring no longer holds it, or it does
+   * not come within fetchTimeoutMs. For frames handed over with a model input (options.modelInput).
+   */
+  fetchJpeg(seq: number, options: JpegOptions): Promise<FetchedJpeg> {
+    const s = this.session;
+    if (!s || seq <= s.ledger.seqBase) return Promise.reject(new Error(`camera ${this.o.camera}: frame ${seq} is gone with the capture process that read it`));
+    return this.fetchFrame(s, seq - s.ledger.seqBase, options);
+  }
+
+  /** Frame `childSeq` of session `s` as a JPEG, from the ring of the process that read it. */
+  private fetchFrame(s: Session, childSeq: number, o: JpegOptions): Promise<FetchedJpeg> {
+    const seq = s.ledger.seqBase + childSeq;
+    if (s.finalized || s.proc.exited || s !== this.session) {
+      return Promise.reject(new Error(`camera ${this.o.camera}: frame ${seq} is gone with the capture process that read it`));
+    }
+    const id = ++this.fetchIds;
+    return new Promise<FetchedJpeg>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        s.fetches.delete(id);
+        reject(new Error(`camera ${this.o.camera}: frame ${seq} did not come from the capture process within ${this.o.fetchTimeoutMs} ms`));
+      }, this.o.fetchTimeoutMs);
+      s.fetches.set(id, { resolve, reject, timer });
+      s.proc.send({
+        t: 'fetch',
+        id,
+        seq: childSeq,
+        quality: o.quality,
+        ...(o.annotate && o.annotate.length > 0
+          ? { annotate: o.annotate.map((d) => ({ label: d.label, class_id: d.class_id, score: d.score, box: d.box })) }
+          : {}),
+      });
+    });
+  }
+
+  private onFetched(s: Session, rec: FrameRecord): void {
+    const h = rec.header;
+    const f = s.fetches.get(h.reply as number);
+    if (!f) return; // timed out meanwhile
+    s.fetches.delete(h.reply as number);
+    clearTimeout(f.timer);
+    if (h.missing !== undefined || rec.data.length === 0) {
+      f.reject(new Error(`camera ${this.o.camera}: ${h.missing ?? `frame ${s.ledger.seqBase + h.seq} came back empty`}`));
+    } else {
+      f.resolve({ jpeg: rec.data, width: h.width, height: h.height });
+    }
   }
 
   // ---- status ----
@@ -559,4 +656,10 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
       this.log.error({ camera: this.o.camera, err: e }, "a 'status' listener threw");
     }
   }
+}
+
+/** The bytes as an ArrayBuffer of their own (transferable to the inference worker), copied only when they share one. */
+function ownArrayBuffer(b: Buffer): ArrayBuffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }

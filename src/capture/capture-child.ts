@@ -8,7 +8,8 @@
  * OPENCV_FFMPEG_CAPTURE_OPTIONS, a process-wide variable, a per-camera setting.
  *
  * This file is the process: its channels and its end. What it does with the source is
- * capture-loop.ts, OpenCV's part media-reader.ts and cv-frame.ts, what it says protocol.ts; the plan
+ * capture-loop.ts, OpenCV's part media-reader.ts and cv-frame.ts, what it sends for a frame (the
+ * model's input, the frame kept in a ring for snapshots) frame-output.ts, what it says protocol.ts; the plan
  * it executes is computed by open-plan.ts in the daemon. It runs as compiled JavaScript from
  * dist/capture, and under jest straight from src/capture through source-loader.js (child-path.ts).
  *
@@ -19,6 +20,7 @@ import * as net from 'node:net';
 import { type Cv, loadCv, type Mat } from '../cv';
 import { CaptureLoop } from './capture-loop';
 import { toOutputMat } from './cv-frame';
+import { FrameOutput } from './frame-output';
 import { errorText, OpenCvMediaReader } from './media-reader';
 import { FrameMotion } from './motion-frame';
 import type { ChildPlan } from './open-plan';
@@ -42,6 +44,8 @@ let loop: CaptureLoop<Mat> | undefined;
 let finished = false;
 /** Motion of the frames handed over, when the plan asks for it. */
 let motion: FrameMotion | undefined;
+/** What goes out for each frame, and the ring of full frames the daemon fetches snapshots from. */
+let output: FrameOutput | undefined;
 
 /** Ends the process after the final message has been handed to the channel. */
 function finish(msg: FinalMessage, code: number): void {
@@ -62,7 +66,7 @@ function finish(msg: FinalMessage, code: number): void {
 /** Converts and writes one frame record; false (and a warning) when OpenCV could not convert it. */
 function sendFrame(cv: Cv, plan: ChildPlan, mat: Mat, header: FrameHeader, onlyIfMoving: boolean): boolean {
   let m: Mat;
-  let data: Buffer;
+  let rec: { header: FrameHeader; data: Buffer };
   let moved: FrameHeader['motion'];
   try {
     m = toOutputMat(cv, mat, plan.transform);
@@ -76,17 +80,16 @@ function sendFrame(cv: Cv, plan: ChildPlan, mat: Mat, header: FrameHeader, onlyI
       writeRecord(skipped, Buffer.alloc(0));
       return true;
     }
-    data = m.getData();
+    const h: FrameHeader = { ...header, width: m.cols, height: m.rows, ...(moved ? { motion: moved } : {}) };
+    // From here `m` belongs to the output: the model input goes out and the frame into the ring.
+    rec = (output as FrameOutput).record(m, h);
   } catch (e) {
     tell({ t: 'warn', message: `frame ${header.seq} could not be converted: ${errorText(e)}` });
     mat.release();
     return false;
   }
-  const h: FrameHeader = { ...header, width: m.cols, height: m.rows, ...(moved ? { motion: moved } : {}) };
-  // getData() copied the pixels: both Mats can go now rather than at the next garbage collection.
-  if (m !== mat) m.release();
-  mat.release();
-  writeRecord(h, data);
+  if (m !== mat) mat.release();
+  writeRecord(rec.header, rec.data);
   return true;
 }
 
@@ -111,6 +114,7 @@ function start(plan: ChildPlan): void {
   }
   reader = new OpenCvMediaReader(cv, plan, (message) => tell({ t: 'warn', message }));
   if (plan.motion) motion = new FrameMotion(cv, plan.motion);
+  output = new FrameOutput(cv, plan, writeRecord);
   const l = new CaptureLoop<Mat>({
     plan,
     reader,
@@ -144,7 +148,13 @@ process.on('message', (raw: unknown) => {
       if (!out) start(m.plan);
       return;
     case 'want':
+      output?.keep(m.keep);
       loop?.want(m.onlyIfMoving === true);
+      return;
+    case 'fetch':
+      if (output) void output.fetch(m);
+      else if (out)
+        writeRecord({ seq: m.seq, ts: Date.now(), captureMs: 0, width: 0, height: 0, reply: m.id, missing: 'the source is not open yet' }, Buffer.alloc(0));
       return;
     case 'stop':
       loop?.stop();

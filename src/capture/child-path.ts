@@ -17,6 +17,16 @@ export interface CaptureChildEntry {
 
 export const SOURCE_LOADER = 'source-loader.js';
 
+/**
+ * V8 limits for a capture process: its JavaScript is a loop and a few small objects a frame, its
+ * frames live in OpenCV's memory outside V8's heap. Without them each process reserves young and old
+ * generations sized for the machine, which a Pi with four cameras pays four times (issue 17: ≤ 60 MB
+ * per additional camera). The old-space limit applies to the built process only: under jest the
+ * process compiles TypeScript as it loads, which needs the heap of a compiler.
+ */
+export const CHILD_V8_FLAGS = ['--max-semi-space-size=1'];
+export const CHILD_OLD_SPACE_FLAG = '--max-old-space-size=48';
+
 /** `dir` and `self` are where this module is and what it is called (overridable for tests). */
 export function resolveCaptureChild(dir: string = __dirname, self: string = __filename): CaptureChildEntry {
   const fromSource = path.extname(self) === '.ts';
@@ -24,8 +34,8 @@ export function resolveCaptureChild(dir: string = __dirname, self: string = __fi
   if (!fs.existsSync(file)) {
     throw new Error(`capture process entry not found: ${file}${fromSource ? '' : ' (run npm run build)'}`);
   }
-  if (!fromSource) return { file, execArgv: [] };
+  if (!fromSource) return { file, execArgv: [...CHILD_V8_FLAGS, CHILD_OLD_SPACE_FLAG] };
   const loader = path.join(dir, SOURCE_LOADER);
   if (!fs.existsSync(loader)) throw new Error(`capture process loader not found: ${loader}`);
-  return { file, execArgv: ['--require', loader] };
+  return { file, execArgv: [...CHILD_V8_FLAGS, '--require', loader] };
 }

@@ -24,8 +24,19 @@ export interface Frame {
   captureMs: number;
   width: number;
   height: number;
-  /** H × W × 3 bytes, BGR, rows contiguous. */
-  data: Buffer;
+  /**
+   * H × W × 3 bytes, BGR, rows contiguous: only when the capture was opened without a model input.
+   * With one, the frame stays in its capture process (see `input` and `jpeg`).
+   */
+  data?: Buffer;
+  /** The model's input made from this frame in the capture process (CaptureOptions.modelInput). */
+  input?: FrameInput;
+  /**
+   * The frame as a JPEG, fetched from the capture process's ring (optionally with boxes drawn).
+   * Rejects with the reason when the frame is no longer held (its process restarted, say) or does
+   * not come in time; never hangs.
+   */
+  jpeg?: (options: JpegOptions) => Promise<FetchedJpeg>;
   /** Files and folders: position in the media, ms. */
   positionMs?: number;
   /** Files and folders: which pass over a looping source, from 0. */
@@ -34,6 +45,30 @@ export interface Frame {
   motion?: MotionResult;
   /** Not for detection: nothing moved and none was needed; `data` is empty. */
   skipped?: 'no-motion';
+}
+
+/** A model input as the inference worker takes it. */
+export interface FrameInput {
+  /** Owned by whoever holds the frame; transferable to the inference worker. */
+  data: ArrayBuffer;
+  dims: number[];
+  dtype: 'uint8' | 'float32';
+  geometry: { offsetX: number; offsetY: number; extentX: number; extentY: number };
+  /** Preprocessing time in the capture process, ms. */
+  preprocessMs: number;
+}
+
+export interface JpegOptions {
+  /** 1..100. */
+  quality: number;
+  /** Draw these detections on it. */
+  annotate?: ReadonlyArray<{ label: string; class_id: number; score: number; box: [number, number, number, number] }>;
+}
+
+export interface FetchedJpeg {
+  jpeg: Buffer;
+  width: number;
+  height: number;
 }
 
 /** nextFrame() cannot deliver because the camera ended (non-looping file) or was stopped. */

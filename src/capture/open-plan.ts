@@ -7,6 +7,7 @@
  */
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import type { ManifestInput } from '../detect/manifest';
 import { gstPipelineProblems } from './gst-syntax';
 import type { MotionSpec } from './motion';
 import { ffmpegCaptureOptions, gstreamerPipelineOf } from './pipelines';
@@ -47,6 +48,11 @@ export interface ChildPlan {
   aliveIntervalMs: number;
   /** Compute motion on every frame handed over (the camera's `motion` block); absent: motion is off. */
   motion?: MotionSpec;
+  /**
+   * Hand over this model input instead of the frame (issue 17's lean hand-over); the frame stays in
+   * the ring for fetching. Absent: the whole BGR frame is handed over.
+   */
+  modelInput?: ManifestInput;
 }
 
 export interface PreparedOpen {
@@ -65,6 +71,7 @@ export interface PlanSettings {
   emptyReadDelayMs: number;
   aliveIntervalMs: number;
   motion?: MotionSpec;
+  modelInput?: ManifestInput;
 }
 
 /** The source is not there (or not usable) right now; retried with backoff, sooner when watchPath appears. */
@@ -136,6 +143,7 @@ export async function prepareOpen(spec: SourceSpec, s: PlanSettings): Promise<Pr
     transform: { rotate: t.rotate ?? 0, flip: t.flip ?? 'none', ...(t.crop ? { crop: t.crop } : {}) },
     aliveIntervalMs: s.aliveIntervalMs,
     ...(s.motion ? { motion: s.motion } : {}),
+    ...(s.modelInput ? { modelInput: s.modelInput } : {}),
   };
   const gst = (pipeline: string): PreparedOpen => {
     const problems = gstPipelineProblems(pipeline);

@@ -33,9 +33,40 @@ export type ParentMessage =
    * `onlyIfMoving` (motion gating, plan.motion set): when nothing moved in it, answer with a
    * header-only record (`skipped: 'no-motion'`, no pixel data) instead of the frame.
    */
-  | { t: 'want'; onlyIfMoving?: boolean }
+  | {
+      t: 'want';
+      onlyIfMoving?: boolean;
+      /**
+       * Frames (this process's seqs) the daemon may still fetch: kept in the ring past their turn
+       * (frame-ring.ts). Absent: the same as the last 'want' said.
+       */
+      keep?: number[];
+    }
+  /** Answer with a frame record carrying `reply: id`: frame `seq` from the ring, as a JPEG (FetchRequest). */
+  | FetchRequest
   /** Close the source and exit. */
   | { t: 'stop' };
+
+/** A full-resolution frame from the capture process's ring, for a snapshot or the live page. */
+export interface FetchRequest {
+  t: 'fetch';
+  /** Echoed as the answering record's `reply`. */
+  id: number;
+  seq: number;
+  /** JPEG quality, 1..100. */
+  quality: number;
+  /** Detections to draw on it before encoding (annotated snapshots); none: the plain frame. */
+  annotate?: AnnotationBox[];
+}
+
+/** A detection as drawn on a snapshot (the fields annotate() reads). */
+export interface AnnotationBox {
+  label: string;
+  class_id: number;
+  score: number;
+  /** [xmin, ymin, xmax, ymax], normalized to the frame. */
+  box: [number, number, number, number];
+}
 
 /** Sent at a fixed interval (plan.aliveIntervalMs), also while a read is in progress. */
 export interface AliveMessage {
@@ -98,7 +129,7 @@ export const CHILD_MESSAGE_KINDS: ReadonlySet<ChildMessage['t']> = new Set<Child
   'fatal',
 ]);
 
-export const PARENT_MESSAGE_KINDS: ReadonlySet<ParentMessage['t']> = new Set<ParentMessage['t']>(['start', 'want', 'stop']);
+export const PARENT_MESSAGE_KINDS: ReadonlySet<ParentMessage['t']> = new Set<ParentMessage['t']>(['start', 'want', 'fetch', 'stop']);
 
 /**
  * A message off the IPC channel as a ChildMessage, or undefined for anything else. The channel
@@ -148,7 +179,30 @@ export interface FrameHeader {
   /** Motion in this frame against the ones before (plan.motion set). */
   motion?: MotionResult;
   /** The frame was not sent, only its header: `data` is empty (a 'want' with onlyIfMoving and no motion). */
-  skipped?: 'no-motion';
+  skipped?: 'no-motion'; /**
+   * `data` is the model's input made from this frame (plan.modelInput), not the frame: the frame
+   * itself stays in the ring until fetched (FetchRequest). Size: product(dims) × 1 (uint8) or 4 (float32).
+   */
+  input?: ModelInputHeader;
+  /** The answer to FetchRequest `reply`: `data` is the JPEG, or empty with `missing` saying why. */
+  reply?: number;
+  /** Why a fetched frame could not be sent (no longer in the ring, encoding failed). */
+  missing?: string;
+}
+
+/** How the model input in a record's data is laid out. */
+export interface ModelInputHeader {
+  dims: number[];
+  dtype: 'uint8' | 'float32';
+  /** Where the frame lies inside the input (letterbox), as detect's InputGeometry. */
+  geometry: { offsetX: number; offsetY: number; extentX: number; extentY: number };
+  /** Resize, colour conversion and layout in the capture process, ms. */
+  preprocessMs: number;
+}
+
+/** Bytes of a model input as the header describes it. */
+export function modelInputBytes(input: ModelInputHeader): number {
+  return input.dims.reduce((a, b) => a * b, 1) * (input.dtype === 'float32' ? 4 : 1);
 }
 
 export interface FrameRecord {
@@ -171,8 +225,15 @@ export function frameRecordProblem(r: FrameRecord): string | undefined {
   const h = r.header;
   if (!(Number.isInteger(h.seq) && h.seq > 0)) return `frame record with seq ${String(h.seq)}`;
   if (h.skipped !== undefined) return r.data.length === 0 ? undefined : `frame ${h.seq} is skipped (${h.skipped}) but carries ${r.data.length} bytes`;
+  if (h.reply !== undefined) return Number.isInteger(h.reply) ? undefined : `fetch answer for frame ${h.seq} with reply ${String(h.reply)}`;
   if (!(Number.isInteger(h.width) && h.width > 0 && Number.isInteger(h.height) && h.height > 0)) {
     return `frame ${h.seq} has size ${String(h.width)}x${String(h.height)}`;
+  }
+  if (h.input) {
+    const want = modelInputBytes(h.input);
+    return r.data.length === want
+      ? undefined
+      : `frame ${h.seq} carries ${r.data.length} bytes of model input for dims ${h.input.dims.join('x')} ${h.input.dtype} (${want})`;
   }
   if (r.data.length !== h.width * h.height * 3) return `frame ${h.seq} has ${r.data.length} bytes for ${h.width}x${h.height} BGR`;
   return undefined;

@@ -146,6 +146,7 @@ export class Cameras implements Omit<CommandTargets, 'reload'> {
         },
         onInferenceStart: (camera) => this.o.progress.inferenceStarted(camera),
         onInferenceEnd: (token) => this.o.progress.inferenceFinished(token),
+        framesToKeep: () => cam.bestFrames?.seqs() ?? [],
       },
       this.o.log,
       this.nextTrackIds.get(s.name),

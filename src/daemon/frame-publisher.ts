@@ -26,7 +26,8 @@ export interface ProcessedFrame {
 }
 
 export type FrameLink = Pick<MqttLink, 'publishDetections' | 'publishTiming' | 'publishEvent' | 'setCount' | 'publishSnapshot'>;
-export type SnapshotEncoder = (frame: Pick<Frame, 'data' | 'width' | 'height'>, detections: readonly Detection[], options: EncodeOptions) => Promise<Buffer>;
+/** A frame's snapshot JPEG; rejects with the reason when it cannot be had (the frame is no longer held, say). */
+export type SnapshotEncoder = (frame: Frame, detections: readonly Detection[], options: EncodeOptions) => Promise<Buffer>;
 
 export interface FramePublisherOptions {
   link: FrameLink;
@@ -87,10 +88,15 @@ export class FramePublisher {
     this.o.link.publishTiming(s.camera, skippedTimingPayload(s, { endedAtEpoch: Date.now(), fps: fig ? fig.detectRate.rate(Date.now()) : 0 }));
   }
 
-  /** Tracks ended without a frame (pause, shutdown): their end events, then the best frames go. */
-  tracksEnded(e: TracksEnded): void {
+  /**
+   * Tracks ended without a frame (pause, shutdown): their end events, then the best frames go.
+   * Resolves when the camera's events and their snapshots are out (the capture must run until then:
+   * the snapshots are fetched from it).
+   */
+  tracksEnded(e: TracksEnded): Promise<void> {
     this.tracking(e.camera, e.tracked);
     this.o.camera(e.camera)?.bestFrames?.clear();
+    return this.queued.get(e.camera) ?? Promise.resolve();
   }
 
   /** The `snapshot` command: whether a JPEG went out on MQTT (false when encoding failed or publish is off). */
@@ -162,7 +168,8 @@ export class FramePublisher {
     try {
       jpeg = await this.encode(shot.frame, shot.detections, { annotate: c.annotate, quality: c.quality });
     } catch (e) {
-      this.o.logger.warn({ camera, err: e instanceof Error ? e.message : String(e) }, 'snapshot encoding failed');
+      // The frame may be gone with its capture process (restarted meanwhile): the event goes without it.
+      this.o.logger.warn({ camera, track_id: shot.trackId, frame: shot.frame.seq, err: e instanceof Error ? e.message : String(e) }, 'snapshot skipped');
       return false;
     }
     const write = this.o.store().save(camera, shot.trackId, shot.frame.ts, jpeg);

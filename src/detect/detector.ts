@@ -142,6 +142,18 @@ export class Detector {
     return this.finish(pre, performance.now() - t0, filters);
   }
 
+  /**
+   * Detects objects in a model input made elsewhere (the capture process, issue 17), laid out as
+   * this model's manifest says; `preprocessMs` is what making it took there. No OpenCV here.
+   */
+  async detectPrepared(pre: Preprocessed, preprocessMs: number, filters?: FilterOptions): Promise<DetectResult> {
+    const want = inputDims(this.manifest.input);
+    if (pre.dims.length !== want.length || pre.dims.some((d, i) => d !== want[i])) {
+      throw new Error(`model ${this.manifest.name} takes input dims ${want.join('x')}, got ${pre.dims.join('x')}`);
+    }
+    return this.finish(pre, preprocessMs, filters);
+  }
+
   /** Detects objects in a BGR Mat (CV_8UC3), e.g. straight from VideoCapture.read(). */
   async detectMat(mat: Mat, filters?: FilterOptions): Promise<DetectResult> {
     const t0 = performance.now();

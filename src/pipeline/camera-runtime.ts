@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { CameraCapture, CaptureClosedError, type CameraStatusChange, type CaptureOptions, type CaptureStats, type Frame } from '../capture';
+import type { FetchedJpeg, JpegOptions } from '../capture/handover';
 import type { Detection, Detector, DetectResult, FilterOptions } from '../detect';
 import type { Logger } from '../log';
 import { Tracker, type TrackFrameResult } from '../track';
@@ -23,14 +24,21 @@ export interface CaptureSource {
   stats(): CaptureStats;
   /** Motion gating: while on, frames without motion come header-only (`skipped`); see CameraCapture. */
   gateOnMotion?(on: boolean): void;
+  /** Frames (seqs) that may still be fetched (best frames, the newest): the capture process keeps them. */
+  keepFrames?(seqs: Iterable<number>): void;
+  /** Frame `seq` as a JPEG from the capture process; rejects with the reason when it is not held. */
+  fetchJpeg?(seq: number, options: JpegOptions): Promise<FetchedJpeg>;
 }
 
 export type CaptureFactory = (options: CaptureOptions, logger: Logger) => CaptureSource;
 
 export const openCameraCapture: CaptureFactory = (options, logger) => new CameraCapture(options, logger);
 
-/** What the loop needs of a model. */
-export type FrameDetector = Pick<Detector, 'detect' | 'info'>;
+/**
+ * What the loop needs of a model. With detectPrepared the capture process makes the model input and
+ * the main thread never touches a full frame (issue 17); without it frames carry their pixels.
+ */
+export type FrameDetector = Pick<Detector, 'detect' | 'info'> & Partial<Pick<Detector, 'detectPrepared'>>;
 
 /** What the daemon needs to publish one processed frame. */
 export interface FrameOutcome {
@@ -65,7 +73,11 @@ export interface TracksEnded {
 export interface CameraRuntimeHooks {
   /** Called synchronously for every processed frame (publish here). */
   onFrame(outcome: FrameOutcome): void;
-  onTracksEnded(ended: TracksEnded): void;
+  /**
+   * May return when the events' snapshots are out: their frames are fetched from the capture
+   * process, so the runtime closes the capture only after that (bounded by the fetch timeout).
+   */
+  onTracksEnded(ended: TracksEnded): void | Promise<void>;
   onStatus(change: CameraStatusChange): void;
   /** A non-looping file or folder reached its end. */
   onEnded(camera: string): void;
@@ -77,6 +89,8 @@ export interface CameraRuntimeHooks {
   onSkipped?(skipped: SkippedFrame): void;
   /** The camera's motion state changed (retained `<camera>/motion`). */
   onMotion?(camera: string, moving: boolean): void;
+  /** Frames (seqs) whose JPEG may still be wanted besides the newest: the camera's best frames. */
+  framesToKeep?(camera: string): Iterable<number>;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -106,6 +120,8 @@ export class CameraRuntime {
   private detectionsOn = true;
   /** Motion gating's rules; null when the camera's motion is off. */
   private motionGate: MotionGate | null;
+  /** The next frame, asked for while the current one was being detected (see process()). */
+  private prefetched: { capture: CaptureSource; frame: Promise<Frame> } | null = null;
   /** The most recent frame and what was found in it, for on-demand snapshots. */
   latest: { frame: Frame; detections: Detection[] } | null = null;
 
@@ -194,12 +210,13 @@ export class CameraRuntime {
     else this.active = active;
     const on = this.active && this.detectionsOn;
     if (!on) {
-      this.endTracks();
+      const snapshotsOut = this.endTracks();
       this.motionStopped();
       if (this.settings.closeWhenInactive && this.capture) {
         const c = this.capture;
         this.capture = null;
-        void c.stop();
+        // The end events' snapshots come from this capture's ring: close it once they are out.
+        void snapshotsOut.finally(() => c.stop());
       }
     } else if (!this.capture && !this.stopped) {
       this.open();
@@ -207,18 +224,19 @@ export class CameraRuntime {
     this.activeWake.emit('change');
   }
 
-  /** Stops the loop after the frame in flight, closes the capture, ends every track. */
+  /** Stops the loop after the frame in flight, ends every track, closes the capture. */
   async stop(): Promise<void> {
     if (this.stopped) return this.loopDone;
     this.stopped = true;
     this.abort.abort(new Error('stopping'));
     this.activeWake.emit('change');
     await this.loopDone;
+    // Tracks end while the capture still runs: their end events' snapshots are fetched from its ring.
+    await this.endTracks();
+    this.motionStopped();
     const capture = this.capture;
     this.capture = null;
     await capture?.stop();
-    this.endTracks();
-    this.motionStopped();
   }
 
   /** No frames come while paused or stopped: the motion state must not stay ON. */
@@ -245,14 +263,17 @@ export class CameraRuntime {
     return true;
   }
 
-  private endTracks(): void {
+  /** Ends every track; resolves when the hooks say their events (and snapshots) are out. Never rejects. */
+  private endTracks(): Promise<void> {
     const ended = this.tracker.endAll(Date.now());
-    if (ended.events.length > 0 || ended.countsChanged) this.hooks.onTracksEnded({ camera: this.name, tracked: ended });
+    if (ended.events.length === 0 && !ended.countsChanged) return Promise.resolve();
+    return Promise.resolve(this.hooks.onTracksEnded({ camera: this.name, tracked: ended })).catch(() => undefined);
   }
 
   private open(): void {
     // The capture adds the camera to its own log lines.
-    const capture = this.openCapture(this.settings.capture, this.baseLog.child({ component: 'capture' }));
+    const options: CaptureOptions = this.detector.detectPrepared ? { ...this.settings.capture, modelInput: this.detector.info.input } : this.settings.capture;
+    const capture = this.openCapture(options, this.baseLog.child({ component: 'capture' }));
     capture.on('status', (s) => this.hooks.onStatus(s));
     this.capture = capture;
     this.lastSeq = -1;
@@ -278,16 +299,15 @@ export class CameraRuntime {
       if (since < minGap) await sleep(minGap - since, signal);
       if (this.stopped) return;
       let frame: Frame;
-      this.gateNextRequest(capture);
       try {
-        frame = await capture.nextFrame(signal);
+        frame = await this.takeFrame(capture, signal);
       } catch (e) {
         if (this.stopped) return;
         if (e instanceof CaptureClosedError) {
           if (capture !== this.capture) continue; // closed on purpose (inactive); a new one opens later
           if (e.why === 'ended') {
             this.log.info('source ended');
-            this.endTracks();
+            void this.endTracks();
             this.hooks.onEnded(this.name);
             return;
           }
@@ -299,6 +319,56 @@ export class CameraRuntime {
       if (this.motionOf(frame)) continue;
       await this.process(frame, signal);
     }
+  }
+
+  /**
+   * Frame `seq` (the newest processed one, or a best frame) as a JPEG from the capture process;
+   * undefined when it is no longer held (the process restarted, the ring moved on), with the reason logged.
+   */
+  async fetchFrame(seq: number, options: JpegOptions): Promise<FetchedJpeg | undefined> {
+    const capture = this.capture;
+    try {
+      const latest = this.latest?.frame;
+      if (latest?.seq === seq && !latest.jpeg && latest.data) throw new Error('this capture hands over whole frames; encode latest.frame.data instead');
+      if (latest?.seq === seq && latest.jpeg) return await latest.jpeg(options);
+      if (!capture?.fetchJpeg) throw new Error('the capture is closed');
+      return await capture.fetchJpeg(seq, options);
+    } catch (e) {
+      this.log.debug({ frame: seq, reason: e instanceof Error ? e.message : String(e) }, 'frame not fetched');
+      return undefined;
+    }
+  }
+
+  /** The frame asked for ahead if it is from this capture, else a new request (which also says what to keep). */
+  private takeFrame(capture: CaptureSource, signal: AbortSignal): Promise<Frame> {
+    const ahead = this.prefetched;
+    this.prefetched = null;
+    if (ahead?.capture === capture) return ahead.frame;
+    capture.keepFrames?.(this.framesToKeep());
+    this.gateNextRequest(capture);
+    return capture.nextFrame(signal);
+  }
+
+  /**
+   * Asks for the next frame now, while this one is with the inference worker, so the capture process
+   * reads and preprocesses it meanwhile (issue 17). Not while adaptive load spaces detections out
+   * below max_fps: the frame would wait and be old by its turn (the hand-over's own max_fps cap
+   * delays the request itself, so that one is fine).
+   */
+  private prefetch(capture: CaptureSource, signal: AbortSignal): void {
+    if (this.prefetched || this.stopped || capture !== this.capture || this.fpsCap < this.settings.maxFps) return;
+    capture.keepFrames?.(this.framesToKeep());
+    this.gateNextRequest(capture);
+    const frame = capture.nextFrame(signal);
+    frame.catch(() => undefined); // taken (and its rejection handled) by the loop's next turn
+    this.prefetched = { capture, frame };
+  }
+
+  /** Best frames of live tracks and the newest processed frame. */
+  private framesToKeep(): number[] {
+    const seqs = [...(this.hooks.framesToKeep?.(this.name) ?? [])];
+    if (this.latest) seqs.push(this.latest.frame.seq);
+    return seqs;
   }
 
   private async process(frame: Frame, signal: AbortSignal): Promise<void> {
@@ -315,7 +385,10 @@ export class CameraRuntime {
     const token = this.hooks.onInferenceStart?.(this.name);
     let result: DetectResult;
     try {
-      result = await this.detector.detect(frame, this.settings.filters);
+      const detecting = this.detectFrame(frame);
+      // The input is with the inference worker now: let the capture process make the next one meanwhile.
+      if (this.capture) this.prefetch(this.capture, signal);
+      result = await detecting;
     } catch (e) {
       this.log.error({ err: e, frame: frame.seq }, 'detection failed on this frame; going on with the next');
       return;
@@ -347,5 +420,15 @@ export class CameraRuntime {
         'publishing a frame failed; going on with the next',
       );
     }
+  }
+
+  private detectFrame(frame: Frame): Promise<DetectResult> {
+    const filters = this.settings.filters;
+    if (frame.input && this.detector.detectPrepared) {
+      const { data, dims, geometry, preprocessMs } = frame.input;
+      return this.detector.detectPrepared({ data, dims, geometry }, preprocessMs, filters);
+    }
+    if (frame.data) return this.detector.detect({ data: frame.data, width: frame.width, height: frame.height }, filters);
+    return Promise.reject(new Error(`frame ${frame.seq} carries neither pixels nor a model input`));
   }
 }

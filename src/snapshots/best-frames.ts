@@ -1,8 +1,9 @@
 /**
  * The best (highest-scoring) frame of each live track, kept so that an event's snapshot shows the
  * object at its clearest moment rather than whatever frame the event happened on. Frames are held by
- * reference (capture hands each frame its own buffer); at most `maxTracks` are kept per camera, the
- * weakest giving way, so a crowd cannot grow memory without bound.
+ * reference; with the lean hand-over (issue 17) a Frame holds no pixels, and its capture process
+ * keeps the full frame in its ring for as long as it is listed in seqs(). At most `maxTracks` are
+ * kept per camera, the weakest giving way, so a crowd cannot grow memory without bound.
  */
 import type { Frame } from '../capture';
 import type { Detection } from '../detect';
@@ -49,6 +50,11 @@ export class BestFrames {
 
   clear(): void {
     this.byTrack.clear();
+  }
+
+  /** The frames held (their seqs), unpublished or not: the capture process keeps them fetchable. */
+  seqs(): number[] {
+    return [...this.byTrack.values()].map((b) => b.frame.seq);
   }
 
   get size(): number {

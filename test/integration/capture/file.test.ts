@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CameraCapture, CaptureClosedError, cropRect, rotatedSize, type Frame } from '../../../src/capture';
-import { firstFrameByOpenCv, frameWithin, imageSizes, recordStates, testdata, waitForState, writeShortClip } from './helpers';
+import { firstFrameByOpenCv, frameWithin, imageSizes, pixelsOf, recordStates, testdata, waitForState, writeShortClip } from './helpers';
 
 const VTEST = testdata('vtest.avi');
 let tmp: string;
@@ -51,9 +51,9 @@ test('all 795 frames of vtest.avi, in order, with media positions 100 ms apart, 
         ended = e;
         break;
       }
-      expect(f.data.length).toBe(768 * 576 * 3);
+      expect(pixelsOf(f).length).toBe(768 * 576 * 3);
       if (!firstData) {
-        firstData = f.data;
+        firstData = pixelsOf(f);
         ticksAtFirst = ticks;
       }
       const { data: _data, ...meta } = f;
@@ -116,7 +116,7 @@ test('rotate, flip and crop are applied before hand-over, exactly as OpenCV woul
   const r = rotatedSize(768, 576, 90);
   const px = cropRect(r.width, r.height, crop);
   expect({ width: f.width, height: f.height }).toEqual({ width: px.width, height: px.height });
-  expect(f.data.equals(firstFrameByOpenCv(VTEST, tmp, { rotate: 90, flip: 1, rect: px }))).toBe(true);
+  expect(pixelsOf(f).equals(firstFrameByOpenCv(VTEST, tmp, { rotate: 90, flip: 1, rect: px }))).toBe(true);
 });
 
 test('an image folder: images in name order, each at its own size, then ended', async () => {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { CameraCapture, CameraStatusChange, CaptureState, Frame } from '../../../src/capture';
+import type { FetchedJpeg, JpegOptions } from '../../../src/capture/handover';
 
 export const repoRoot = path.join(__dirname, '..', '..', '..');
 export const testdata = (name: string): string => path.join(repoRoot, '.cache', 'testdata', name);
@@ -9,6 +10,12 @@ export const testdata = (name: string): string => path.join(repoRoot, '.cache', 
 /** Runs OpenCV in a plain Node process (see cv-tool.js for why not in the test process). */
 export function cvTool(...args: string[]): string {
   return execFileSync(process.execPath, [path.join(__dirname, 'cv-tool.js'), ...args], { encoding: 'utf8', timeout: 60000 });
+}
+
+/** cvTool with the project's TypeScript loadable (for commands that run src/ code, like `preprocess`). */
+export function cvToolWithSources(...args: string[]): string {
+  const loader = path.join(repoRoot, 'src', 'capture', 'source-loader.js');
+  return execFileSync(process.execPath, ['--require', loader, path.join(__dirname, 'cv-tool.js'), ...args], { encoding: 'utf8', timeout: 60000 });
 }
 
 /** OpenCV's own decoding of the first frame of a video, optionally rotated/flipped/cropped, as BGR bytes. */
@@ -78,4 +85,16 @@ export async function frameWithin(cap: CameraCapture, timeoutMs: number): Promis
 export function writeShortClip(file: string, frames: number): void {
   cvTool('clip', file, String(frames));
   if (!fs.existsSync(file) || fs.statSync(file).size === 0) throw new Error(`could not write test clip ${file}`);
+}
+
+/** The frame's BGR pixels (a capture opened without a model input hands them over); throws otherwise. */
+export function pixelsOf(f: Frame): Buffer {
+  if (!f.data) throw new Error(`frame ${f.seq} came without pixels (was the capture opened with a model input?)`);
+  return f.data;
+}
+
+/** The frame's JPEG from its capture process's ring (a capture opened with a model input); throws otherwise. */
+export function fetchJpeg(f: Frame, options: JpegOptions): Promise<FetchedJpeg> {
+  if (!f.jpeg) throw new Error(`frame ${f.seq} cannot be fetched (was the capture opened without a model input?)`);
+  return f.jpeg(options);
 }

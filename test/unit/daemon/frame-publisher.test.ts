@@ -1,4 +1,5 @@
 import pino from 'pino';
+import type { Frame } from '../../../src/capture';
 import { Camera } from '../../../src/daemon/camera';
 import { FramePublisher, type ProcessedFrame } from '../../../src/daemon/frame-publisher';
 import type { EventInput } from '../../../src/mqtt';
@@ -22,7 +23,7 @@ function recordingLink() {
 /** An encoder whose JPEGs arrive when the test says so. */
 function heldEncoder() {
   const waiting: { frameSeq: number; resolve: (b: Buffer) => void; reject: (e: Error) => void }[] = [];
-  const encode = (frame: { data: Buffer }) => new Promise<Buffer>((resolve, reject) => waiting.push({ frameSeq: frame.data.readUInt8(0), resolve, reject }));
+  const encode = (frame: Frame) => new Promise<Buffer>((resolve, reject) => waiting.push({ frameSeq: frame.seq, resolve, reject }));
   return { waiting, encode };
 }
 
@@ -158,14 +159,15 @@ describe('FramePublisher', () => {
     t.enc.waiting[0].resolve(Buffer.from('first'));
     await t.publisher.idle();
     t.publisher.frame(outcome(5, {}, true));
-    t.publisher.tracksEnded({
+    const out = t.publisher.tracksEnded({
       camera: 'front',
       tracked: { detections: [], events: [ev('end', 1, 1006)], counts: { byLabel: { person: 0 }, byZone: {} }, countsChanged: true },
     });
     await settle();
     expect(t.enc.waiting.map((w) => w.frameSeq)).toEqual([1, 5]);
     t.enc.waiting[1].resolve(Buffer.from('better'));
-    await t.publisher.idle();
+    // What tracksEnded returned settles once the snapshot is out: the camera's capture may close then.
+    await out;
     expect(t.sent.slice(-3)).toEqual(['snapshot front better', 'event front end 1 snapshot=true', 'count front person=0']);
     expect(t.cam.bestFrames?.size).toBe(0);
   });
