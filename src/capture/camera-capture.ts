@@ -13,7 +13,7 @@ import { Backoff, type BackoffOptions, backoffOptions } from '../util/backoff';
 import { type CaptureChildEntry, resolveCaptureChild } from './child-path';
 import { CaptureProcess, KILL_WAIT_MS } from './capture-process';
 import type { ManifestInput } from '../detect/manifest';
-import type { MotionSpec } from './motion';
+import type { MotionBox, MotionSpec } from './motion';
 import { diagnoseGstPipeline } from './gst-diagnose';
 import { CaptureClosedError, type FetchedJpeg, type Frame, FrameHandover, FrameLedger, type JpegOptions } from './handover';
 import { type DeliveryMode, type PreparedOpen, prepareOpen, SourceUnavailableError } from './open-plan';
@@ -610,6 +610,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
         ...(o.annotate && o.annotate.length > 0
           ? { annotate: o.annotate.map((d) => ({ label: d.label, class_id: d.class_id, score: d.score, box: d.box })) }
           : {}),
+        ...(o.motion && o.motion.length > 0 ? { motion: o.motion.map((b): MotionBox => [b[0], b[1], b[2], b[3]]) } : {}),
       });
     });
   }

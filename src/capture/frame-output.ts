@@ -88,10 +88,11 @@ export class FrameOutput {
     const mat = lease.frame;
     let drawn: Mat | undefined;
     try {
-      if (req.annotate && req.annotate.length > 0)
+      if ((req.annotate && req.annotate.length > 0) || (req.motion && req.motion.length > 0))
         drawn = annotate(
           mat,
-          req.annotate.map((d) => ({ ...d, zones: [] })),
+          (req.annotate ?? []).map((d) => ({ ...d, zones: [] })),
+          req.motion ?? [],
         );
       const quality = Math.max(1, Math.min(100, Math.round(req.quality)));
       const jpeg = await this.cv.imencodeAsync('.jpg', drawn ?? mat, [this.cv.IMWRITE_JPEG_QUALITY, quality]);

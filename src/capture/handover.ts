@@ -10,7 +10,7 @@
  * Accounting: every frame a capture process read is, in the end, either delivered or dropped
  * (counted from the gaps in its sequence numbers), also when the process dies with frames unsent.
  */
-import type { MotionResult } from './motion';
+import type { MotionBox, MotionResult } from './motion';
 import type { DeliveryMode } from './open-plan';
 
 /** One captured frame, after transforms. */
@@ -63,6 +63,8 @@ export interface JpegOptions {
   quality: number;
   /** Draw these detections on it. */
   annotate?: ReadonlyArray<{ label: string; class_id: number; score: number; box: [number, number, number, number] }>;
+  /** Draw these moving regions on it (the frame's `motion.regions`). */
+  motion?: readonly MotionBox[];
 }
 
 export interface FetchedJpeg {

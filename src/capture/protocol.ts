@@ -19,7 +19,7 @@
  * 'want' (a frame fetched from a ring by seq, say) carries the request's id in its header, so the
  * daemon can route it past the hand-over (capture-process.ts sees every record first).
  */
-import type { MotionResult } from './motion';
+import type { MotionBox, MotionResult } from './motion';
 import type { ChildPlan } from './open-plan';
 
 // ---- control messages ----
@@ -57,6 +57,8 @@ export interface FetchRequest {
   quality: number;
   /** Detections to draw on it before encoding (annotated snapshots); none: the plain frame. */
   annotate?: AnnotationBox[];
+  /** Regions that moved in it (motion gating), drawn under the detections. */
+  motion?: MotionBox[];
 }
 
 /** A detection as drawn on a snapshot (the fields annotate() reads). */

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CameraCapture, CaptureClosedError, type Frame, type MotionSpec } from '../../../src/capture';
-import { frameWithin, testdata } from './helpers';
+import type { ManifestInput } from '../../../src/detect/manifest';
+import { fetchJpeg, frameWithin, repoRoot, testdata } from './helpers';
 
 const VTEST = testdata('vtest.avi');
 const SPEC: MotionSpec = { threshold: 25, minArea: 0.001, masks: [] };
@@ -92,4 +93,26 @@ test('vtest.avi with its whole picture masked: no motion at all, every gated fra
   expect(frames).toHaveLength(60);
   expect(frames.filter((f) => f.motion?.moving)).toEqual([]);
   expect(frames.every((f) => f.skipped === 'no-motion')).toBe(true);
+});
+
+test('the moving regions of a frame are drawn on its snapshot when asked, and only then', async () => {
+  const input = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', 'ssdlite_mobilenet_v2_coco.json'), 'utf8')) as { input: ManifestInput }).input;
+  const cap = new CameraCapture({
+    camera: 'motion',
+    source: { kind: 'file', path: VTEST, pacing: 'fast' },
+    delivery: 'lossless',
+    motion: SPEC,
+    modelInput: input,
+  });
+  running.push(cap);
+  cap.start();
+  let frame: Frame | undefined;
+  for (let i = 0; i < 20 && !frame?.motion?.moving; i++) frame = await frameWithin(cap, 30000);
+  const regions = frame?.motion?.regions ?? [];
+  expect(regions.length).toBeGreaterThan(0);
+  const plain = await fetchJpeg(frame as Frame, { quality: 95 });
+  const drawn = await fetchJpeg(frame as Frame, { quality: 95, motion: regions });
+  const none = await fetchJpeg(frame as Frame, { quality: 95, motion: [] });
+  expect(drawn.jpeg.equals(plain.jpeg)).toBe(false);
+  expect(none.jpeg.equals(plain.jpeg)).toBe(true);
 });
