@@ -24,8 +24,22 @@ export const RECENT_FRAMES = 4;
 
 export type WriteRecord = (header: FrameHeader, data: Buffer) => void;
 
+/**
+ * Quality of the JPEG a pinned frame is kept as: a track's best frame may be kept for minutes, and
+ * a camera keeps up to one per live track, 1.3 MB each as pixels, about a tenth of that as a JPEG
+ * this good (a snapshot is encoded again from it at the asked quality).
+ */
+const PINNED_QUALITY = 95;
+
+/** A frame in the ring: its pixels while among the recent ones, a JPEG once pinned. */
+interface Kept {
+  mat?: Mat;
+  jpeg?: Buffer;
+  release(): void;
+}
+
 export class FrameOutput {
-  private readonly ring = new FrameRing<Mat>(RECENT_FRAMES);
+  private readonly ring = new FrameRing<Kept>(RECENT_FRAMES, 16, (k) => this.compress(k));
 
   constructor(
     private readonly cv: Cv,
@@ -61,7 +75,7 @@ export class FrameOutput {
       throw e;
     }
     const preprocessMs = Math.round((performance.now() - t0) * 1000) / 1000;
-    this.ring.put(header.seq, frame);
+    this.ring.put(header.seq, { mat: frame, release: () => frame.release() });
     return {
       header: { ...header, input: { dims: pre.dims, dtype: input.dtype, geometry: pre.geometry, preprocessMs } },
       data: Buffer.from(pre.data),
@@ -85,9 +99,11 @@ export class FrameOutput {
       this.write({ ...base, width: 0, height: 0, missing: `frame ${req.seq} is no longer held by the capture process` }, Buffer.alloc(0));
       return;
     }
-    const mat = lease.frame;
+    let decoded: Mat | undefined;
     let drawn: Mat | undefined;
     try {
+      const kept = lease.frame;
+      const mat = kept.mat ?? (decoded = this.cv.imdecode(kept.jpeg as Buffer));
       if ((req.annotate && req.annotate.length > 0) || (req.motion && req.motion.length > 0))
         drawn = annotate(
           mat,
@@ -101,7 +117,21 @@ export class FrameOutput {
       this.write({ ...base, width: 0, height: 0, missing: `encoding frame ${req.seq} failed: ${errorText(e)}` }, Buffer.alloc(0));
     } finally {
       drawn?.release();
+      decoded?.release();
       lease.end();
+    }
+  }
+
+  /** A frame pinned for later fetching is kept as a JPEG; if encoding fails it stays as it is. */
+  private compress(k: Kept): Kept {
+    const mat = k.mat;
+    if (!mat) return k;
+    try {
+      const jpeg = this.cv.imencode('.jpg', mat, [this.cv.IMWRITE_JPEG_QUALITY, PINNED_QUALITY]);
+      mat.release();
+      return { jpeg, release: () => undefined };
+    } catch {
+      return k;
     }
   }
 

@@ -40,7 +40,16 @@ export class FrameRing<M extends Releasable> {
   /** At most this many pinned frames: a daemon that asks for too much cannot exhaust memory. */
   private readonly maxPinned: number;
 
-  constructor(recent: number, maxPinned = 16) {
+  /**
+   * `onPin`: called when a frame leaves the recent slots to be kept, with no lease on it; it may
+   * return a smaller stand-in (the capture process keeps a JPEG instead of 1.3 MB of pixels), which
+   * then owns what the frame held.
+   */
+  constructor(
+    recent: number,
+    maxPinned = 16,
+    private readonly onPin?: (frame: M) => M,
+  ) {
     if (!(Number.isInteger(recent) && recent >= 1)) throw new Error(`frame ring: recent must be an integer ≥ 1, got ${recent}`);
     this.slots = new Array<Held<M> | undefined>(recent).fill(undefined);
     this.maxPinned = maxPinned;
@@ -100,8 +109,13 @@ export class FrameRing<M extends Releasable> {
   }
 
   private leave(held: Held<M>): void {
-    if (this.wanted.has(held.seq) && this.pinned.size < this.maxPinned) this.pinned.set(held.seq, held);
-    else this.drop(held);
+    if (!this.wanted.has(held.seq) || this.pinned.size >= this.maxPinned) {
+      this.drop(held);
+      return;
+    }
+    // A leased frame is being read (encoded) right now: it stays as it is.
+    if (this.onPin && held.leases === 0) held.frame = this.onPin(held.frame);
+    this.pinned.set(held.seq, held);
   }
 
   private drop(held: Held<M>): void {

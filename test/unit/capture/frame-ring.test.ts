@@ -92,3 +92,21 @@ test('pinned frames are bounded, and clear() releases everything not leased', ()
   lease?.end();
   expect(frames.every((f) => f.released)).toBe(true);
 });
+
+test('a frame pinned for later is swapped for its smaller stand-in (a JPEG), unless a fetch is reading it right then', () => {
+  const compressed: number[] = [];
+  const ring = new FrameRing<FakeFrame>(1, 4, (f) => {
+    compressed.push(f.seq);
+    f.release(); // the stand-in owns what the frame held
+    return new FakeFrame(f.seq + 1000);
+  });
+  fill(ring, 1, 2);
+  ring.keep([2, 3]);
+  const lease = ring.lease(2);
+  fill(ring, 3, 4); // 2 leaves while leased: kept as it is; 3 leaves unleased: swapped
+  expect(compressed).toEqual([3]);
+  expect(ring.lease(3)?.frame.seq).toBe(1003);
+  expect(lease?.frame.seq).toBe(2);
+  expect(ring.lease(2)?.frame.seq).toBe(2);
+  lease?.end();
+});
