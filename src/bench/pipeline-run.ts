@@ -119,6 +119,8 @@ function configYaml(o: PipelineOptions, brokerUrl: string, protocolVersion: 4 | 
       name,
       source: { type: 'file', path: path.resolve(o.source), realtime: false, loop },
       max_fps: o.maxFps ?? 120,
+      // Every frame through the model: the bench measures the pipeline, not what gating saves.
+      motion: { enabled: false },
     })),
   });
 }
