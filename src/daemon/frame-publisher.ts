@@ -121,7 +121,17 @@ export class FramePublisher {
     }
     const done: Promise<void> = (waiting ?? Promise.resolve())
       .then(async () => {
-        for (const { ev, shot } of steps) this.event(camera, ev, shot ? await this.snapshot(shot, camera) : false);
+        for (const { ev, shot } of steps) {
+          let sent = false;
+          if (shot) {
+            try {
+              sent = await this.snapshot(shot, camera);
+            } finally {
+              best?.unhold(shot.frame.seq);
+            }
+          }
+          this.event(camera, ev, sent);
+        }
         this.counts(camera, tracked);
       })
       .catch((e: unknown) =>
@@ -195,6 +205,8 @@ function takeShot(best: BestFrames | null, ev: TrackEvent): Shot | null {
   if (b && !b.published) {
     shot = { trackId: ev.track_id, frame: b.frame, detections: b.detections };
     b.published = true;
+    // Its JPEG comes from the capture process later (behind earlier snapshots): keep it there until then.
+    best.hold(b.frame.seq);
   }
   if (ev.type === 'end') best.forget(ev.track_id);
   return shot;

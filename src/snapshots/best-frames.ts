@@ -19,6 +19,8 @@ export interface BestFrame {
 
 export class BestFrames {
   private readonly byTrack = new Map<number, BestFrame>();
+  /** Frames a snapshot is still to be made of (seq → how many), after their track let them go. */
+  private readonly held = new Map<number, number>();
 
   constructor(private readonly maxTracks = 8) {}
 
@@ -52,9 +54,26 @@ export class BestFrames {
     this.byTrack.clear();
   }
 
-  /** The frames held (their seqs), unpublished or not: the capture process keeps them fetchable. */
+  /**
+   * The frames held (their seqs), unpublished or not, and those a snapshot is still to be made of:
+   * the capture process keeps them fetchable.
+   */
   seqs(): number[] {
-    return [...this.byTrack.values()].map((b) => b.frame.seq);
+    return [...new Set([...[...this.byTrack.values()].map((b) => b.frame.seq), ...this.held.keys()])];
+  }
+
+  /**
+   * Keeps frame `seq` among seqs() until `unhold`, whatever happens to its track: an end event's
+   * snapshot waits in line behind earlier ones while the track is already forgotten.
+   */
+  hold(seq: number): void {
+    this.held.set(seq, (this.held.get(seq) ?? 0) + 1);
+  }
+
+  unhold(seq: number): void {
+    const n = (this.held.get(seq) ?? 0) - 1;
+    if (n > 0) this.held.set(seq, n);
+    else this.held.delete(seq);
   }
 
   get size(): number {

@@ -28,4 +28,18 @@ describe('BestFrames', () => {
     best.forget(1);
     expect(best.size).toBe(1);
   });
+
+  it('names the frames the capture process must keep: best frames, and those a snapshot is still to be made of after their track went', () => {
+    const best = new BestFrames();
+    best.offer(1, 0.6, frame(4), []);
+    best.offer(2, 0.7, frame(9), []);
+    expect(best.seqs().sort()).toEqual([4, 9]);
+    // Track 1 ended; its end event's snapshot waits in line behind others.
+    best.hold(4);
+    best.forget(1);
+    best.clear();
+    expect(best.seqs()).toEqual([4]);
+    best.unhold(4);
+    expect(best.seqs()).toEqual([]);
+  });
 });
