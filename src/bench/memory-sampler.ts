@@ -129,6 +129,9 @@ export class MemorySampler {
   ) {}
 
   start(): void {
+    // A first sample at once: on a fast machine the warm-up can end before the first interval, and the
+    // curve would then start at the measurement without the warm-up it is meant to show.
+    this.sample();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
     this.timer.unref();
   }
