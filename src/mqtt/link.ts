@@ -14,7 +14,7 @@ import { MqttConnection, type ConnectFn } from './connection';
 import type { DiscoveryCamera } from './discovery';
 import { DiscoveryPublisher } from './discovery-publisher';
 import type { MqttLinkOptions } from './link-options';
-import { Outbox } from './outbox';
+import { Outbox, type OutboxCounters } from './outbox';
 import { RetainedLedger } from './retained-ledger';
 import { RetainedState } from './retained-state';
 import {
@@ -33,19 +33,9 @@ export { readPem, redactUrl } from './link-options';
 export type { MqttLinkOptions, MqttTlsOptions } from './link-options';
 export type { CommandHandler, CommandResult } from './command-endpoint';
 
-export interface MqttCounters {
+/** The outbox's counters (OutboxCounters) and the link's own. */
+export interface MqttCounters extends OutboxCounters {
   connected: boolean;
-  /** Messages the broker took: QoS 0 written, QoS 1 acknowledged. */
-  published: number;
-  /** QoS 1 messages waiting in the queue. */
-  queued: number;
-  /** QoS 1 messages sent and not yet acknowledged. */
-  inflight: number;
-  dropped_offline_qos0: number;
-  /** QoS 0 messages dropped because the connection could not keep up. */
-  dropped_backpressure_qos0: number;
-  dropped_queue_overflow: number;
-  dropped_expired: number;
   /** Reconnect attempts after a lost or failed connection. */
   reconnects: number;
   /** Publishes refused because a topic or payload was invalid. */
@@ -258,16 +248,9 @@ export class MqttLink {
   }
 
   counters(): MqttCounters {
-    const o = this.outbox.counters();
     return {
       connected: this.connection.connected,
-      published: o.published,
-      queued: o.queued,
-      inflight: o.inflight,
-      dropped_offline_qos0: o.dropped_offline_qos0,
-      dropped_backpressure_qos0: o.dropped_backpressure_qos0,
-      dropped_queue_overflow: o.dropped_queue_overflow,
-      dropped_expired: o.dropped_expired,
+      ...this.outbox.counters(),
       reconnects: this.connection.reconnects,
       refused_invalid: this.refusedInvalid,
       ...this.commands.counts,

@@ -31,9 +31,12 @@ export interface OutboxPolicy extends QueuePolicy {
 export interface OutboxCounters {
   /** Messages the broker took: QoS 0 written, QoS 1 acknowledged. */
   published: number;
+  /** QoS 1 messages waiting in the queue. */
   queued: number;
+  /** QoS 1 messages sent and not yet acknowledged. */
   inflight: number;
   dropped_offline_qos0: number;
+  /** QoS 0 messages dropped because the connection could not keep up. */
   dropped_backpressure_qos0: number;
   dropped_queue_overflow: number;
   dropped_expired: number;
