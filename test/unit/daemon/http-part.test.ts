@@ -8,18 +8,13 @@ import http from 'node:http';
 import pino from 'pino';
 import { Daemon } from '../../../src/daemon';
 import { freePort } from '../../../src/net';
+import { waitFor } from '../../support/wait-for';
 import { configFile, FakeCaptures, FakeDetectors, FakeLink, person } from './doubles';
 
 const quiet = pino({ level: 'silent' });
 
-/** Waits in real time: a socket is part of what is waited for. */
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`never happened within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Waits in real time (a socket is part of what is waited for), with the tests' one waitFor. */
+const until = (what: string, condition: () => boolean): Promise<boolean> => waitFor(what, condition, { timeoutMs: 10_000, intervalMs: 5 });
 
 describe('the HTTP part (in-process)', () => {
   let daemon: Daemon | undefined;
