@@ -344,6 +344,11 @@ export class CameraRuntime {
     const ahead = this.prefetched;
     this.prefetched = null;
     if (ahead?.capture === capture) return ahead.frame;
+    return this.request(capture, signal);
+  }
+
+  /** A frame request: it says which frames to keep fetchable and whether it may come header-only. */
+  private request(capture: CaptureSource, signal: AbortSignal): Promise<Frame> {
     capture.keepFrames?.(this.framesToKeep());
     this.gateNextRequest(capture);
     return capture.nextFrame(signal);
@@ -357,9 +362,7 @@ export class CameraRuntime {
    */
   private prefetch(capture: CaptureSource, signal: AbortSignal): void {
     if (this.prefetched || this.stopped || capture !== this.capture || this.fpsCap < this.settings.maxFps) return;
-    capture.keepFrames?.(this.framesToKeep());
-    this.gateNextRequest(capture);
-    const frame = capture.nextFrame(signal);
+    const frame = this.request(capture, signal);
     frame.catch(() => undefined); // taken (and its rejection handled) by the loop's next turn
     this.prefetched = { capture, frame };
   }
