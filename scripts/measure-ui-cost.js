@@ -25,43 +25,16 @@ const seconds = Number(opt('seconds', '60'));
 const fps = Number(opt('fps', '5'));
 const uiFps = Number(opt('ui-fps', '2'));
 const model = opt('model', 'ssdlite_mobilenet_v2_coco');
-const TICK = 100; // USER_HZ: clock ticks per second in /proc/<pid>/stat on Linux
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function cpuTicks(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime, stime
+/** CPU ms (utime + stime) of the daemon and every process below it (capture children), read by the bench's /proc reader. */
+function treeCpuMs(root) {
+  const { cpuMsOf, descendants, readAllStats } = require(path.join(ROOT, 'dist', 'bench', 'proc.js'));
+  const stats = readAllStats() ?? [];
+  const daemon = stats.filter((s) => s.pid === root);
+  return [...daemon, ...descendants(root, stats)].reduce((sum, s) => sum + cpuMsOf(s), 0);
 }
-
-/** The daemon and every process below it (capture children). */
-function tree(root) {
-  const pids = [root];
-  for (let i = 0; i < pids.length; i++) {
-    try {
-      const kids = fs.readFileSync(`/proc/${pids[i]}/task/${pids[i]}/children`, 'utf8').trim();
-      if (kids) pids.push(...kids.split(/\s+/).map(Number));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-const treeTicks = (root) =>
-  tree(root).reduce(
-    (sum, pid) =>
-      sum +
-      (() => {
-        try {
-          return cpuTicks(pid);
-        } catch {
-          return 0;
-        }
-      })(),
-    0,
-  );
 
 function get(url, onData) {
   return new Promise((resolve, reject) => {
@@ -82,7 +55,7 @@ async function frames(port) {
 }
 
 async function phase(pid, port, viewer) {
-  const t0 = treeTicks(pid);
+  const cpu0 = treeCpuMs(pid);
   const f0 = await frames(port);
   const started = Date.now();
   let jpegs = 0;
@@ -104,9 +77,8 @@ async function phase(pid, port, viewer) {
   stop = true;
   await loop;
   sse?.destroy();
-  const ticks = treeTicks(pid) - t0;
   const n = (await frames(port)) - f0;
-  const cpuMs = (ticks * 1000) / TICK;
+  const cpuMs = treeCpuMs(pid) - cpu0;
   return { viewer, seconds: (Date.now() - started) / 1000, frames: n, jpegs, cpu_ms: cpuMs, cpu_ms_per_frame: cpuMs / n };
 }
 
