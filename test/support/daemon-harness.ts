@@ -17,7 +17,7 @@ import { schemaProblems } from '../../src/mqtt/schemas';
 import { Recorder, type Msg } from './mqtt-recorder';
 import { waitFor } from './wait-for';
 
-export { Recorder, retainedSnapshot, topicMatches, jsonOf, type Msg } from './mqtt-recorder';
+export { Recorder, retainedSnapshot, type Msg } from './mqtt-recorder';
 export { sleep, waitFor } from './wait-for';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');

@@ -2,7 +2,11 @@
 // every message on its subscriptions with topic, payload, retain flag, QoS, properties and arrival
 // time, and waits for messages by topic pattern (`next`, `first`) with the one `waitFor`.
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { topicMatches } from '../../src/mqtt/probe';
 import { sleep, waitFor } from './wait-for';
+
+/** MQTT filter matching (`+` one level, `#` the rest): the daemon's own, from `lookout doctor`'s probe. */
+export { topicMatches };
 
 type Plain = Record<string, unknown>;
 
@@ -18,27 +22,6 @@ export interface Msg {
   index: number;
   /** MQTT 5 properties as received, e.g. messageExpiryInterval. */
   properties?: { messageExpiryInterval?: number };
-}
-
-/** True when `topic` matches the MQTT filter `pattern` (`+` one level, `#` the rest). */
-export function topicMatches(pattern: string, topic: string): boolean {
-  const p = pattern.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '#') return true;
-    if (i >= t.length || (p[i] !== '+' && p[i] !== t[i])) return false;
-  }
-  return p.length === t.length;
-}
-
-/** A message's payload as JSON, or undefined when it is not JSON. */
-export function jsonOf<T = Plain>(m: Msg | undefined): T | undefined {
-  if (!m) return undefined;
-  try {
-    return JSON.parse(m.text) as T;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
