@@ -179,13 +179,7 @@ export class MqttLink {
   }
   /** Clears a camera's motion state (its motion gating was switched off): an empty retained message. */
   forgetMotion(camera: string): boolean {
-    let topic: string;
-    try {
-      topic = this.topics.motion(camera);
-    } catch {
-      return false;
-    }
-    return this.retained.clearIfHeld(topic);
+    return this.clearHeld(() => this.topics.motion(camera));
   }
   setStatus(camera: string, status: Omit<StatusPayload, 'v'>): boolean {
     return this.publishKind('status', () => this.topics.status(camera), { v: 1, ...status });
@@ -214,13 +208,7 @@ export class MqttLink {
 
   /** Clears one retained count (a label or zone that left the config): an empty retained message. */
   forgetCount(camera: string, label: string, zone?: string): boolean {
-    let topic: string;
-    try {
-      topic = this.topics.count(camera, label, zone);
-    } catch {
-      return false;
-    }
-    return this.retained.clearIfHeld(topic);
+    return this.clearHeld(() => this.topics.count(camera, label, zone));
   }
 
   /**
@@ -315,6 +303,17 @@ export class MqttLink {
     if (retain) return this.retained.publish(topic, data);
     this.outbox.enqueue(topic, data, false);
     return true;
+  }
+
+  /** Clears one retained topic of ours; false when it cannot be named or holds nothing of ours. */
+  private clearHeld(topicOf: () => string): boolean {
+    let topic: string;
+    try {
+      topic = topicOf();
+    } catch {
+      return false;
+    }
+    return this.retained.clearIfHeld(topic);
   }
 
   private refuse(key: string, message: string): false {
