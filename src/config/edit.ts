@@ -57,8 +57,7 @@ interface Splice {
 export function editCameraTuning(text: string, cameraName: string, tuning: CameraTuning): string {
   // A file written on Windows keeps its CRLF line ends; the splices below work on LF text.
   if (text.includes('\r\n')) return editCameraTuning(text.replace(/\r\n/g, '\n'), cameraName, tuning).replace(/\n/g, '\r\n');
-  const yamlText = text;
-  const doc = YAML.parseDocument(yamlText, { uniqueKeys: true, keepSourceTokens: false });
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, keepSourceTokens: false });
   if (doc.errors.length > 0) {
     throw new ConfigEditError(`the config file is not valid YAML: ${doc.errors.map((e) => e.message.split('\n')[0]).join('; ')}`);
   }
@@ -93,8 +92,8 @@ export function editCameraTuning(text: string, cameraName: string, tuning: Camer
 
   const changes = changesOf(tuning);
   const splices: Splice[] = [];
-  planSection(yamlText, camera, changes, where, splices);
-  const edited = applySplices(yamlText, splices);
+  planSection(text, camera, changes, where, splices);
+  const edited = applySplices(text, splices);
   verify(edited, index, cameraName, tuning);
   return edited;
 }
@@ -183,9 +182,9 @@ function isEmpty(value: Plain): boolean {
   return (Array.isArray(value) && value.length === 0) || (value !== null && typeof value === 'object' && Object.keys(value).length === 0);
 }
 
-function column(text: string, offset: number): number {
-  return offset - (text.lastIndexOf('\n', offset - 1) + 1);
-}
+const lineStart = (text: string, offset: number): number => text.lastIndexOf('\n', offset - 1) + 1;
+
+const column = (text: string, offset: number): number => offset - lineStart(text, offset);
 
 /** Replace an existing value, keeping the style it was written in (flow stays flow, block stays block). */
 function replaceValue(text: string, pair: Pair, value: Plain): Splice {
@@ -205,8 +204,6 @@ function replaceValue(text: string, pair: Pair, value: Plain): Splice {
   // A block collection's range starts at its first item and ends after its last line's newline.
   return { start, end, text: `${indentRest(renderBlock(value), column(text, start))}\n` };
 }
-
-const lineStart = (text: string, offset: number): number => text.lastIndexOf('\n', offset - 1) + 1;
 
 function lineEnd(text: string, offset: number): number {
   if (offset > 0 && text[offset - 1] === '\n') return offset;
