@@ -107,7 +107,7 @@ const ENTRY_KEYS = new Set(['days', 'from', 'to']);
 const CRON_KEYS = new Set(['cron', 'duration']);
 const DURATION = /^(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?$/;
 /** A cron window may last up to a week: one that fires weekly can then cover the whole week. */
-export const MAX_CRON_DURATION_MIN = 7 * 24 * 60;
+const MAX_CRON_DURATION_MIN = 7 * 24 * 60;
 const CLOCK = /^(\d{1,2}):(\d{2})$/;
 const SUN = /^(sunrise|sunset)(?:\s*([+-])\s*(\d{1,2}):(\d{2}))?$/;
 const MAX_SUN_OFFSET_MIN = 12 * 60;
