@@ -545,14 +545,12 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
       captureMs: h.captureMs,
       width: h.width,
       height: h.height,
+      // A model input: the frame stays in the capture process's ring, fetched by jpeg(). A skipped frame has no data.
       ...(h.input
-        ? {
-            input: { data: ownArrayBuffer(rec.data), dims: h.input.dims, dtype: h.input.dtype, geometry: h.input.geometry, preprocessMs: h.input.preprocessMs },
-          }
+        ? { input: { ...h.input, data: ownArrayBuffer(rec.data) }, jpeg: (o: JpegOptions) => this.fetchFrame(s, h.seq, o) }
         : h.skipped === undefined
           ? { data: rec.data }
           : {}),
-      ...(h.input ? { jpeg: (o: JpegOptions) => this.fetchFrame(s, h.seq, o) } : {}),
       ...(h.positionMs !== undefined ? { positionMs: h.positionMs } : {}),
       ...(h.loop !== undefined ? { loop: h.loop } : {}),
       ...(h.motion !== undefined ? { motion: h.motion } : {}),

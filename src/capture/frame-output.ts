@@ -104,12 +104,7 @@ export class FrameOutput {
     try {
       const kept = lease.frame;
       const mat = kept.mat ?? (decoded = this.cv.imdecode(kept.jpeg as Buffer));
-      if ((req.annotate && req.annotate.length > 0) || (req.motion && req.motion.length > 0))
-        drawn = annotate(
-          mat,
-          (req.annotate ?? []).map((d) => ({ ...d, zones: [] })),
-          req.motion ?? [],
-        );
+      if ((req.annotate && req.annotate.length > 0) || (req.motion && req.motion.length > 0)) drawn = annotate(mat, req.annotate ?? [], req.motion ?? []);
       const quality = Math.max(1, Math.min(100, Math.round(req.quality)));
       const jpeg = await this.cv.imencodeAsync('.jpg', drawn ?? mat, [this.cv.IMWRITE_JPEG_QUALITY, quality]);
       this.write({ ...base, width: mat.cols, height: mat.rows }, jpeg);

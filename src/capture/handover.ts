@@ -12,6 +12,7 @@
  */
 import type { MotionBox, MotionResult } from './motion';
 import type { DeliveryMode } from './open-plan';
+import type { AnnotationBox, ModelInputHeader } from './protocol';
 
 /** One captured frame, after transforms. */
 export interface Frame {
@@ -47,22 +48,17 @@ export interface Frame {
   skipped?: 'no-motion';
 }
 
-/** A model input as the inference worker takes it. */
-export interface FrameInput {
+/** A model input as the inference worker takes it: laid out as its record's header says. */
+export interface FrameInput extends ModelInputHeader {
   /** Owned by whoever holds the frame; transferable to the inference worker. */
   data: ArrayBuffer;
-  dims: number[];
-  dtype: 'uint8' | 'float32';
-  geometry: { offsetX: number; offsetY: number; extentX: number; extentY: number };
-  /** Preprocessing time in the capture process, ms. */
-  preprocessMs: number;
 }
 
 export interface JpegOptions {
   /** 1..100. */
   quality: number;
   /** Draw these detections on it. */
-  annotate?: ReadonlyArray<{ label: string; class_id: number; score: number; box: [number, number, number, number] }>;
+  annotate?: readonly AnnotationBox[];
   /** Draw these moving regions on it (the frame's `motion.regions`). */
   motion?: readonly MotionBox[];
 }

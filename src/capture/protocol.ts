@@ -19,6 +19,8 @@
  * 'want' (a frame fetched from a ring by seq, say) carries the request's id in its header, so the
  * daemon can route it past the hand-over (capture-process.ts sees every record first).
  */
+import type { InputDtype } from '../detect/manifest';
+import type { Detection, InputGeometry } from '../detect/types';
 import type { MotionBox, MotionResult } from './motion';
 import type { ChildPlan } from './open-plan';
 
@@ -62,13 +64,7 @@ export interface FetchRequest {
 }
 
 /** A detection as drawn on a snapshot (the fields annotate() reads). */
-export interface AnnotationBox {
-  label: string;
-  class_id: number;
-  score: number;
-  /** [xmin, ymin, xmax, ymax], normalized to the frame. */
-  box: [number, number, number, number];
-}
+export type AnnotationBox = Pick<Detection, 'label' | 'class_id' | 'score' | 'box'>;
 
 /** Sent at a fixed interval (plan.aliveIntervalMs), also while a read is in progress. */
 export interface AliveMessage {
@@ -181,7 +177,8 @@ export interface FrameHeader {
   /** Motion in this frame against the ones before (plan.motion set). */
   motion?: MotionResult;
   /** The frame was not sent, only its header: `data` is empty (a 'want' with onlyIfMoving and no motion). */
-  skipped?: 'no-motion'; /**
+  skipped?: 'no-motion';
+  /**
    * `data` is the model's input made from this frame (plan.modelInput), not the frame: the frame
    * itself stays in the ring until fetched (FetchRequest). Size: product(dims) × 1 (uint8) or 4 (float32).
    */
@@ -195,9 +192,9 @@ export interface FrameHeader {
 /** How the model input in a record's data is laid out. */
 export interface ModelInputHeader {
   dims: number[];
-  dtype: 'uint8' | 'float32';
-  /** Where the frame lies inside the input (letterbox), as detect's InputGeometry. */
-  geometry: { offsetX: number; offsetY: number; extentX: number; extentY: number };
+  dtype: InputDtype;
+  /** Where the frame lies inside the input (letterbox). */
+  geometry: InputGeometry;
   /** Resize, colour conversion and layout in the capture process, ms. */
   preprocessMs: number;
 }

@@ -28,7 +28,11 @@ function colourFor(classId: number): [number, number, number] {
 const MOTION_COLOUR: [number, number, number] = [0, 230, 255];
 
 /** Returns a copy of the frame with the detections (and the motion regions, when given) drawn. */
-export function annotate(frame: Mat, detections: readonly Detection[], motion: readonly MotionBox[] = []): Mat {
+export function annotate(
+  frame: Mat,
+  detections: ReadonlyArray<Pick<Detection, 'label' | 'class_id' | 'score' | 'box'>>,
+  motion: readonly MotionBox[] = [],
+): Mat {
   const cv = loadCv();
   const out = frame.copy();
   const w = out.cols;
