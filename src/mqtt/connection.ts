@@ -43,6 +43,7 @@ const TAKEOVER_BACKOFF: BackoffOptions = { initialMs: 30_000, maxMs: 600_000, fa
 const SESSION_TAKEN_OVER = 0x8e;
 const AUTH_CODES = new Set([4, 5, 134, 135]);
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME|EPROTO/;
+const SECURE_URL = /^(mqtts|wss):/i;
 
 export class MqttConnection extends EventEmitter<ConnectionEvents> {
   private readonly backoff: Backoff;
@@ -189,7 +190,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     if (this.protocolVersion === 5) opts.properties = { sessionExpiryInterval: o.sessionExpiryS ?? 3600 };
     if (o.username !== undefined) opts.username = o.username;
     if (o.password !== undefined) opts.password = o.password;
-    const secure = /^(mqtts|wss):/i.test(o.url);
+    const secure = SECURE_URL.test(o.url);
     if (o.tls && !secure && (o.tls.ca || o.tls.cert || o.tls.key)) {
       this.log.warn({ url: redactUrl(o.url) }, 'MQTT TLS files are configured but the URL is not mqtts:// or wss://: TLS is not used');
     }
@@ -212,8 +213,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     this.kickedByTakeover = false;
     this.lastProblem = null;
     if (!this.takeover) this.backoff.reset();
-    const secure = /^(mqtts|wss):/i.test(this.s.url);
-    if (secure && this.s.tls?.rejectUnauthorized === false) {
+    if (SECURE_URL.test(this.s.url) && this.s.tls?.rejectUnauthorized === false) {
       this.log.warn({ url: redactUrl(this.s.url) }, 'MQTT TLS certificate verification is OFF (tls.rejectUnauthorized false): the broker is not authenticated');
     }
     const outage = this.everConnected ? Date.now() - this.disconnectedAt : undefined;
