@@ -31,7 +31,7 @@ import { loadManifest, resolveManifestPath } from '../detect/manifest';
 import { createLogger, type Logger } from '../log';
 import { isMobileNetV1Spec } from '../model-tools/mobilenet-v1';
 import { pipelineInferenceThreads } from '../pipeline/camera-settings';
-import type { CommandContext } from './common';
+import { type CommandContext, EXIT } from './common';
 
 export function registerBench(program: Command, ctx: CommandContext): void {
   program
@@ -101,11 +101,6 @@ export const DEFAULTS = {
 
 const COMPARES = ['opencv', 'int8', 'tfjs', 'ort-memory'] as const;
 
-const EX_USAGE = 64;
-const EX_NOINPUT = 66;
-const EX_UNAVAILABLE = 69;
-const EX_SOFTWARE = 70;
-
 export const DEFAULT_SOURCE = path.resolve(__dirname, '..', '..', '.cache', 'testdata', 'vtest.avi');
 
 function positiveInt(v: unknown): v is number {
@@ -121,7 +116,7 @@ async function benchVariants(spec: string, opts: BenchCommandOptions, cores: num
   const { benchMobileNetVariants, formatVariantReport } = await import('../bench/mobilenet-variants');
   if (opts.compare !== undefined) {
     err('lookout bench: --compare needs a trained model; mobilenet_v1 variants are timed alone');
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   const threads = opts.threads ?? pipelineInferenceThreads(0, cores);
   try {
@@ -133,7 +128,7 @@ async function benchVariants(spec: string, opts: BenchCommandOptions, cores: num
     return 0;
   } catch (e) {
     err(`lookout bench: ${(e as Error).message}`);
-    return /mobilenet_v1/.test((e as Error).message) ? EX_USAGE : EX_SOFTWARE;
+    return /mobilenet_v1/.test((e as Error).message) ? EXIT.USAGE : EXIT.SOFTWARE;
   }
 }
 
@@ -145,11 +140,11 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
   // Read defensively: the CLI hands commander's values through as they are.
   if (opts.frames !== undefined && !positiveInt(opts.frames)) {
     err(`lookout bench: --frames must be a positive integer (got ${String(opts.frames)})`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   if (opts.threads !== undefined && !positiveInt(opts.threads)) {
     err(`lookout bench: --threads must be a positive integer (got ${String(opts.threads)})`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   const compares = new Set(
     opts.compare === undefined
@@ -161,25 +156,25 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
   const unknown = [...compares].filter((c) => !(COMPARES as readonly string[]).includes(c));
   if (unknown.length) {
     err(`lookout bench: --compare knows ${COMPARES.map((c) => `"${c}"`).join(', ')}, comma-separated (got "${String(opts.compare)}")`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   if (opts.cameras !== undefined && !positiveInt(opts.cameras)) {
     err(`lookout bench: --cameras must be a positive integer (got ${String(opts.cameras)})`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   if (opts.memoryMinutes !== undefined && !(typeof opts.memoryMinutes === 'number' && opts.memoryMinutes > 0 && Number.isFinite(opts.memoryMinutes))) {
     err(`lookout bench: --memory-minutes must be a positive number (got ${String(opts.memoryMinutes)})`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   if (opts.report !== undefined && !/\.(html?|svg)$/i.test(opts.report)) {
     err(`lookout bench: --report writes .html or .svg (got ${opts.report})`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   if (opts.model !== undefined && isMobileNetV1Spec(opts.model)) return benchVariants(opts.model, opts, cores, out, err);
   const source = path.resolve(opts.source ?? DEFAULT_SOURCE);
   if (!fs.existsSync(source)) {
     err(`lookout bench: source ${source} not found${opts.source ? '' : ' (the demo video comes with scripts/setup.sh --test)'}`);
-    return EX_NOINPUT;
+    return EXIT.NO_INPUT;
   }
   const model = opts.model ?? DEFAULT_MODEL;
   const manifestPath = resolveManifestPath(model, DEFAULT_MODELS_DIR);
@@ -188,11 +183,11 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     loaded = loadManifest(manifestPath);
   } catch (e) {
     err(`lookout bench: ${(e as Error).message}`);
-    return EX_NOINPUT;
+    return EXIT.NO_INPUT;
   }
   if (!fs.existsSync(loaded.modelPath)) {
     err(`lookout bench: model file ${loaded.modelPath} is missing; build it with \`lookout model build ${loaded.manifest.name}\``);
-    return EX_NOINPUT;
+    return EXIT.NO_INPUT;
   }
   let tfjsGraph: string | null = null;
   if (compares.has('tfjs')) {
@@ -201,7 +196,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
       tfjsGraph = tfjsOriginalName(loaded);
     } catch (e) {
       err(`lookout bench: ${(e as Error).message}`);
-      return e instanceof TfjsMissingError ? EX_UNAVAILABLE : EX_USAGE;
+      return e instanceof TfjsMissingError ? EXIT.UNAVAILABLE : EXIT.USAGE;
     }
   }
   let pair = null;
@@ -210,7 +205,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
       pair = int8Pair(loaded);
     } catch (e) {
       err(`lookout bench: ${(e as Error).message}`);
-      return EX_NOINPUT;
+      return EXIT.NO_INPUT;
     }
   }
   // The daemon's own default, so a plain `lookout bench` measures what `lookout run` does.
@@ -393,6 +388,6 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
   } catch (e) {
     err(`lookout bench: ${(e as Error).message}`);
     logger.debug({ err: e }, 'bench failed');
-    return EX_SOFTWARE;
+    return EXIT.SOFTWARE;
   }
 }

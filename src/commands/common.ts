@@ -9,7 +9,7 @@ import { type ConfigError, EX_CONFIG } from '../config/errors';
 import { LOG_LEVELS, type LogLevel } from '../log';
 
 /** Exit statuses (sysexits) that scripts and systemd can rely on. */
-export const EXIT = { OK: 0, FAILURE: 1, USAGE: 64, DATA: 65, NO_INPUT: 66, SOFTWARE: 70, CONFIG: EX_CONFIG } as const;
+export const EXIT = { OK: 0, FAILURE: 1, USAGE: 64, DATA: 65, NO_INPUT: 66, UNAVAILABLE: 69, SOFTWARE: 70, CONFIG: EX_CONFIG } as const;
 
 /** How a command's action hands its exit status back to main(). */
 export interface CommandContext {

@@ -12,7 +12,7 @@ import { cvError, loadCv, type Mat } from '../cv';
 import type { Detector, DetectResult } from '../detect/detector';
 import { expandInputs, InputError, isVideoFile } from '../detect/inputs';
 import type { Detection } from '../detect/types';
-import type { CommandContext } from './common';
+import { type CommandContext, EXIT } from './common';
 
 export function registerDetect(program: Command, ctx: CommandContext): void {
   program
@@ -56,9 +56,6 @@ export interface DetectCommandOptions {
   err?: (line: string) => void;
 }
 
-/** Exit statuses (sysexits, as src/cli.ts uses). */
-export const DETECT_EXIT = { OK: 0, DATA: 65, NO_INPUT: 66, SOFTWARE: 70, CONFIG: 78 } as const;
-
 export interface DetectLine {
   file: string;
   frame: number;
@@ -88,14 +85,14 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
   }
   const { files, problems } = expandInputs(options.inputs);
   for (const p of problems) err(`lookout detect: ${p.message}`);
-  if (files.length === 0) return problems[0]?.status ?? DETECT_EXIT.NO_INPUT;
+  if (files.length === 0) return problems[0]?.status ?? EXIT.NO_INPUT;
   // A binding that does not load (e.g. a prebuilt one without its build record: "No build found")
   // is one problem of the installation, not one undecodable image per file.
   try {
     loadCv();
   } catch (e) {
     err(`lookout detect: ${(e as Error).message}`);
-    return DETECT_EXIT.SOFTWARE;
+    return EXIT.SOFTWARE;
   }
 
   // ONNX Runtime's worker and the model are loaded only when a command detects.
@@ -117,10 +114,10 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
   } catch (e) {
     const msg = (e as Error).message;
     err(`lookout detect: ${msg}`);
-    return /is missing|no model manifest/.test(msg) ? DETECT_EXIT.NO_INPUT : DETECT_EXIT.CONFIG;
+    return /is missing|no model manifest/.test(msg) ? EXIT.NO_INPUT : EXIT.CONFIG;
   }
   if (options.annotate) fs.mkdirSync(options.annotate, { recursive: true });
-  let status: number = problems[0]?.status ?? DETECT_EXIT.OK;
+  let status: number = problems[0]?.status ?? EXIT.OK;
   const emit = async (file: string, frameNo: number, mat: Mat): Promise<void> => {
     const r: DetectResult = await detector.detectMat(mat);
     const line: DetectLine = {
@@ -149,9 +146,9 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
         if (isVideoFile(file)) await detectVideo(file, every, emit);
         else await emit(file, 0, readImage(file));
       } catch (e) {
-        const st = e instanceof InputError ? e.status : DETECT_EXIT.DATA;
+        const st = e instanceof InputError ? e.status : EXIT.DATA;
         err(`lookout detect: ${(e as Error).message}`);
-        if (status === DETECT_EXIT.OK) status = st;
+        if (status === EXIT.OK) status = st;
       }
     }
   } finally {
@@ -161,17 +158,17 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
 }
 
 function readImage(file: string): Mat {
-  if (!fs.existsSync(file)) throw new InputError(`${file}: no such file`, DETECT_EXIT.NO_INPUT);
+  if (!fs.existsSync(file)) throw new InputError(`${file}: no such file`, EXIT.NO_INPUT);
   try {
     fs.accessSync(file, fs.constants.R_OK);
   } catch {
-    throw new InputError(`${file}: not readable (permissions)`, DETECT_EXIT.NO_INPUT);
+    throw new InputError(`${file}: not readable (permissions)`, EXIT.NO_INPUT);
   }
   const cv = loadCv();
   try {
     return cv.imread(file);
   } catch {
-    throw new InputError(`${file}: not an image OpenCV can decode`, DETECT_EXIT.DATA);
+    throw new InputError(`${file}: not an image OpenCV can decode`, EXIT.DATA);
   }
 }
 
@@ -181,7 +178,7 @@ async function detectVideo(file: string, every: number, emit: (file: string, fra
   try {
     cap = new cv.VideoCapture(file);
   } catch {
-    throw new InputError(`${file}: not a video OpenCV can open`, DETECT_EXIT.DATA);
+    throw new InputError(`${file}: not a video OpenCV can open`, EXIT.DATA);
   }
   try {
     let frameNo = 0;
@@ -191,7 +188,7 @@ async function detectVideo(file: string, every: number, emit: (file: string, fra
       frameNo++;
       if ((frameNo - 1) % every === 0) await emit(file, frameNo, mat);
     }
-    if (frameNo === 0) throw new InputError(`${file}: video holds no frames OpenCV can decode`, DETECT_EXIT.DATA);
+    if (frameNo === 0) throw new InputError(`${file}: video holds no frames OpenCV can decode`, EXIT.DATA);
   } finally {
     cap.release();
   }
