@@ -403,7 +403,7 @@ export class CameraRuntime {
     this.lastSeq = frame.seq;
     const detections = assignZones(result.detections, this.settings.zones, this.settings.requiredZones);
     const tracked = this.tracker.update(frame.ts, detections);
-    this.motionGate?.tracked(Date.now(), tracked.detections, this.tracker.size);
+    this.motionGate?.tracked(Date.now(), tracked.detections);
     this.latest = { frame, detections };
     try {
       this.hooks.onFrame({

@@ -31,8 +31,6 @@ export class MotionGate {
   private on = false;
   /** Per track found by the last detection: its box when it last moved, and when that was. */
   private readonly anchors = new Map<number, { box: Box; movedAt: number }>();
-  /** A live track was not found by the last detection (or has no id yet). */
-  private unresolved = false;
 
   constructor(private options: MotionGateOptions) {}
 
@@ -49,14 +47,15 @@ export class MotionGate {
   detectionDue(now: number, tracksAlive: number): boolean {
     if (now - this.lastDetectedAt >= this.options.maxIdleMs) return true;
     if (tracksAlive === 0) return false;
-    // Tracks the last detection did not find, or did not report yet, are resolved only by detections.
-    if (this.unresolved || tracksAlive > this.anchors.size) return true;
+    // Tracks the last detection did not find (or found without an id yet) have no anchor: they are
+    // resolved only by detections.
+    if (tracksAlive > this.anchors.size) return true;
     for (const a of this.anchors.values()) if (now - a.movedAt < STATIONARY_AFTER_MS) return true;
     return false;
   }
 
-  /** What the tracker made of a detected frame: the tracks it found (id and box) and how many are alive. */
-  tracked(now: number, found: ReadonlyArray<{ track_id?: number; box: Box }>, tracksAlive: number): void {
+  /** What the tracker made of a detected frame: the tracks it found (id and box). */
+  tracked(now: number, found: ReadonlyArray<{ track_id?: number; box: Box }>): void {
     const ids = new Set<number>();
     for (const d of found) {
       if (d.track_id === undefined) continue;
@@ -65,7 +64,6 @@ export class MotionGate {
       if (!a || iou(a.box, d.box) < STILL_IOU) this.anchors.set(d.track_id, { box: d.box, movedAt: now });
     }
     for (const id of [...this.anchors.keys()]) if (!ids.has(id)) this.anchors.delete(id);
-    this.unresolved = tracksAlive > ids.size;
   }
 
   /** A frame was detected at `now`. */

@@ -40,17 +40,17 @@ test('a track that stays put for 10 s is stationary: it no longer keeps the mode
   const g = gate();
   const parked = { track_id: 7, box: [0.5, 0.5, 0.7, 0.7] as [number, number, number, number] };
   g.detected(0);
-  g.tracked(0, [parked], 1);
+  g.tracked(0, [parked]);
   expect(g.detectionDue(100, 1)).toBe(true);
   g.detected(9_000);
-  g.tracked(9_000, [{ ...parked, box: [0.501, 0.5, 0.701, 0.7] }], 1); // jitter is not movement
+  g.tracked(9_000, [{ ...parked, box: [0.501, 0.5, 0.701, 0.7] }]); // jitter is not movement
   expect(g.detectionDue(9_900, 1)).toBe(true);
   expect(g.detectionDue(10_000, 1)).toBe(false); // stationary: only max_idle_s keeps it in view
   expect(g.detectionDue(39_000, 1)).toBe(true); // max_idle_s after the last detection
   g.detected(39_000);
-  g.tracked(39_000, [{ ...parked, box: [0.55, 0.5, 0.75, 0.7] }], 1); // it moves off
+  g.tracked(39_000, [{ ...parked, box: [0.55, 0.5, 0.75, 0.7] }]); // it moves off
   expect(g.detectionDue(39_100, 1)).toBe(true);
   g.detected(49_100);
-  g.tracked(49_100, [], 1); // not found: found again or ended, either way by detections
+  g.tracked(49_100, []); // not found: found again or ended, either way by detections
   expect(g.detectionDue(60_000, 1)).toBe(true);
 });
