@@ -7,6 +7,7 @@ import { type ConfigError, loadConfig } from '../../../src/config';
 import { cameraSettings } from '../../../src/pipeline/camera-settings';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-motion-config-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function problems(motion: unknown): string[] {
   const file = path.join(dir, 'config.json');
