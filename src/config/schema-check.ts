@@ -59,7 +59,7 @@ function typeMatches(value: unknown, type: NonNullable<ReturnType<typeof expecte
 const article = (type: string): string => (type === 'array' ? 'a list' : type === 'object' ? 'a mapping' : `a ${type}`);
 
 /** Why a value does not fit its leaf's format, or undefined when it does (convict's formats, same words). */
-export function leafProblem(value: unknown, leaf: Leaf): string | undefined {
+function leafProblem(value: unknown, leaf: Leaf): string | undefined {
   if (value === null && leaf.nullable) return undefined;
   const f = leaf.format;
   const shown = `: value was ${JSON.stringify(value)}`;
