@@ -3,13 +3,13 @@
  * itself is in daemon.ts; this is the process around it.
  */
 import type { Command } from 'commander';
-import { configHash, loadConfig, ConfigError, EX_CONFIG, type LoadedConfig } from '../config';
+import { configHash, loadConfig, ConfigError, type LoadedConfig } from '../config';
 import { chooseConfigFile } from '../config/config-file';
 import { createLogger, type LogLevel, type Logger } from '../log';
 import type { EmbeddedBroker } from '../mqtt';
 import { tcpAnswers } from '../net';
 import { chooseDefaultCamera } from '../zero-setup';
-import { type CommandContext, type ConfigOptions, withConfigOptions } from './common';
+import { type CommandContext, type ConfigOptions, EXIT, reportConfigError, withConfigOptions } from './common';
 
 export function registerRun(program: Command, ctx: CommandContext): void {
   withConfigOptions(
@@ -93,10 +93,7 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
   try {
     ({ loaded, why } = loadWithDefaults(options));
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.problems.join('\n')}\n`);
-      return EX_CONFIG;
-    }
+    if (e instanceof ConfigError) return reportConfigError(e);
     throw e;
   }
   const log = createLogger({ level: loaded.config.log.level as LogLevel, format: loaded.config.log.format as 'auto' | 'json' | 'pretty' });
@@ -156,7 +153,7 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
     await daemon.start();
   } catch (e) {
     log.fatal({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'cannot start');
-    exitCode = e instanceof ConfigError ? EX_CONFIG : 70;
+    exitCode = e instanceof ConfigError ? EXIT.CONFIG : EXIT.SOFTWARE;
     stopping = true;
     stopRequested('start failed');
   }
