@@ -42,6 +42,8 @@ let out: net.Socket | undefined;
 let reader: OpenCvMediaReader | undefined;
 let loop: CaptureLoop<Mat> | undefined;
 let finished = false;
+/** The data of a header-only record. */
+const NO_DATA = Buffer.alloc(0);
 /** Motion of the frames handed over, when the plan asks for it. */
 let motion: FrameMotion | undefined;
 /** What goes out for each frame, and the ring of full frames the daemon fetches snapshots from. */
@@ -67,28 +69,27 @@ function finish(msg: FinalMessage, code: number): void {
 function sendFrame(cv: Cv, plan: ChildPlan, mat: Mat, header: FrameHeader, onlyIfMoving: boolean): boolean {
   let m: Mat;
   let rec: { header: FrameHeader; data: Buffer };
-  let moved: FrameHeader['motion'];
   try {
     m = toOutputMat(cv, mat, plan.transform);
-    if (motion) moved = motion.update(m);
-    // Nothing moved and the daemon needs no detection: only the header goes, which is where gating
-    // saves its CPU (no copy of the pixels here, no transfer, nothing for the daemon to touch).
-    if (moved && !moved.moving && onlyIfMoving) {
-      const skipped: FrameHeader = { ...header, width: m.cols, height: m.rows, motion: moved, skipped: 'no-motion' };
-      if (m !== mat) m.release();
-      mat.release();
-      writeRecord(skipped, Buffer.alloc(0));
-      return true;
-    }
+    const moved = motion?.update(m);
     const h: FrameHeader = { ...header, width: m.cols, height: m.rows, ...(moved ? { motion: moved } : {}) };
-    // From here `m` belongs to the output: the model input goes out and the frame into the ring.
-    rec = (output as FrameOutput).record(m, h);
+    if (moved && !moved.moving && onlyIfMoving) {
+      // Nothing moved and the daemon needs no detection: only the header goes, which is where gating
+      // saves its CPU (no copy of the pixels here, no transfer, nothing for the daemon to touch).
+      if (m !== mat) m.release();
+      rec = { header: { ...h, skipped: 'no-motion' }, data: NO_DATA };
+    } else {
+      // From here `m` belongs to the output: the model input goes out and the frame into the ring.
+      rec = (output as FrameOutput).record(m, h);
+    }
   } catch (e) {
     tell({ t: 'warn', message: `frame ${header.seq} could not be converted: ${errorText(e)}` });
     mat.release();
     return false;
   }
-  if (m !== mat) mat.release();
+  // `mat` is the output's now only when no transform made a new Mat and the frame went to the output.
+  const toOutput = m === mat && rec.header.skipped === undefined;
+  if (!toOutput) mat.release();
   writeRecord(rec.header, rec.data);
   return true;
 }
@@ -153,8 +154,7 @@ process.on('message', (raw: unknown) => {
       return;
     case 'fetch':
       if (output) void output.fetch(m);
-      else if (out)
-        writeRecord({ seq: m.seq, ts: Date.now(), captureMs: 0, width: 0, height: 0, reply: m.id, missing: 'the source is not open yet' }, Buffer.alloc(0));
+      else if (out) writeRecord({ seq: m.seq, ts: Date.now(), captureMs: 0, width: 0, height: 0, reply: m.id, missing: 'the source is not open yet' }, NO_DATA);
       return;
     case 'stop':
       loop?.stop();
