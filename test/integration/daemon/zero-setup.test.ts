@@ -45,9 +45,14 @@ test('with no config file: a camera of its own choosing, the embedded broker, de
   try {
     await waitFor('the embedded broker', () => /embedded MQTT broker/.test(out), { timeoutMs: 30_000, context });
     // aedes speaks MQTT 3.1.1 only.
-    rec = await Recorder.connect(`mqtt://127.0.0.1:${port}`, ['lookout/#'], { protocolVersion: 4 });
-    await rec.first('lookout/zero/+/detections', undefined, 60_000);
-    const messages = rec.messages;
+    const r = (rec = await Recorder.connect(`mqtt://127.0.0.1:${port}`, ['lookout/#'], { protocolVersion: 4 }));
+    // A red run shows why: the daemon's output and what did arrive.
+    await waitFor('detections on MQTT', () => r.all('lookout/zero/+/detections').length > 0, {
+      timeoutMs: 60_000,
+      context: () => `${context()}\nMQTT:\n${r.summary()}`,
+      abortIf: () => (child.exitCode === null ? undefined : `daemon exited (${child.exitCode})`),
+    });
+    const messages = r.messages;
 
     const chosen = /"msg":"no cameras configured: ([^"]+)"/.exec(out)?.[1] ?? '';
     expect(chosen).toMatch(/^(found V4L2 camera \/dev\/video\d+|no V4L2 camera found; playing the demo video .*vtest\.avi in a loop)/);
