@@ -137,7 +137,11 @@ export function readAllStats(): ProcStat[] | null {
 /** The pids descending from `root` (children, their children, …) in `stats`, without `root`. */
 export function descendants(root: number, stats: readonly ProcStat[]): ProcStat[] {
   const byParent = new Map<number, ProcStat[]>();
-  for (const s of stats) byParent.set(s.ppid, [...(byParent.get(s.ppid) ?? []), s]);
+  for (const s of stats) {
+    const siblings = byParent.get(s.ppid);
+    if (siblings) siblings.push(s);
+    else byParent.set(s.ppid, [s]);
+  }
   const out: ProcStat[] = [];
   const queue = [root];
   while (queue.length > 0) {
