@@ -159,7 +159,8 @@ export function writeFileAtomic(file: string, text: string, options: AtomicWrite
   } catch (e) {
     if (fd !== undefined) fs.closeSync(fd);
     removeQuietly(fs, temp);
-    throw new ConfigWriteError(target, e instanceof Error && !(e as NodeJS.ErrnoException).code ? e.message : whyNot(e, dir));
+    // whyNot words the file system's codes; our own code-less errors (the owner) come out as they are.
+    throw new ConfigWriteError(target, whyNot(e, dir));
   }
   let backup: string | undefined;
   try {
