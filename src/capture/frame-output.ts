@@ -20,9 +20,9 @@ import { FrameRing } from './frame-ring';
  * one at once (camera-runtime.ts), a lossless hand-over fetches one more ahead, and the frame's own
  * result is known only after that. Four full frames (5 MB at 768×576) cover it.
  */
-export const RECENT_FRAMES = 4;
+const RECENT_FRAMES = 4;
 
-export type WriteRecord = (header: FrameHeader, data: Buffer) => void;
+type WriteRecord = (header: FrameHeader, data: Buffer) => void;
 
 /**
  * Quality of the JPEG a pinned frame is kept as: a track's best frame may be kept for minutes, and

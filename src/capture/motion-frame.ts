@@ -6,7 +6,7 @@ import type { Cv, Mat } from '../cv';
 import { MotionDetector, type MotionResult, motionSize, type MotionSpec } from './motion';
 
 /** Small gray bytes of a BGR frame; every intermediate Mat is released at once (see cv-frame.ts). */
-export function smallGray(cv: Cv, bgr: Mat, width: number, height: number): Uint8Array {
+function smallGray(cv: Cv, bgr: Mat, width: number, height: number): Uint8Array {
   const small = bgr.resize(new cv.Size(width, height), 0, 0, cv.INTER_AREA);
   const gray = small.cvtColor(cv.COLOR_BGR2GRAY);
   small.release();

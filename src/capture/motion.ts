@@ -35,9 +35,9 @@ export interface MotionResult {
 }
 
 /** Height of the copy motion is computed on; the width follows the frame's aspect. */
-export const MOTION_HEIGHT = 120;
+const MOTION_HEIGHT = 120;
 /** Regions reported per frame: enough to draw, small enough for a frame header. */
-export const MAX_MOTION_REGIONS = 8;
+const MAX_MOTION_REGIONS = 8;
 /** How fast the background follows the picture, per frame looked at. */
 const BACKGROUND_RATE = 0.05;
 /** A change over this much of the picture is the light, not a thing: the background starts again. */
@@ -50,7 +50,7 @@ export function motionSize(width: number, height: number): { width: number; heig
 }
 
 /** 1 where motion counts, 0 under a mask; pixel centres decide. */
-export function maskPixels(width: number, height: number, masks: readonly Polygon[]): Uint8Array {
+function maskPixels(width: number, height: number, masks: readonly Polygon[]): Uint8Array {
   const allowed = new Uint8Array(width * height).fill(1);
   if (masks.length === 0) return allowed;
   for (let y = 0; y < height; y++) {

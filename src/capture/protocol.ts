@@ -200,7 +200,7 @@ export interface ModelInputHeader {
 }
 
 /** Bytes of a model input as the header describes it. */
-export function modelInputBytes(input: ModelInputHeader): number {
+function modelInputBytes(input: ModelInputHeader): number {
   return input.dims.reduce((a, b) => a * b, 1) * (input.dtype === 'float32' ? 4 : 1);
 }
 
