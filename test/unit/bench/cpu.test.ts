@@ -34,6 +34,8 @@ describe('cpuBetween', () => {
     while (Date.now() < until); // busy on the main thread
     const spent = cpuBetween(a, cpuSnapshot(new Set()));
     expect(spent.mainThreadMs).not.toBeNull();
+    // 60 ms busy on it: a reader that looked at some other, idle thread would say 0.
+    expect(spent.mainThreadMs!).toBeGreaterThan(0);
     expect(spent.mainThreadMs!).toBeLessThanOrEqual(spent.processMs + 10); // clock ticks are 10 ms
   });
 });
