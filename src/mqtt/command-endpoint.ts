@@ -59,7 +59,7 @@ export class CommandEndpoint {
   }
 
   /** Answers one command; resolves once the answer is handed to `answer`. */
-  async handle(setTopic: string, camera: string | undefined, payload: Buffer, retained: boolean): Promise<void> {
+  private async handle(setTopic: string, camera: string | undefined, payload: Buffer, retained: boolean): Promise<void> {
     this.received++;
     const parsed = parseCommand({ camera, payload, retained }, this.cameras);
     let result: CommandResultPayload;

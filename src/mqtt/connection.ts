@@ -82,9 +82,6 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
   get stopping(): boolean {
     return this.isStopping;
   }
-  get started(): boolean {
-    return this.client !== null;
-  }
   get protocolVersion(): 4 | 5 {
     return this.fallbackTo311 ? 4 : (this.s.protocolVersion ?? 5);
   }
