@@ -34,6 +34,7 @@ export class Schedule {
   readonly timeZone: string;
   readonly location?: GeoLocation;
   private readonly sunCache = new Map<number, SunCalc.SunTimes>();
+  private readonly cronCache = new Map<CronWindow, Map<number, number[]>>();
   /** Days before an instant where a window covering it may have started (long cron durations). */
   private readonly lookBackDays: number;
 
@@ -131,25 +132,39 @@ export class Schedule {
    * cron-parser through the days: its time-zone iteration costs tens of ms per fire.
    */
   private cronInstances(w: CronWindow, firstDay: number, lastDay: number): ActiveInterval[] {
-    const f = w.fields;
     const out: ActiveInterval[] = [];
     const duration = w.durationMinutes * 60_000;
     for (let day = firstDay; day <= lastDay; day++) {
-      const date = new Date(day * DAY_MS);
-      if (!f.months.includes(date.getUTCMonth() + 1)) continue;
-      const domMatch = f.daysOfMonth.includes(date.getUTCDate());
-      const dowMatch = f.weekdays.includes(date.getUTCDay());
-      // Vixie cron: with both day fields restricted, either one matching is enough.
-      const dayMatch = f.anyDayOfMonth ? dowMatch : f.anyWeekday ? domMatch : domMatch || dowMatch;
-      if (!dayMatch) continue;
-      for (const hour of f.hours) {
-        for (const minute of f.minutes) {
-          const start = zonedInstant(day, hour * 60 + minute, this.timeZone);
-          out.push({ start, end: start + duration });
-        }
-      }
+      for (const start of this.cronStarts(w, day)) out.push({ start, end: start + duration });
     }
     return out;
+  }
+
+  /**
+   * When `w` fires on civil day `day`, cached: every evaluation looks at the same dozen days again,
+   * and placing each fire in the time zone costs a few Intl calls (every other minute: 720 a day).
+   */
+  private cronStarts(w: CronWindow, day: number): number[] {
+    let byDay = this.cronCache.get(w);
+    if (!byDay) {
+      byDay = new Map<number, number[]>();
+      this.cronCache.set(w, byDay);
+    }
+    const cached = byDay.get(day);
+    if (cached) return cached;
+    const f = w.fields;
+    const starts: number[] = [];
+    const date = new Date(day * DAY_MS);
+    const domMatch = f.daysOfMonth.includes(date.getUTCDate());
+    const dowMatch = f.weekdays.includes(date.getUTCDay());
+    // Vixie cron: with both day fields restricted, either one matching is enough.
+    const dayMatch = f.anyDayOfMonth ? dowMatch : f.anyWeekday ? domMatch : domMatch || dowMatch;
+    if (f.months.includes(date.getUTCMonth() + 1) && dayMatch) {
+      for (const hour of f.hours) for (const minute of f.minutes) starts.push(zonedInstant(day, hour * 60 + minute, this.timeZone));
+    }
+    if (byDay.size > 64) byDay.clear();
+    byDay.set(day, starts);
+    return starts;
   }
 
   /** The instant `spec` denotes on local `day`, or null when the sun event does not happen that day. */
