@@ -45,7 +45,7 @@ export class LiveFeed {
     res.write('retry: 2000\n\n');
     this.clients.add(res);
     req.on('close', () => this.drop(res));
-    this.send(res, 'status', this.o.status());
+    res.write(sseMessage('status', this.o.status()));
     if (this.clients.size === 1) this.listen();
   }
 
@@ -75,7 +75,7 @@ export class LiveFeed {
 
   private broadcast(event: string, data: unknown): void {
     if (this.clients.size === 0) return;
-    const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    const text = sseMessage(event, data);
     for (const res of [...this.clients]) {
       if (res.writableLength > (this.o.maxBufferedBytes ?? 1 << 20)) {
         res.destroy();
@@ -85,8 +85,9 @@ export class LiveFeed {
       }
     }
   }
+}
 
-  private send(res: http.ServerResponse, event: string, data: unknown): void {
-    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  }
+/** One Server-Sent Event. */
+function sseMessage(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
