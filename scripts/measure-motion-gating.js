@@ -30,7 +30,9 @@ const MAX_FPS = Number(opt('max-fps', '5'));
 const SETTLE_S = Number(opt('settle', '15'));
 /** Frame rate of the still video: 10 like vtest.avi, or max_fps (a camera set to the rate it is detected at). */
 const STILL_FPS = Number(opt('still-fps', '10'));
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+// The bench's /proc reader (npm run build): USER_HZ and the process tree.
+const { clockTicks, descendants, readAllStats } = require(path.join(ROOT, 'dist', 'bench', 'proc.js'));
+const TICK = clockTicks();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function freePort() {
@@ -57,30 +59,10 @@ function cpuMs(pid, withReaped) {
   return (ticks * 1000) / TICK;
 }
 
-/** Every live descendant of `root`. */
-function descendants(root) {
-  const parent = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out = [];
-  const walk = (p) => {
-    for (const [pid, pp] of parent) if (pp === p) out.push(pid), walk(pid);
-  };
-  walk(root);
-  return out;
-}
-
 /** CPU ms of the daemon and everything under it, per process. */
 function treeCpu(root) {
   const per = { [root]: cpuMs(root, true) ?? 0 };
-  for (const pid of descendants(root)) per[pid] = cpuMs(pid, true) ?? 0;
+  for (const { pid } of descendants(root, readAllStats() ?? [])) per[pid] = cpuMs(pid, true) ?? 0;
   return per;
 }
 
