@@ -1,4 +1,5 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
+import { errorMessage } from './util/errors';
 
 export type { Logger };
 
@@ -71,6 +72,24 @@ function destination(format: 'auto' | 'json' | 'pretty', toStderr: boolean): Des
   return toStderr ? pino.destination({ dest: 2, sync: true }) : undefined;
 }
 
+/**
+ * `{ err }` is how every part logs what was thrown, whatever it was. An Error keeps pino's fields
+ * (type, stack with causes, own properties such as `code`) with the message of `errorMessage`, so a
+ * journal line and a problem list say the same words; anything else (OpenCV's thrown strings, plain
+ * objects) becomes `{ message }` so `err.message` is always there for whoever reads the JSON.
+ */
+function serializeErr(e: unknown): unknown {
+  const errorLike = e instanceof Error || (e !== null && typeof e === 'object' && 'message' in e && typeof e.message === 'string');
+  if (errorLike) return { ...pino.stdSerializers.err(e as Error), message: errorMessage(e) };
+  return { message: errorMessage(e) };
+}
+
+// pino drops undefined fields before serializing, so `{ err: undefined }` (a `reject()` without a
+// reason) would vanish from the line; it is logged as what it is instead.
+function logFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return 'err' in fields && fields.err === undefined ? { ...fields, err: { message: errorMessage(undefined) } } : fields;
+}
+
 export interface LogOptions {
   level?: LogLevel;
   format?: 'auto' | 'json' | 'pretty';
@@ -86,7 +105,8 @@ export function createLogger(options: LogOptions = {}): Logger {
       level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label, number) => ({ level: number, lvl: label }) },
+      formatters: { level: (label, number) => ({ level: number, lvl: label }), log: logFields },
+      serializers: { err: serializeErr },
     },
     destination(options.format ?? 'auto', options.stderr === true),
   );
