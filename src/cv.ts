@@ -7,6 +7,7 @@
  * and a stack.
  */
 import type * as OpenCV from '@u4/opencv4nodejs';
+import { errorMessage } from './util/errors';
 
 export type Cv = typeof OpenCV.cv;
 export type Mat = OpenCV.Mat;
@@ -34,8 +35,6 @@ export function loadCv(): Cv {
 
 /** Turns whatever OpenCV threw (often a bare string) into an Error that says what we were doing. */
 export function cvError(thrown: unknown, context: string): Error {
-  const reason = thrown instanceof Error ? thrown.message : typeof thrown === 'string' ? thrown : JSON.stringify(thrown);
-  const err = new Error(`${context}: ${reason.trim()}`);
-  if (thrown instanceof Error) (err as Error & { cause?: unknown }).cause = thrown;
-  return err;
+  // The cause keeps a thrown Error's stack; errorMessage does not repeat it, the message says it already.
+  return new Error(`${context}: ${errorMessage(thrown).trim()}`, thrown instanceof Error ? { cause: thrown } : undefined);
 }

@@ -9,6 +9,7 @@ import type { LookoutConfig } from '../config';
 import { cameraSettings } from '../pipeline/camera-settings';
 import { gstInstallHint } from '../system/gst-packages';
 import { fail, ok, type Check } from './report';
+import { errorMessage } from '../util/errors';
 
 function fixFor(reason: string, sourceType: string): string {
   const elements = [...reason.matchAll(/'([a-z0-9_]+)'/g)].map((m) => m[1]);
@@ -51,7 +52,7 @@ export function cameraChecks(config: LookoutConfig, timeoutMs = 20_000): Check[]
             const ms = Math.round(performance.now() - started);
             return ok(subject, `${capture.status.source}: first frame ${frame.width}x${frame.height} after ${ms} ms`);
           } catch (e) {
-            const reason = lastReason || capture.status.reason || (e instanceof Error ? e.message : String(e));
+            const reason = lastReason || capture.status.reason || errorMessage(e);
             const why = abort.signal.aborted && !lastReason ? `no frame within ${timeoutMs / 1000} s` : reason;
             return fail(subject, `${capture.status.source}: ${why}`, fixFor(why, camera.source.type));
           } finally {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { LookoutConfig } from '../config';
 import { HostStats } from '../system/host-stats';
 import { fail, ok, warn, type Check, type CheckResult } from './report';
+import { errorMessage } from '../util/errors';
 
 /** Below this the snapshot store cannot keep its configured size (and journald starts to suffer). */
 const MIN_FREE_BYTES = 200 * 1024 * 1024;
@@ -20,7 +21,7 @@ export function stateDirCheck(config: LookoutConfig): Check {
         await fs.promises.rm(probe);
         return ok('state dir', `${dir} is writable`);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? String(e);
+        const code = (e as NodeJS.ErrnoException).code ?? errorMessage(e);
         return fail(
           'state dir',
           `${dir} is not writable (${code})`,

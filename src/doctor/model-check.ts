@@ -6,6 +6,7 @@ import { DEFAULT_MODELS_DIR } from '../detect/detector';
 import { loadManifest, resolveManifestPath } from '../detect/manifest';
 import { cameraSettings } from '../pipeline/camera-settings';
 import { fail, ok, type Check } from './report';
+import { errorMessage } from '../util/errors';
 
 async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -25,7 +26,7 @@ export function modelChecks(config: LookoutConfig): Check[] {
         try {
           loaded = loadManifest(resolveManifestPath(model, modelsDir));
         } catch (e) {
-          return fail(subject, (e as Error).message, `build it: lookout model build ${model} (or fix detector.model / the camera's model)`);
+          return fail(subject, errorMessage(e), `build it: lookout model build ${model} (or fix detector.model / the camera's model)`);
         }
         if (!fs.existsSync(loaded.modelPath)) return fail(subject, `${loaded.modelPath} is missing`, `lookout model build ${loaded.manifest.name}`);
         if (!loaded.manifest.sha256) return ok(subject, `${loaded.modelPath} present (its manifest pins no sha256, so it is not verified)`);

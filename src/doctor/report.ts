@@ -1,3 +1,4 @@
+import { errorMessage } from '../util/errors';
 /**
  * `lookout doctor`'s results: one line per check with what was found and, when it is not right, the
  * fix. A check that throws is a failed check (with its error), never a crashed doctor.
@@ -33,7 +34,7 @@ export async function runChecks(checks: readonly Check[], onResult: (r: CheckRes
       const r = await check.run();
       got = Array.isArray(r) ? r : [r];
     } catch (e) {
-      got = [fail(check.subject, `the check itself failed: ${e instanceof Error ? e.message : String(e)}`)];
+      got = [fail(check.subject, `the check itself failed: ${errorMessage(e)}`)];
     }
     for (const r of got) {
       results.push(r);
