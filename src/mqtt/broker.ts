@@ -28,7 +28,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions, logger
     socket.on('close', () => sockets.delete(socket));
     broker.handle(socket);
   });
-  broker.on('clientError', (client, err) => logger.debug({ client: client?.id, err: err.message }, 'embedded broker client error'));
+  broker.on('clientError', (client, err) => logger.debug({ client: client?.id, err }, 'embedded broker client error'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       broker.close();

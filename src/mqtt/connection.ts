@@ -223,7 +223,7 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
     const filters = this.s.subscriptions(this.protocolVersion);
     client.subscribe(filters, (err) => {
       if (err && !this.isStopping && this.isConnected) {
-        this.log.error({ err: err.message, filters: Object.keys(filters) }, 'MQTT subscribe failed: commands will not arrive');
+        this.log.error({ err, filters: Object.keys(filters) }, 'MQTT subscribe failed: commands will not arrive');
       }
     });
     this.emit('connected', sessionPresent);

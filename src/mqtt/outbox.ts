@@ -118,7 +118,7 @@ export class Outbox {
    */
   sendDirect(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): void {
     this.transport.publish(topic, payload, { qos, retain }, (err) => {
-      if (err) this.log.debug({ topic, err: err.message }, 'MQTT republish not acknowledged');
+      if (err) this.log.debug({ topic, err }, 'MQTT republish not acknowledged');
       else this.n.published++;
     });
   }
@@ -171,7 +171,7 @@ export class Outbox {
       // Never reached the broker's hands for sure: deliver it again after reconnecting (QoS 1 allows a repeat).
       this.queue.unshift(message);
     } else {
-      this.log.error({ topic: message.topic, err: err.message }, 'MQTT broker refused a QoS 1 message');
+      this.log.error({ topic: message.topic, err }, 'MQTT broker refused a QoS 1 message');
     }
     if (this.inflightCount === 0 && this.queue.length === 0) this.events.emit('drained');
     this.schedulePump();

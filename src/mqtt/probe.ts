@@ -5,6 +5,7 @@
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { readPem, redactUrl, type MqttTlsOptions } from './link';
+import { errorMessage } from '../util/errors';
 
 export interface BrokerProbeOptions {
   url: string;
@@ -82,7 +83,7 @@ export async function probeBroker(o: BrokerProbeOptions): Promise<BrokerProbeRes
   try {
     options = clientOptions(o);
   } catch (e) {
-    return { connected: false, error: (e as Error).message, seen };
+    return { connected: false, error: errorMessage(e), seen };
   }
   let client: MqttClient;
   try {
@@ -90,10 +91,10 @@ export async function probeBroker(o: BrokerProbeOptions): Promise<BrokerProbeRes
   } catch (e) {
     const err = e as Error & { code?: number | string };
     if (typeof err.code === 'number' && AUTH_CODES.has(err.code)) {
-      return { connected: false, authRefused: true, error: `${redactUrl(o.url)} refused the credentials (${err.message})`, seen };
+      return { connected: false, authRefused: true, error: `${redactUrl(o.url)} refused the credentials (${errorMessage(e)})`, seen };
     }
     const code = typeof err.code === 'string' ? ` (${err.code})` : '';
-    return { connected: false, error: `cannot connect to ${redactUrl(o.url)}: ${err.message}${code}`, seen };
+    return { connected: false, error: `cannot connect to ${redactUrl(o.url)}: ${errorMessage(e)}${code}`, seen };
   }
   try {
     const watch = o.watch ?? [];
@@ -111,7 +112,7 @@ export async function probeBroker(o: BrokerProbeOptions): Promise<BrokerProbeRes
     }
     return { connected: true, seen };
   } catch (e) {
-    return { connected: true, error: `subscribing on ${redactUrl(o.url)} failed: ${(e as Error).message}`, seen };
+    return { connected: true, error: `subscribing on ${redactUrl(o.url)} failed: ${errorMessage(e)}`, seen };
   } finally {
     await client.endAsync(true).catch(() => undefined);
   }

@@ -49,7 +49,7 @@ export class RetainedLedger {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-        this.log.warn({ file, err: (e as Error).message }, 'cannot read the list of retained topics of the last run; stale ones stay on the broker');
+        this.log.warn({ file, err: e }, 'cannot read the list of retained topics of the last run; stale ones stay on the broker');
       return [];
     }
     try {
@@ -57,7 +57,7 @@ export class RetainedLedger {
       if (parsed.v !== 1 || !Array.isArray(parsed.topics)) throw new Error('not a v1 ledger');
       return parsed.topics.filter((t): t is string => typeof t === 'string' && t.length > 0);
     } catch (e) {
-      this.log.warn({ file, err: (e as Error).message }, 'the list of retained topics of the last run is damaged; ignoring it');
+      this.log.warn({ file, err: e }, 'the list of retained topics of the last run is damaged; ignoring it');
       return [];
     }
   }
@@ -76,10 +76,7 @@ export class RetainedLedger {
     } catch (e) {
       // Once per failure streak: every new topic tries again, and a read-only state_dir must not flood the log.
       if (!this.saveFailed)
-        this.log.warn(
-          { file: this.file, err: (e as Error).message },
-          'cannot save the list of retained topics; entities removed while Lookout is stopped may stay on the broker',
-        );
+        this.log.warn({ file: this.file, err: e }, 'cannot save the list of retained topics; entities removed while Lookout is stopped may stay on the broker');
       this.saveFailed = true;
     }
   }
