@@ -93,6 +93,7 @@ export class Daemon extends EventEmitter {
       link: this.link,
       metrics: this.metrics,
       host: this.host,
+      log: this.log,
       cameras: () => this.cameras.all(),
       models: () => this.models.infos,
       now: this.now,

@@ -7,6 +7,8 @@ import type { LookoutMetrics } from '../http/metrics';
 import type { MqttLink, StatsPayload } from '../mqtt';
 import { statsPayload } from '../pipeline/payloads';
 import type { DetectorInfo } from '../detect';
+import type { Logger } from '../log';
+import { every, type Periodic } from '../schedule/periodic';
 import { version } from '../version';
 import type { Camera } from './camera';
 import type { HostReader } from './host-monitor';
@@ -15,13 +17,14 @@ export interface StatsPublisherOptions {
   link: Pick<MqttLink, 'publishStats' | 'counters'>;
   metrics: Pick<LookoutMetrics, 'mqtt' | 'host'>;
   host: HostReader;
+  log: Logger;
   cameras(): Iterable<Camera>;
   models(): DetectorInfo[];
   now(): number;
 }
 
 export class StatsPublisher {
-  private timer: NodeJS.Timeout | null = null;
+  private job: Periodic | null = null;
   private stopped = false;
 
   constructor(private readonly o: StatsPublisherOptions) {}
@@ -29,19 +32,19 @@ export class StatsPublisher {
   /** Publishes now, then every `intervalS`. */
   start(intervalS: number): void {
     this.stopped = false;
-    this.schedule(intervalS);
-    void this.publish();
+    this.job?.cancel();
+    this.job = every(intervalS * 1000, () => this.publish(), { name: 'stats', log: this.o.log, runNow: true });
   }
 
   /** A reload may change the interval; the next stats come one new interval from now. */
   setInterval(intervalS: number): void {
-    if (this.timer) this.schedule(intervalS);
+    this.job?.reschedule(intervalS * 1000);
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.job?.cancel();
+    this.job = null;
   }
 
   async publish(): Promise<void> {
@@ -59,11 +62,5 @@ export class StatsPublisher {
     const counters = this.o.link.counters();
     this.o.metrics.mqtt(counters.connected, counters);
     this.o.metrics.host(host);
-  }
-
-  private schedule(intervalS: number): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = setInterval(() => void this.publish(), intervalS * 1000);
-    this.timer.unref();
   }
 }
