@@ -95,7 +95,7 @@ export class Cameras implements Omit<CommandTargets, 'reload'> {
         try {
           await runtime.stop();
         } catch (e) {
-          this.o.log.warn({ camera: name, err: (e as Error).message }, 'camera did not stop cleanly');
+          this.o.log.warn({ camera: name, err: e }, 'camera did not stop cleanly');
         }
         this.setState(name, 'stopped', `daemon stopped: ${reason}`);
       }),

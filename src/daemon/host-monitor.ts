@@ -29,7 +29,7 @@ export class HostMonitor implements HostReader {
     try {
       return await this.stats.read();
     } catch (e) {
-      this.log.warn({ err: (e as Error).message }, `cannot read host figures; ${consequence}`);
+      this.log.warn({ err: e }, `cannot read host figures; ${consequence}`);
       return null;
     }
   }

@@ -62,7 +62,7 @@ export class HttpPart {
       this.server = server;
     } catch (e) {
       this.feed?.close();
-      log.error({ host: c.host, port: c.port, err: (e as Error).message }, 'HTTP server cannot listen; running without it (http.host, http.port)');
+      log.error({ host: c.host, port: c.port, err: e }, 'HTTP server cannot listen; running without it (http.host, http.port)');
     }
   }
 

@@ -10,6 +10,7 @@ import { pipelineInferenceThreads, lowestMinScore, type CameraSettings } from '.
 import { MIN_SCORE_FLOOR } from '../pipeline/commands';
 import type { FrameDetector } from '../pipeline/camera-runtime';
 import { FairGate } from '../pipeline/fair-gate';
+import { errorMessage } from '../util/errors';
 
 /** A loaded model as the daemon uses it. */
 export type LoadedDetector = FrameDetector & Pick<Detector, 'close'>;
@@ -91,9 +92,8 @@ export class ModelPool {
       this.models.set(model, { detector, gate: new FairGate() });
       this.errors.delete(model);
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      this.errors.set(model, why);
-      this.log.error({ model, err: why }, 'model failed to load; cameras using it stay off, the others run');
+      this.errors.set(model, errorMessage(e));
+      this.log.error({ model, err: e }, 'model failed to load; cameras using it stay off, the others run');
     }
   }
 }

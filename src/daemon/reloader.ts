@@ -13,6 +13,7 @@ import { ReloadQueue } from '../pipeline/reload-queue';
 import { enabledCameraSettings, planReload, type ReloadPlan } from '../pipeline/reload-plan';
 import type { Cameras } from './cameras';
 import type { ModelPool } from './model-pool';
+import { errorMessage } from '../util/errors';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -83,11 +84,8 @@ export class Reloader {
 
   /** A reload that threw part-way: said on base/config and in the log; the next reload runs normally. */
   private failed(e: unknown): ReloadOutcome {
-    const why = `reload failed: ${e instanceof Error ? e.message : String(e)}`;
-    this.o.log.error(
-      { err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) },
-      'reload failed part-way; some changes may not have applied',
-    );
+    const why = `reload failed: ${errorMessage(e)}`;
+    this.o.log.error({ err: e }, 'reload failed part-way; some changes may not have applied');
     this.publishState([why], [], this.o.now());
     this.o.gate.reloadFinished('reload failed');
     return refused([why]);
@@ -101,7 +99,7 @@ export class Reloader {
     try {
       next = this.o.readConfig();
     } catch (e) {
-      const problems = e instanceof ConfigError ? e.problems : [e instanceof Error ? e.message : String(e)];
+      const problems = e instanceof ConfigError ? e.problems : [errorMessage(e)];
       this.o.log.error({ trigger, problems, file: this.current.file ?? null }, 'new config refused; the running config stays');
       this.publishState(problems, [], this.o.now());
       this.o.gate.reloadFinished('config refused; running config unchanged');
