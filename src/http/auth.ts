@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { errorMessage } from '../util/errors';
 
 /** The systemd credential (LoadCredential=http_secret:...) read when http.auth.secret_file is empty. */
 export const HTTP_SECRET_CREDENTIAL = 'http_secret';
@@ -48,7 +49,7 @@ export function readHttpSecret(c: HttpAuthSettings, env: NodeJS.ProcessEnv): str
   try {
     text = fs.readFileSync(source.file, 'utf8');
   } catch (e) {
-    throw new Error(`${source.key}: cannot read secret file '${source.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`${source.key}: cannot read secret file '${source.file}': ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
   }
   const secret = text.replace(/\r?\n$/, '');
   // An empty file means "no secret", as with the MQTT password credential (install.sh-style placeholders).
@@ -69,7 +70,7 @@ export function httpAuthProblems(c: HttpAuthSettings & { enabled: boolean }, env
     }
     return [];
   } catch (e) {
-    return [(e as Error).message];
+    return [errorMessage(e)];
   }
 }
 

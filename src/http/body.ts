@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { errorMessage } from '../util/errors';
 
 /** A request the server answers with a 4xx: the status and every problem, for the page to show. */
 export class HttpProblem extends Error {
@@ -27,7 +28,7 @@ export async function readJsonBody(req: http.IncomingMessage, maxBytes: number):
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch (e) {
-    throw new HttpProblem(400, [`the body is not JSON: ${(e as Error).message}`]);
+    throw new HttpProblem(400, [`the body is not JSON: ${errorMessage(e)}`]);
   }
 }
 

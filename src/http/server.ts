@@ -11,6 +11,7 @@ import { carriesSecret, isLoopbackHost, loopbackHostProblem, sameOriginProblem }
 import { sendJson } from './body';
 import type { LookoutMetrics } from './metrics';
 import type { UiApi } from './ui-api';
+import { errorMessage } from '../util/errors';
 
 export interface HealthReport {
   ok: boolean;
@@ -59,7 +60,7 @@ export class HttpServer {
         resolve();
       });
     });
-    server.on('error', (err) => this.logger.warn({ err: err.message }, 'HTTP server error'));
+    server.on('error', (err) => this.logger.warn({ err }, 'HTTP server error'));
     const port = (server.address() as AddressInfo).port;
     this.logger.info(
       { url: `http://${this.options.host}:${port}/`, auth: this.options.secret ? 'secret' : 'none (loopback)', page: this.ui !== null },
@@ -95,7 +96,9 @@ export class HttpServer {
       }
       if (!(await this.ui.handle(req, res, url))) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     } catch (e) {
-      if (!res.headersSent) res.writeHead(500).end((e as Error).message);
+      // A request that fails unexpectedly is said in the log too: the page may show nothing of it.
+      this.logger.error({ err: e, method: req.method, path: req.url }, 'HTTP request failed');
+      if (!res.headersSent) res.writeHead(500).end(errorMessage(e));
       else res.destroy();
     }
   }

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { HttpProblem } from './body';
+import { errorMessage } from '../util/errors';
 
 /** What the page may change of one camera; keys left out stay as they are in the file. */
 export interface CameraTuning {
@@ -85,13 +86,13 @@ export class TuningSaver {
     try {
       before = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new HttpProblem(500, [`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+      throw new HttpProblem(500, [`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`]);
     }
     let after: string;
     try {
       after = this.o.editor.edit(before, camera, tuning);
     } catch (e) {
-      throw new HttpProblem(400, [(e as Error).message]);
+      throw new HttpProblem(400, [errorMessage(e)]);
     }
     const problems = this.o.editor.validate(after, file);
     if (problems.length > 0) throw new HttpProblem(422, problems);
@@ -100,7 +101,7 @@ export class TuningSaver {
       ({ backup } = this.o.editor.write(file, after, true));
     } catch (e) {
       // Typically the installed service, whose config folder is read-only to it (docs/ui.md, "Save on the service").
-      throw new HttpProblem(500, [`${(e as Error).message}; nothing was changed (Copy YAML shows the snippet to paste by hand)`]);
+      throw new HttpProblem(500, [`${errorMessage(e)}; nothing was changed (Copy YAML shows the snippet to paste by hand)`]);
     }
     const outcome = await this.o.reload('page save');
     if (!outcome.ok) {
