@@ -5,6 +5,7 @@
  */
 import type { LookoutConfig } from '../config';
 import type { Logger } from '../log';
+import { every, type Periodic } from '../schedule/periodic';
 import { AdaptiveLoadController, loadSample, type CameraLoad } from '../system/adaptive-load';
 import type { Camera } from './camera';
 import type { HostReader } from './host-monitor';
@@ -22,7 +23,7 @@ export interface LoadGovernorOptions {
 
 export class LoadGovernor {
   private adaptive: AdaptiveLoadController | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private job: Periodic | null = null;
   private lastTick = performance.now();
   private stopped = false;
 
@@ -32,8 +33,8 @@ export class LoadGovernor {
     this.stopped = false;
     this.adaptive = c.adaptive.enabled ? newController(c) : null;
     this.lastTick = performance.now();
-    this.timer = setInterval(() => void this.tick(), LOAD_TICK_MS);
-    this.timer.unref();
+    this.job?.cancel();
+    this.job = every(LOAD_TICK_MS, () => this.tick(), { name: 'adaptive load', log: this.o.log });
   }
 
   /**
@@ -47,8 +48,8 @@ export class LoadGovernor {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.job?.cancel();
+    this.job = null;
   }
 
   async tick(): Promise<void> {

@@ -1,11 +1,10 @@
+import { scheduledJobs as jobs } from 'node-schedule';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config';
 import { Camera } from '../../../src/daemon/camera';
 import { LoadGovernor } from '../../../src/daemon/load-governor';
 import type { CameraRuntime } from '../../../src/pipeline/camera-runtime';
 import type { HostSnapshot } from '../../../src/system/host-stats';
-
-const quiet = pino({ level: 'silent' });
 
 /** A camera whose loop only records the caps it is given. */
 function camera(name: string, maxFps: number) {
@@ -15,13 +14,14 @@ function camera(name: string, maxFps: number) {
   return { cam, caps };
 }
 
-function setup(enabled = true) {
+function setup(enabled = true, read?: () => Promise<HostSnapshot | null>) {
   let temp: number | null = 60;
   const front = camera('front', 10);
   const changes: string[] = [];
+  const lines: Array<{ level: number; job?: string; err?: { message: string } }> = [];
   const governor = new LoadGovernor({
-    host: { read: async () => ({ cpu_temp_c: temp, throttled: null }) as HostSnapshot },
-    log: quiet,
+    host: { read: read ?? (async () => ({ cpu_temp_c: temp, throttled: null }) as HostSnapshot) },
+    log: pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) }),
     cameras: () => [front.cam],
     now: Date.now,
     onCapChanged: (cam, reason) => void changes.push(`${cam.name}: ${reason}`),
@@ -31,11 +31,15 @@ function setup(enabled = true) {
     overrides: [`adaptive.enabled=${enabled}`, 'adaptive.temp_high_c=80', 'adaptive.temp_ok_c=70', 'adaptive.min_fps=1'],
   }).config;
   governor.start(c);
-  return { governor, front, changes, setTemp: (t: number | null) => (temp = t), config: c };
+  return { governor, front, changes, lines, setTemp: (t: number | null) => (temp = t), config: c };
 }
 
 describe('LoadGovernor', () => {
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+    // node-schedule keeps one job list for the process: every test stops its governor.
+    expect(Object.keys(jobs)).toEqual([]);
+  });
 
   it('a calm board changes nothing; a hot one caps detection and the camera is told why', async () => {
     const t = setup();
@@ -62,13 +66,37 @@ describe('LoadGovernor', () => {
   });
 
   it('ticks on its own every 5 s once started, and not after stop', async () => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    jest.useFakeTimers();
     const t = setup();
+    t.setTemp(85);
     const ticks = jest.spyOn(t.governor, 'tick');
-    jest.advanceTimersByTime(15_000);
+    await jest.advanceTimersByTimeAsync(4999);
+    expect(ticks).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(10_001);
     expect(ticks).toHaveBeenCalledTimes(3);
+    // The ticks on their own did what tick() does: the hot board capped the camera.
+    expect(t.changes[0]).toMatch(/^front: adaptive load: thermal/);
     t.governor.stop();
-    jest.advanceTimersByTime(15_000);
+    await jest.advanceTimersByTimeAsync(15_000);
     expect(ticks).toHaveBeenCalledTimes(3);
+  });
+
+  it('a tick that fails is logged and the next one runs; a host read that hangs is not started twice', async () => {
+    jest.useFakeTimers();
+    const reads: Array<(h: HostSnapshot | null) => void> = [];
+    let calls = 0;
+    const t = setup(true, () => {
+      calls += 1;
+      if (calls === 1) return Promise.reject(new Error('thermal zone vanished'));
+      return new Promise((resolve) => reads.push(resolve));
+    });
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(t.lines.filter((l) => l.level === 50).map((l) => [l.job, l.err?.message])).toEqual([['adaptive load', 'thermal zone vanished']]);
+    await jest.advanceTimersByTimeAsync(15_000);
+    expect(calls).toBe(2);
+    reads.shift()!({ cpu_temp_c: 85, throttled: null } as HostSnapshot);
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(calls).toBe(3);
+    t.governor.stop();
   });
 });
