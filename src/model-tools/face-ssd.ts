@@ -23,6 +23,7 @@ import { manifestPath, readManifest } from './manifest';
 import { addMobileNetV1, type LayerWeights, type WeightSource } from './mobilenet-v1';
 import { OnnxGraphBuilder } from './onnx-builder';
 import { makeTensor, transpose, type Tensor } from './tensor';
+import { errorMessage } from '../util/errors';
 
 const execFileP = promisify(execFile);
 
@@ -259,7 +260,7 @@ export async function ensureFaceFiles(opts: { cacheDir?: string; force?: boolean
       await verifyFiles(dest);
       return dest;
     } catch (e) {
-      logger.warn({ cache: dest, err: (e as Error).message }, 'cached face-api files do not verify; fetching again');
+      logger.warn({ cache: dest, err: e }, 'cached face-api files do not verify; fetching again');
     }
   }
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'lookout-face-'));
@@ -269,8 +270,10 @@ export async function ensureFaceFiles(opts: { cacheDir?: string; force?: boolean
       cwd: tmp,
       timeout: 5 * 60_000,
       maxBuffer: 16 << 20,
-    }).catch((e: Error & { stderr?: string }) => {
-      throw new Error(`npm pack ${FACE_SSD.npmSpec} failed: ${(e.stderr || e.message).trim().split('\n').slice(-3).join(' | ')}`);
+    }).catch((e: unknown) => {
+      throw new Error(
+        `npm pack ${FACE_SSD.npmSpec} failed: ${((e as { stderr?: string }).stderr || errorMessage(e)).trim().split('\n').slice(-3).join(' | ')}`,
+      );
     });
     const tgz = (await fs.readdir(tmp)).find((f) => f.endsWith('.tgz'));
     if (!tgz) throw new Error(`npm pack ${FACE_SSD.npmSpec} wrote no .tgz`);

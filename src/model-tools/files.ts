@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { errorMessage } from '../util/errors';
 
 export function sha256Bytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -62,6 +63,6 @@ export async function ensureWritableDir(dir: string, what: string): Promise<void
     await fs.rm(probe);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`${what} ${dir} is not writable (${code ?? (e as Error).message})`);
+    throw new Error(`${what} ${dir} is not writable (${code ?? errorMessage(e)})`);
   }
 }

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { sha256Bytes } from './files';
+import { errorMessage } from '../util/errors';
 
 export interface TensorInfo {
   name: string;
@@ -166,7 +167,7 @@ export function modelInfoFromBytes(bytes: Uint8Array, file: string): ModelInfo {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
-    throw new Error(`${file} is not an ONNX model: ${(e as Error).message}`);
+    throw new Error(`${file} is not an ONNX model: ${errorMessage(e)}`);
   }
   const graph = model.graph;
   if (!graph) throw new Error(`${file} is not an ONNX model (no graph)`);

@@ -4,6 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { errorMessage } from '../util/errors';
 
 export interface ModelManifest {
   manifest_version: number;
@@ -43,13 +44,13 @@ export async function readManifest(modelsDir: string, name: string): Promise<Mod
     text = await fs.readFile(p, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`manifest ${p} cannot be read (${code ?? (e as Error).message})`);
+    throw new Error(`manifest ${p} cannot be read (${code ?? errorMessage(e)})`);
   }
   let m: Partial<ModelManifest>;
   try {
     m = JSON.parse(text) as Partial<ModelManifest>;
   } catch (e) {
-    throw new Error(`manifest ${p} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`manifest ${p} is not valid JSON: ${errorMessage(e)}`);
   }
   for (const key of ['name', 'file', 'sha256'] as const) {
     if (typeof m[key] !== 'string' || !m[key]) throw new Error(`manifest ${p}: field '${key}' is missing or not a string`);

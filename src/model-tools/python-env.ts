@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Logger, silentLogger } from '../log';
 import { projectRoot, sha256File } from './files';
+import { errorMessage } from '../util/errors';
 
 const execFileP = promisify(execFile);
 
@@ -58,7 +59,7 @@ export async function ensurePythonEnv(opts: PythonEnvOptions = {}, logger: Logge
       const err = e as NodeJS.ErrnoException & { stderr?: string };
       await fs.rm(venv, { recursive: true, force: true });
       if (err.code === 'ENOENT') throw new Error(`${base} not found: int8 quantization needs Python 3 (Debian: apt-get install python3 python3-venv)`);
-      throw new Error(`${base} -m venv ${venv} failed (Debian: apt-get install python3-venv): ${lastLines(err.stderr || err.message, 3)}`);
+      throw new Error(`${base} -m venv ${venv} failed (Debian: apt-get install python3-venv): ${lastLines(err.stderr || errorMessage(e), 3)}`);
     }
   }
   logger.info({ venv, requirements: reqs }, 'installing the pinned quantization packages with pip');
@@ -71,9 +72,9 @@ export async function ensurePythonEnv(opts: PythonEnvOptions = {}, logger: Logge
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (e) {
-    const err = e as Error & { stderr?: string };
+    const err = e as { stderr?: string };
     throw new Error(
-      `pip install -r ${reqs} into ${venv} failed (pip's settings decide the package index; these pinned versions must be reachable there): ${lastLines(err.stderr || err.message, 4)}`,
+      `pip install -r ${reqs} into ${venv} failed (pip's settings decide the package index; these pinned versions must be reachable there): ${lastLines(err.stderr || errorMessage(e), 4)}`,
     );
   }
   await fs.writeFile(stamp, `${want}\n`);

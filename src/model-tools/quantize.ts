@@ -21,6 +21,7 @@ import { ensureWritableDir, projectRoot, sha256Bytes, sha256File, writeFileAtomi
 import { manifestPath, type ModelManifest, readManifest } from './manifest';
 import { ensurePythonEnv, quantizeScriptPath } from './python-env';
 import { type QuantizedModel, quantizedModel } from './registry';
+import { errorMessage } from '../util/errors';
 
 const execFileP = promisify(execFile);
 
@@ -69,9 +70,9 @@ async function runQuantizer(py: string, args: string[]): Promise<ScriptReply> {
   try {
     ({ stdout, stderr } = await execFileP(py, [quantizeScriptPath(), ...args], { timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 }));
   } catch (e) {
-    const err = e as Error & { stdout?: string; stderr?: string };
+    const err = e as { stdout?: string; stderr?: string };
     stdout = err.stdout ?? '';
-    stderr = err.stderr ?? err.message;
+    stderr = err.stderr ?? errorMessage(e);
   }
   const last = stdout.trim().split('\n').pop() ?? '';
   let reply: ScriptReply | undefined;

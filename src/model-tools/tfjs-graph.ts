@@ -6,6 +6,7 @@
  * or names, and strings may be byte arrays or base64. This module hides those variants.
  */
 import { type DType, type Tensor, size } from './tensor';
+import { errorMessage } from '../util/errors';
 
 export interface TfAttrValue {
   type?: number | string;
@@ -49,7 +50,7 @@ export function parseModelJson(text: string, source: string): TfjsModelJson {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source}: not valid JSON (truncated or corrupt?): ${(e as Error).message}`);
+    throw new Error(`${source}: not valid JSON (truncated or corrupt?): ${errorMessage(e)}`);
   }
   const m = json as Partial<TfjsModelJson>;
   if (!m || typeof m !== 'object' || !m.modelTopology || !Array.isArray(m.modelTopology.node)) {
