@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log';
+import { every, type Periodic } from '../schedule/periodic';
 
 export interface SnapshotStoreOptions {
   /** Folder for snapshot files (created if missing). */
@@ -20,12 +21,12 @@ const SAFE = /[^A-Za-z0-9_-]/g;
 /**
  * Event snapshots on disk, bounded by count, age and size. A full or read-only disk is reported and
  * survived: the daemon keeps detecting and publishing without snapshots. Writes and pruning are
- * asynchronous and pruning runs on a timer, not after each write: listing and stat-ing up to
+ * asynchronous and pruning runs as a periodic job, not after each write: listing and stat-ing up to
  * max_files files on a frame's path held every camera's next frame back on a slow SD card.
  */
 export class SnapshotStore {
   private failures = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private job: Periodic | null = null;
   private pruning: Promise<number> | null = null;
 
   constructor(
@@ -39,17 +40,15 @@ export class SnapshotStore {
     return `${camera.replace(SAFE, '_')}-${Math.trunc(trackId)}-${stamp}.jpg`;
   }
 
-  /** Prunes now and then at the interval, until stop(). */
+  /** Prunes now and then at the interval (a node-schedule job), until stop(). */
   start(): void {
-    if (this.timer) return;
-    void this.prune();
-    this.timer = setInterval(() => void this.prune(), this.options.pruneEveryMs ?? 60_000);
-    this.timer.unref();
+    if (this.job) return;
+    this.job = every(this.options.pruneEveryMs ?? 60_000, () => this.prune(), { name: 'snapshot retention', log: this.logger, runNow: true });
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.job?.cancel();
+    this.job = null;
   }
 
   /** Writes atomically; resolves to the path, or undefined when the disk refused (logged). Never rejects. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { scheduledJobs as jobs } from 'node-schedule';
 import pino from 'pino';
 import { SnapshotStore } from '../../../src/snapshots/store';
 
@@ -8,7 +9,11 @@ let dir: string;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookout-snapshots-'));
 });
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  // node-schedule keeps one job list for the process: every test that starts a store stops it.
+  expect(Object.keys(jobs)).toEqual([]);
+});
 
 const quiet = pino({ level: 'silent' });
 const store = (o: Partial<{ maxFiles: number; maxAgeMs: number; maxBytes: number; pruneEveryMs: number }> = {}, at = path.join(dir, 'snaps')) =>
@@ -78,6 +83,27 @@ describe('SnapshotStore', () => {
       jest.advanceTimersByTime(600_000);
       expect(sweeps).toHaveBeenCalledTimes(2);
     } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('a sweep that fails is logged, and the next minute sweeps again', async () => {
+    const lines: Array<{ level: number; job?: string; err?: { message: string } }> = [];
+    const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) });
+    const s = new SnapshotStore({ dir: path.join(dir, 'snaps'), maxFiles: 2, maxAgeMs: 86_400_000, maxBytes: 1 << 20 }, log);
+    for (let i = 1; i <= 3; i += 1) await saveAged(s, i, 100 - i);
+    const sweeps = jest.spyOn(s, 'prune').mockRejectedValueOnce(new Error('EIO: i/o error, scandir'));
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      s.start();
+      await Promise.resolve();
+      expect(lines.filter((l) => l.level === 50).map((l) => [l.job, l.err?.message])).toEqual([['snapshot retention', 'EIO: i/o error, scandir']]);
+      expect(jpegs()).toHaveLength(3);
+      jest.advanceTimersByTime(60_000);
+      await sweeps.mock.results[1].value;
+      expect(jpegs().map((f) => f.split('-')[1])).toEqual(['2', '3']);
+    } finally {
+      s.stop();
       jest.useRealTimers();
     }
   });
