@@ -112,6 +112,7 @@ export class Daemon extends EventEmitter {
     this.http = new HttpPart({
       config: () => this.config,
       file: () => this.reloader.loaded.file,
+      overrides: () => this.reloader.loaded.overrides ?? [],
       metrics: this.metrics,
       progress: this.progress,
       mqttConnected: () => this.link.counters().connected,

@@ -32,6 +32,8 @@ export interface LoadedConfig {
   file?: string;
   /** sha256 of the effective configuration with secrets redacted, to tell reloads apart. */
   hash: string;
+  /** The CLI overrides it was loaded with: a check of an edited file (the page's Save) uses them too. */
+  overrides?: string[];
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -307,7 +309,7 @@ function loadAndCheck(options: LoadOptions): { problems: ConfigProblem[]; config
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const { problems, config, file } = loadAndCheck(options);
   if (!config || problems.length > 0) throw new ConfigError(problems, file);
-  return { config, file, hash: configHash(config) };
+  return { config, file, hash: configHash(config), overrides: options.overrides ?? [] };
 }
 
 /**

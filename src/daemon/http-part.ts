@@ -24,6 +24,8 @@ export interface HttpPartOptions {
   config(): LookoutConfig;
   /** The config file the daemon runs (undefined: embedded defaults). */
   file(): string | undefined;
+  /** The `--set` overrides it runs with: Save checks the edited file with them. */
+  overrides(): string[];
   metrics: LookoutMetrics;
   progress: Pick<PipelineProgress, 'check'>;
   mqttConnected(): boolean;
@@ -85,7 +87,11 @@ export class HttpPart {
       frames,
       feed,
       events: this.events,
-      saver: new TuningSaver({ editor: this.o.editor ?? configFileEditor, file: () => this.o.file(), reload: (trigger) => this.o.reload(trigger) }),
+      saver: new TuningSaver({
+        editor: this.o.editor ?? configFileEditor({ overrides: () => this.o.overrides() }),
+        file: () => this.o.file(),
+        reload: (trigger) => this.o.reload(trigger),
+      }),
       snapshotDir: () => path.join(this.o.config().state_dir, 'snapshots'),
       ...(this.o.uiDir ? { uiDir: this.o.uiDir } : {}),
     });
