@@ -243,7 +243,7 @@ export class Daemon {
   }
 
   /** Waits for `condition`; fails with the log tail and MQTT summary; fails at once if the daemon exits. */
-  async waitFor<T>(what: string, condition: () => T, timeoutMs = 30_000): Promise<T> {
+  async waitFor<T>(what: string, condition: () => T | PromiseLike<T>, timeoutMs = 30_000): Promise<T> {
     return waitFor(what, condition, {
       timeoutMs,
       context: () => this.diagnostics(),

@@ -24,7 +24,8 @@ export function describeValue(value: unknown): string {
 }
 
 /**
- * Polls `probe` until `until(value)` (default: truthy) and resolves with that value.
+ * Polls `probe` until `until(value)` (default: truthy) and resolves with that value. The probe may be
+ * async (an HTTP endpoint to read): each poll awaits it.
  * Rejects with `timed out after N ms waiting for <what>; last seen: <value>` (and `context()`),
  * or `<abort reason> while waiting for <what>` as soon as `abortIf` gives a reason (after one last look).
  *
@@ -33,20 +34,20 @@ export function describeValue(value: unknown): string {
  *   until: (s) => s?.state === 'streaming',
  * });
  */
-export async function waitFor<T>(what: string, probe: () => T, options: number | WaitForOptions<T> = {}): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => T | PromiseLike<T>, options: number | WaitForOptions<T> = {}): Promise<T> {
   const o = typeof options === 'number' ? { timeoutMs: options } : options;
   const timeoutMs = o.timeoutMs ?? 30_000;
   const until = o.until ?? ((v: T) => Boolean(v));
   const deadline = Date.now() + timeoutMs;
   const tail = () => (o.context ? `\n${o.context()}` : '');
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (until(value)) return value;
     const aborted = o.abortIf?.();
     if (aborted !== undefined) {
       // One last look: what was awaited may have come with the last output.
       await sleep(200);
-      const last = probe();
+      const last = await probe();
       if (until(last)) return last;
       throw new Error(`${aborted} while waiting for ${what}; last seen: ${describeValue(last)}${tail()}`);
     }
