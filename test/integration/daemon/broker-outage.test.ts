@@ -10,7 +10,7 @@
 // and only then lets the daemon in, so no message races past an absent subscriber.
 import { Mosquitto, freePort } from '../../support/mosquitto';
 import { TcpProxy } from '../mqtt/helpers';
-import { Daemon, daemonTest, fileCamera, retainedSnapshot, sleep, trackLifecycleProblems, uniqueEvents } from '../../support/daemon-harness';
+import { Daemon, daemonTest, fileCamera, retainedSnapshot, sleep, trackLifecycleProblems, uniqueEvents, waitFor } from '../../support/daemon-harness';
 import { countProblem, schemaProblems } from '../../../src/mqtt';
 
 describe('lookout run across broker outages', () => {
@@ -27,6 +27,7 @@ describe('lookout run across broker outages', () => {
 
   daemonTest('broker down at start, killed mid-run and restarted: QoS 1 events all arrive, every start has its end', async () => {
     const daemonPort = await freePort(); // nothing listens here yet: the broker is "down"
+    const httpPort = await freePort();
     const d = await Daemon.start({
       mqttUrl: `mqtt://127.0.0.1:${daemonPort}`,
       recordUrl: broker.url,
@@ -34,8 +35,16 @@ describe('lookout run across broker outages', () => {
       config: {
         tracker: { update_interval_s: 0.5 },
         mqtt: { reconnect: { initial_ms: 300, max_ms: 1500 } },
+        http: { enabled: true, host: '127.0.0.1', port: httpPort },
       },
     });
+    /** Track events the daemon has handed to its MQTT link (lookout_events_total): seen with no broker too. */
+    const eventsMade = async (): Promise<number> => {
+      const text = await fetch(`http://127.0.0.1:${httpPort}/metrics`)
+        .then((r) => r.text())
+        .catch(() => ''); // the HTTP part is not up yet
+      return [...text.matchAll(/^lookout_events_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
     const rec = d.rec;
     const events = d.topic('front/events');
     const seqs = (): number[] => uniqueEvents(rec, events).map((e) => e.seq);
@@ -46,7 +55,7 @@ describe('lookout run across broker outages', () => {
       () => d.logs.some((l) => (l.level ?? 0) >= 40 && /mqtt|broker/i.test(JSON.stringify(l))),
       30_000,
     );
-    await sleep(6000);
+    await d.waitFor('track events made while no broker is there', eventsMade, 60_000);
     expect(d.running).toBe(true);
     expect(rec.messages).toEqual([]);
 
@@ -63,7 +72,10 @@ describe('lookout run across broker outages', () => {
     const seqBeforeKill = Math.max(0, ...seqs());
     await broker.kill('SIGKILL');
     await proxy.down();
-    await sleep(5000);
+    // Events made more than 500 ms after the kill are surely made while the broker is away (see below).
+    await sleep(800);
+    const madeBefore = await eventsMade();
+    await d.waitFor('track events made while the broker is away', async () => (await eventsMade()) >= madeBefore + 2, 30_000);
     expect(d.running).toBe(true);
     await broker.restart();
     await rec.resubscribed();
@@ -104,7 +116,8 @@ describe('lookout run across broker outages', () => {
     const exit = await d.waitExit(15_000);
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(exit.ms).toBeLessThan(5000);
-    await sleep(300);
+    // The last QoS 1 messages in flight to the recorder.
+    await waitFor('availability offline', () => rec.last(d.topic('availability'))?.text === 'offline', 5000);
     const all = uniqueEvents(rec, events);
     expect(
       rec
@@ -121,6 +134,5 @@ describe('lookout run across broker outages', () => {
     }
     expect(missing).toEqual([]);
     expect(trackLifecycleProblems(all, true)).toEqual([]);
-    expect(rec.last(d.topic('availability'))?.text).toBe('offline');
   });
 });
