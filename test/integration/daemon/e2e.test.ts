@@ -9,7 +9,7 @@
 // daemon is stopped after a few hundred frames, while people are in view, so shutdown has live
 // tracks to end.
 import { Mosquitto } from '../../support/mosquitto';
-import { Daemon, daemonTest, fileCamera, retainedSnapshot, sleep, trackLifecycleProblems, uniqueEvents, type EventMsg } from '../../support/daemon-harness';
+import { Daemon, daemonTest, fileCamera, retainedSnapshot, trackLifecycleProblems, uniqueEvents, waitFor, type EventMsg } from '../../support/daemon-harness';
 import { availabilityProblem, countProblem, schemaProblems } from '../../../src/mqtt';
 
 interface Detection {
@@ -93,7 +93,8 @@ describe('lookout run end to end (vtest.avi, one camera)', () => {
     const exit = await d.waitExit(15_000);
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(exit.ms).toBeLessThan(5000);
-    await sleep(300); // the last QoS 1 messages in flight to the recorder
+    // The last QoS 1 messages in flight to the recorder.
+    await waitFor('availability offline', () => rec.last(t.availability)?.text === 'offline', 5000);
 
     // Availability: online while running, offline at the end, also retained.
     const avail = rec.texts(t.availability);

@@ -47,14 +47,15 @@ describe('lookout run: schedules', () => {
           fileCamera('front', { realtime: true, loop: true, max_fps: 5, schedule: closed }),
           fileCamera('gone', { realtime: true, loop: true, path: path.join(__dirname, 'no-such-video.avi'), schedule: closed }),
         ],
-        config: { schedule: { timezone: 'UTC' } },
+        // Stats every second: the checks that nothing is published wait for two of them.
+        config: { schedule: { timezone: 'UTC' }, stats: { interval_s: 1 } },
         env: { NOTIFY_SOCKET: sock.path },
       });
       const rec = d.rec;
       const statuses = (camera: string) => rec.json<Status>(d.topic(`${camera}/status`));
       const detections = () => rec.count(d.topic('front/detections'));
       const command = async (payload: object): Promise<Result> => (await d.command<Result>('front/set', payload, { timeoutMs: 15_000 })).r;
-      /** Two stats messages (every 2 s): time in which a detecting camera would have published. */
+      /** Two stats messages (1 s apart): time in which a detecting camera (5 fps) would have published. */
       const twoStatsLater = async () => {
         await rec.next(d.topic('stats'));
         await rec.next(d.topic('stats'));
