@@ -1,5 +1,6 @@
 import { parseExpression } from 'cron-parser';
 import { isValidTimeZone, systemTimeZone } from './zoned-time';
+import { errorMessage } from '../util/errors';
 
 /** One edge of a window: a wall-clock time, or a sun event shifted by an offset. */
 export type TimeSpec =
@@ -190,7 +191,7 @@ function parseCron(raw: unknown, where: string, timeZone: string, errors: string
   try {
     f = parseExpression(text, { tz: isValidTimeZone(timeZone) ? timeZone : 'UTC' }).fields;
   } catch (e) {
-    errors.push(`${where}: '${raw}' is not a cron expression: ${e instanceof Error ? e.message : String(e)}`);
+    errors.push(`${where}: '${raw}' is not a cron expression: ${errorMessage(e)}`);
     return undefined;
   }
   const [, , dom, , dow] = text.split(' ');

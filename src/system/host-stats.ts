@@ -176,7 +176,7 @@ export class HostStats {
     try {
       entries = (await fs.readdir(this.thermalBase)).filter((e) => e.startsWith('thermal_zone')).sort(byZoneNumber);
     } catch (err) {
-      this.noteOnce('thermal-dir', { path: this.thermalBase, err: (err as Error).message }, 'no thermal zones on this machine; CPU temperature will be null');
+      this.noteOnce('thermal-dir', { path: this.thermalBase, err }, 'no thermal zones on this machine; CPU temperature will be null');
       return [];
     }
     if (entries.length === 0) {
@@ -192,7 +192,7 @@ export class HostStats {
           return { zone, type: type.trim(), temp_c: Math.round(milli / 100) / 10 };
         } catch (err) {
           // Some zones (disabled sensors, powered-down GPU on Jetson) fail to read: skip them quietly.
-          this.noteOnce(`zone:${zone}`, { path: dir, err: (err as Error).message }, 'thermal zone unreadable; skipped');
+          this.noteOnce(`zone:${zone}`, { path: dir, err }, 'thermal zone unreadable; skipped');
           return null;
         }
       }),
@@ -209,7 +209,7 @@ export class HostStats {
         if (raw !== null) return decodeThrottled(raw);
         this.noteOnce('throttled-parse', { path: file }, 'throttled file does not hold a hex number; ignored');
       } catch (err) {
-        this.noteOnce('throttled-read', { path: file, err: (err as Error).message }, 'throttled file unreadable');
+        this.noteOnce('throttled-read', { path: file, err }, 'throttled file unreadable');
       }
       return null;
     }
@@ -247,7 +247,7 @@ export class HostStats {
             this.vcgencmdWorks = false;
             this.noteOnce(
               'vcgencmd',
-              { bin, err: err?.message ?? `unexpected output '${String(stdout).trim()}'` },
+              { bin, err: err ?? `unexpected output '${String(stdout).trim()}'` },
               'vcgencmd get_throttled unavailable; throttled flags will be null',
             );
             resolve(null);
@@ -257,7 +257,7 @@ export class HostStats {
         });
       } catch (err) {
         this.vcgencmdWorks = false;
-        this.noteOnce('vcgencmd', { bin, err: (err as Error).message }, 'vcgencmd get_throttled unavailable');
+        this.noteOnce('vcgencmd', { bin, err }, 'vcgencmd get_throttled unavailable');
         resolve(null);
       }
     });

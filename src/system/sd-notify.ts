@@ -213,7 +213,7 @@ export class SystemdNotifier {
     const fields = {
       notify_socket: this.socketPath,
       transport: this.transport,
-      err: err instanceof Error ? err.message : String(err),
+      err,
       ...(detail ? { detail } : {}),
     };
     if (this.reportedFailures.has(key)) {

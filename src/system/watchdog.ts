@@ -1,4 +1,5 @@
 import { type Logger, silentLogger } from '../log';
+import { errorMessage } from '../util/errors';
 
 /**
  * The systemd watchdog pinger, gated on real progress: a timer alone would keep pinging while the
@@ -114,7 +115,7 @@ export class WatchdogPinger {
         this.options.notifier.status(`stalled: ${verdict.reason}`);
       }
     } catch (err) {
-      this.logger.error({ err: (err as Error)?.message }, 'watchdog notification failed');
+      this.logger.error({ err }, 'watchdog notification failed');
     }
   }
 
@@ -125,7 +126,7 @@ export class WatchdogPinger {
       if (result === false) return { ok: false, reason: 'progress check failed' };
       return result;
     } catch (err) {
-      return { ok: false, reason: `progress check threw: ${(err as Error)?.message ?? String(err)}` };
+      return { ok: false, reason: `progress check threw: ${errorMessage(err)}` };
     }
   }
 }
