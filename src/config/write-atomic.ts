@@ -1,7 +1,8 @@
 /**
  * Replaces a config file so that whoever reads it (the daemon's reload, `lookout config check`, a
  * power cut) sees either the old or the new file, never half of one: the new text goes to a temp file
- * in the same directory, is fsynced, takes the old file's mode and owner, and is renamed over it.
+ * in the same directory, is fsynced, takes the old file's mode and owner (a daemon that is not root
+ * keeps a root-owned file's group and mode, and owns it afterwards: see keepOwner), and is renamed over it.
  * The old content is kept as a timestamped backup beside it (`config.yaml.20261203T021500123Z.bak`,
  * the newest few kept), so a save the daemon then refuses can be put back with restoreBackup.
  */
@@ -142,16 +143,9 @@ export function writeFileAtomic(file: string, text: string, options: AtomicWrite
     const bytes = Buffer.from(text, 'utf8');
     for (let written = 0; written < bytes.length;) written += fs.writeSync(fd, bytes, written, bytes.length - written);
     if (previous) {
+      keepOwner(fs, fd, previous);
+      // After the owner: a chown clears the setuid/setgid bits a mode may carry.
       fs.fchmodSync(fd, previous.mode & 0o7777);
-      if (previous.uid !== process.getuid?.() || previous.gid !== process.getgid?.()) {
-        try {
-          fs.fchownSync(fd, previous.uid, previous.gid);
-        } catch (e) {
-          throw new Error(
-            `cannot keep its owner ${previous.uid}:${previous.gid} (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}); not replaced, so its owner stays`,
-          );
-        }
-      }
     }
     fs.fsyncSync(fd);
     fs.closeSync(fd);
@@ -174,6 +168,31 @@ export function writeFileAtomic(file: string, text: string, options: AtomicWrite
   syncDirectory(dir, fs);
   if (backup) pruneBackups(target, options.keepBackups ?? DEFAULT_KEEP, fs);
   return backup ? { backup } : {};
+}
+
+/**
+ * The replacement gets the old file's owner and group. A daemon that is not root cannot give a file to
+ * root: the installed service saving /etc/lookout/config.yaml (root:lookout, docs/service.md). Then the
+ * file becomes the daemon's own, with the old group (and, by the caller, mode): root reads and replaces
+ * files whatever their bits, so nobody loses access. A file of any other user, or a group the daemon
+ * cannot set, is not replaced: someone would lose access to it.
+ */
+function keepOwner(fs: WriteFs, fd: number, previous: nodeFs.Stats): void {
+  if (previous.uid === process.getuid?.() && previous.gid === process.getgid?.()) return;
+  const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? errorMessage(e);
+  try {
+    fs.fchownSync(fd, previous.uid, previous.gid);
+    return;
+  } catch (e) {
+    if (previous.uid !== 0 || code(e) !== 'EPERM') {
+      throw new Error(`cannot keep its owner ${previous.uid}:${previous.gid} (${code(e)}); not replaced, so its owner stays`);
+    }
+  }
+  try {
+    fs.fchownSync(fd, -1, previous.gid);
+  } catch (e) {
+    throw new Error(`cannot keep its group ${previous.gid} (${code(e)}); not replaced, so the group's access stays`);
+  }
 }
 
 /** Puts a backup's content back as `file` (atomically, without making a backup of what it replaces). */

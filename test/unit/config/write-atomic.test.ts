@@ -95,3 +95,56 @@ describe('writeFileAtomic', () => {
     expect(fs.readFileSync(fresh, 'utf8')).toBe('x: 1\n');
   });
 });
+
+/**
+ * A daemon that is not root replacing a root-owned file (the installed service's
+ * /etc/lookout/config.yaml, root:lookout): the file system double reports the old file as root's and
+ * refuses to give anything to root, as the kernel does for an unprivileged process.
+ */
+describe('writeFileAtomic by a daemon that is not root', () => {
+  const otherGid = (process.getgid?.() ?? 0) + 4242;
+  function asService(owner: { uid: number; gid: number }, refuseGroup = false) {
+    const chowns: Array<[number, number]> = [];
+    const double: WriteFs = {
+      ...fs,
+      statSync: ((p: string) => {
+        const st = fs.statSync(p);
+        return p === file ? Object.assign(st, owner) : st;
+      }) as WriteFs['statSync'],
+      fchownSync: (_fd, uid, gid) => {
+        chowns.push([uid, gid]);
+        if (uid !== -1 || refuseGroup) throw Object.assign(new Error('EPERM: operation not permitted, fchown'), { code: 'EPERM' });
+      },
+    };
+    return { double, chowns };
+  }
+
+  test('a root-owned file is replaced, keeping its group and mode; the daemon owns the new one', () => {
+    const { double, chowns } = asService({ uid: 0, gid: otherGid });
+    const { backup } = writeFileAtomic(file, 'saved: 1\n', { fs: double });
+    expect(fs.readFileSync(file, 'utf8')).toBe('saved: 1\n');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+    expect(chowns).toEqual([
+      [0, otherGid],
+      [-1, otherGid],
+    ]);
+    expect(fs.readFileSync(backup as string, 'utf8')).toBe('old: 1\n');
+    expect(others()).toEqual([]);
+  });
+
+  test("a group the daemon cannot set: not replaced, and the error says the group's access stays", () => {
+    const { double } = asService({ uid: 0, gid: otherGid }, true);
+    expect(() => writeFileAtomic(file, 'saved: 1\n', { fs: double })).toThrow(`cannot keep its group ${otherGid} (EPERM)`);
+    expect(fs.readFileSync(file, 'utf8')).toBe('old: 1\n');
+    expect(others()).toEqual([]);
+    expect(listBackups(file)).toEqual([]);
+  });
+
+  test('a file of another user (not root) is not taken over: that user would lose access', () => {
+    const { double } = asService({ uid: 4242, gid: otherGid });
+    expect(() => writeFileAtomic(file, 'saved: 1\n', { fs: double })).toThrow(`cannot keep its owner 4242:${otherGid} (EPERM)`);
+    expect(fs.readFileSync(file, 'utf8')).toBe('old: 1\n');
+    expect(others()).toEqual([]);
+    expect(listBackups(file)).toEqual([]);
+  });
+});
