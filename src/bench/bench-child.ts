@@ -10,6 +10,7 @@ import type { BareSessionOptions } from './bare-session';
 import type { BenchInput } from './input';
 import { measureOrtMemory, type OrtMemoryVariant } from './ort-memory';
 import { runPipeline, type PipelineOptions } from './pipeline-run';
+import { errorMessage } from '../util/errors';
 
 export type BenchChildJob =
   | { kind: 'pipeline'; options: Omit<PipelineOptions, 'logger'> }
@@ -33,7 +34,7 @@ if (require.main === module && process.send) {
   process.once('message', (job: BenchChildJob) => {
     run(job, silentLogger).then(
       (result) => process.send!({ ok: true, result } satisfies BenchChildReply, () => process.exit(0)),
-      (e: Error) => process.send!({ ok: false, error: e.message } satisfies BenchChildReply, () => process.exit(1)),
+      (e: unknown) => process.send!({ ok: false, error: errorMessage(e) } satisfies BenchChildReply, () => process.exit(1)),
     );
   });
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { type Logger, silentLogger } from '../log';
 import { loadCv, type Mat } from '../cv';
 import { Detector, type DetectorOptions } from '../detect/detector';
+import { errorMessage } from '../util/errors';
 
 export interface BenchDetectOptions extends DetectorOptions {
   /** Video or image file. Default: .cache/testdata/vtest.avi. */
@@ -125,8 +126,8 @@ if (require.main === module) {
   const [source, frames, threads, model] = process.argv.slice(2);
   benchDetect({ source, frames: frames ? Number(frames) : undefined, intraOpThreads: threads ? Number(threads) : undefined, model }).then(
     (r) => process.stdout.write(`${formatBenchDetect(r)}\n`),
-    (e: Error) => {
-      process.stderr.write(`detector-stage: ${e.message}\n`);
+    (e: unknown) => {
+      process.stderr.write(`detector-stage: ${errorMessage(e)}\n`);
       process.exitCode = 1;
     },
   );

@@ -277,7 +277,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       daemon_v8_mb: { heap_used: toMb(v8.heapUsed), heap_total: toMb(v8.heapTotal), external: toMb(v8.external), array_buffers: toMb(v8.arrayBuffers) },
     };
   } finally {
-    await daemon?.stop().catch((e: Error) => o.logger.warn({ err: e.message }, 'bench: daemon stop failed'));
+    await daemon?.stop().catch((e: unknown) => o.logger.warn({ err: e }, 'bench: daemon stop failed'));
     await broker.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

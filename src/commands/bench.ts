@@ -32,6 +32,7 @@ import { createLogger, type Logger } from '../log';
 import { isMobileNetV1Spec } from '../model-tools/mobilenet-v1';
 import { pipelineInferenceThreads } from '../pipeline/camera-settings';
 import { type CommandContext, EXIT } from './common';
+import { errorMessage } from '../util/errors';
 
 export function registerBench(program: Command, ctx: CommandContext): void {
   program
@@ -127,8 +128,8 @@ async function benchVariants(spec: string, opts: BenchCommandOptions, cores: num
     out(formatVariantReport(report, jsonPath));
     return 0;
   } catch (e) {
-    err(`lookout bench: ${(e as Error).message}`);
-    return /mobilenet_v1/.test((e as Error).message) ? EXIT.USAGE : EXIT.SOFTWARE;
+    err(`lookout bench: ${errorMessage(e)}`);
+    return /mobilenet_v1/.test(errorMessage(e)) ? EXIT.USAGE : EXIT.SOFTWARE;
   }
 }
 
@@ -182,7 +183,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
   try {
     loaded = loadManifest(manifestPath);
   } catch (e) {
-    err(`lookout bench: ${(e as Error).message}`);
+    err(`lookout bench: ${errorMessage(e)}`);
     return EXIT.NO_INPUT;
   }
   if (!fs.existsSync(loaded.modelPath)) {
@@ -195,7 +196,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
       loadTfjs();
       tfjsGraph = tfjsOriginalName(loaded);
     } catch (e) {
-      err(`lookout bench: ${(e as Error).message}`);
+      err(`lookout bench: ${errorMessage(e)}`);
       return e instanceof TfjsMissingError ? EXIT.UNAVAILABLE : EXIT.USAGE;
     }
   }
@@ -204,7 +205,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     try {
       pair = int8Pair(loaded);
     } catch (e) {
-      err(`lookout bench: ${(e as Error).message}`);
+      err(`lookout bench: ${errorMessage(e)}`);
       return EXIT.NO_INPUT;
     }
   }
@@ -386,7 +387,7 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     out(formatReport(report, jsonPath, drawn));
     return 0;
   } catch (e) {
-    err(`lookout bench: ${(e as Error).message}`);
+    err(`lookout bench: ${errorMessage(e)}`);
     logger.debug({ err: e }, 'bench failed');
     return EXIT.SOFTWARE;
   }

@@ -13,6 +13,7 @@ import type { Detector, DetectResult } from '../detect/detector';
 import { expandInputs, InputError, isVideoFile } from '../detect/inputs';
 import type { Detection } from '../detect/types';
 import { type CommandContext, EXIT } from './common';
+import { errorMessage } from '../util/errors';
 
 export function registerDetect(program: Command, ctx: CommandContext): void {
   program
@@ -91,7 +92,7 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
   try {
     loadCv();
   } catch (e) {
-    err(`lookout detect: ${(e as Error).message}`);
+    err(`lookout detect: ${errorMessage(e)}`);
     return EXIT.SOFTWARE;
   }
 
@@ -112,7 +113,7 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
       logger,
     );
   } catch (e) {
-    const msg = (e as Error).message;
+    const msg = errorMessage(e);
     err(`lookout detect: ${msg}`);
     return /is missing|no model manifest/.test(msg) ? EXIT.NO_INPUT : EXIT.CONFIG;
   }
@@ -147,7 +148,7 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
         else await emit(file, 0, readImage(file));
       } catch (e) {
         const st = e instanceof InputError ? e.status : EXIT.DATA;
-        err(`lookout detect: ${(e as Error).message}`);
+        err(`lookout detect: ${errorMessage(e)}`);
         if (status === EXIT.OK) status = st;
       }
     }

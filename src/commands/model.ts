@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../log';
 import type { BuildOptions } from '../model-tools/build';
 import type { CompareCommandOptions } from '../model-tools/compare';
 import { collect, type CommandContext } from './common';
+import { errorMessage } from '../util/errors';
 
 export function registerModel(program: Command, ctx: CommandContext): void {
   const model = program.command('model').description('Build, verify and inspect models.');
@@ -71,7 +72,7 @@ export async function runModelBuildCommand(name: string, opts: BuildOptions & { 
       process.stdout.write(`${r.built ? 'built' : 'verified'} ${r.path} sha256 ${r.sha256}\n`);
       return 0;
     } catch (e) {
-      process.stderr.write(`lookout model build ${name}: ${(e as Error).message}\n`);
+      process.stderr.write(`lookout model build ${name}: ${errorMessage(e)}\n`);
       return 1;
     }
   }
@@ -80,7 +81,7 @@ export async function runModelBuildCommand(name: string, opts: BuildOptions & { 
     process.stdout.write(`${r.built ? 'built' : 'verified'} ${r.path} sha256 ${r.sha256}\n`);
     return 0;
   } catch (e) {
-    process.stderr.write(`lookout model build ${name}: ${(e as Error).message}\n`);
+    process.stderr.write(`lookout model build ${name}: ${errorMessage(e)}\n`);
     return 1;
   }
 }
@@ -115,7 +116,7 @@ async function buildMobileNetV1File(spec: string, opts: { modelsDir?: string; ou
     process.stdout.write(`built ${out} sha256 ${sha256Bytes(m.bytes)} (untrained random weights: speed and size only)\n`);
     return 0;
   } catch (e) {
-    process.stderr.write(`lookout model build ${spec}: ${(e as Error).message}\n`);
+    process.stderr.write(`lookout model build ${spec}: ${errorMessage(e)}\n`);
     return 1;
   }
 }
@@ -131,7 +132,7 @@ export async function runModelInfoCommand(file: string, opts: { layers?: boolean
     );
     return 0;
   } catch (e) {
-    process.stderr.write(`lookout model info ${file}: ${(e as Error).message}\n`);
+    process.stderr.write(`lookout model info ${file}: ${errorMessage(e)}\n`);
     return 1;
   }
 }

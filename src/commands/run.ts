@@ -74,10 +74,7 @@ async function chooseBroker(loaded: LoadedConfig, log: Logger): Promise<BrokerCh
       );
       return { url: embedded.url, protocolVersion: 4, embedded };
     } catch (e) {
-      log.error(
-        { host: m.embedded.host, port: m.embedded.port, err: (e as Error).message },
-        'embedded MQTT broker cannot start (mqtt.embedded); trying localhost:1883',
-      );
+      log.error({ host: m.embedded.host, port: m.embedded.port, err: e }, 'embedded MQTT broker cannot start (mqtt.embedded); trying localhost:1883');
       return { url: 'mqtt://127.0.0.1:1883' };
     }
   }
@@ -139,10 +136,7 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
     void daemon.reload('SIGHUP');
   };
   const onRejection = (reason: unknown) => {
-    log.error(
-      { err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) },
-      'unhandled promise rejection (a bug); the daemon goes on',
-    );
+    log.error({ err: reason }, 'unhandled promise rejection (a bug); the daemon goes on');
   };
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);
@@ -152,7 +146,7 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
   try {
     await daemon.start();
   } catch (e) {
-    log.fatal({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'cannot start');
+    log.fatal({ err: e }, 'cannot start');
     exitCode = e instanceof ConfigError ? EXIT.CONFIG : EXIT.SOFTWARE;
     stopping = true;
     stopRequested('start failed');
