@@ -1,18 +1,22 @@
 'use strict';
 // face-api's own forward pass and face detection on one 512×512 RGB image, in a plain Node process:
-// under Jest every typed-array access of the tfjs CPU backend crosses realms and runs many times
-// slower, and 3 G multiply-accumulates would take minutes. Usage:
+// under Jest every typed-array access of tfjs crosses realms and runs many times slower. tfjs runs
+// on its wasm backend (XNNPACK kernels, independent of ONNX Runtime's; face-api's node-wasm build is
+// made for it): 3 G multiply-accumulates on the pure-JS CPU backend took most of a minute. Usage:
 //   node face-api-oracle.js MODEL_DIR RAW_RGB_FILE OUT_JSON
 // RAW_RGB_FILE holds 512·512·3 bytes (HWC, RGB); OUT_JSON gets base64 float32 boxes [5118×4] and
 // scores [5118] and face-api's detections (locateFaces, minConfidence 0.5) as relative boxes.
 const fs = require('node:fs');
 const tf = require('@tensorflow/tfjs');
 const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
+const path = require('node:path');
+const { setWasmPaths } = require('@tensorflow/tfjs-backend-wasm');
 
 async function main() {
   const [modelDir, rawFile, outFile] = process.argv.slice(2);
   tf.enableProdMode();
-  await tf.setBackend('cpu');
+  setWasmPaths(`${path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}${path.sep}`);
+  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start its wasm backend');
   await tf.ready();
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
   const raw = fs.readFileSync(rawFile);

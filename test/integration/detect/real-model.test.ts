@@ -1,6 +1,6 @@
 /**
  * The converted SSDLite-MobileNetV2 on real images from Debian's opencv-doc, checked against the
- * oracle: @tensorflow/tfjs (pure-JS CPU) running the original TF.js graph on the very pixels our
+ * oracle: @tensorflow/tfjs (wasm backend) running the original TF.js graph on the very pixels our
  * preprocessing produced, decoded with tfjs's own NMS. So this compares converter + ORT + our
  * decoder and NMS with an independent implementation; preprocessing has its own test.
  */
@@ -11,6 +11,7 @@ import { loadCv, type Mat } from '../../../src/cv';
 import { Detector } from '../../../src/detect/detector';
 import { preprocessMat } from '../../../src/detect/preprocess';
 import type { Detection } from '../../../src/detect/types';
+import { useTfjsWasm } from '../../support/tfjs-wasm';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const MODEL = path.join(ROOT, 'models', 'ssdlite_mobilenet_v2_coco.onnx');
@@ -27,14 +28,14 @@ function requireFiles(): void {
 }
 
 async function loadOracle(): Promise<tf.GraphModel> {
-  await tf.setBackend('cpu');
+  await useTfjsWasm();
   const mj = JSON.parse(fs.readFileSync(path.join(ORACLE_DIR, 'model.json'), 'utf8')) as {
     modelTopology: object;
     weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
   };
   const shards = mj.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(ORACLE_DIR, p))));
   const all = Buffer.concat(shards);
-  // tfjs's CPU backend greets Node users (on its first tensor) with an advert for tfjs-node on
+  // tfjs greets Node users (on its first tensor) with an advert for tfjs-node on
   // console.warn; keep the test output clean.
   const warn = console.warn;
   console.warn = () => undefined;

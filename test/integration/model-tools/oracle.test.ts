@@ -1,6 +1,6 @@
 /**
  * The converted SSDLite-MobileNetV2 computes what the original computes: the original TF.js graph
- * (@tensorflow/tfjs, pure-JS CPU backend) and the ONNX model (onnxruntime-node) get the same
+ * (@tensorflow/tfjs on its wasm backend, XNNPACK kernels) and the ONNX model (onnxruntime-node) get the same
  * 300×300 RGB pixels from real photos; every score and box of all 1917 anchors must agree to 1e-4,
  * and the detections after NMS must be the same.
  */
@@ -11,8 +11,9 @@ import { loadCv } from '../../../src/cv';
 import { buildModel, ensureOriginalFiles, verifyModel } from '../../../src/model-tools';
 import { projectRoot } from '../../../src/model-tools/files';
 import * as ort from 'onnxruntime-node';
+import { useTfjsWasm } from '../../support/tfjs-wasm';
 
-tf.enableProdMode(); // silences the "install tfjs-node" banner; pure JS is the point
+tf.enableProdMode(); // silences the "install tfjs-node" banner
 const NAME = 'ssdlite_mobilenet_v2_coco';
 const ROOT = projectRoot();
 const IMAGES = ['messi5.jpg', 'fruits.jpg', 'basketball1.png', 'baboon.jpg'];
@@ -91,7 +92,7 @@ describe('ssdlite_mobilenet_v2_coco: ONNX vs the original TF.js graph', () => {
     const shards = await Promise.all(modelJson.weightsManifest[0].paths.map((p) => fs.readFile(path.join(src, p))));
     const all = Buffer.concat(shards);
     const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-    await tf.setBackend('cpu');
+    await useTfjsWasm();
     original = await tf.loadGraphModel(
       tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }),
     );
