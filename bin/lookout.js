@@ -8,7 +8,14 @@ if (!fs.existsSync(entry)) {
   process.stderr.write(`lookout: ${entry} is missing; run scripts/setup.sh (or npm run build) first\n`);
   process.exit(70);
 }
-require(entry).main(process.argv).then(
-  (code) => { if (typeof code === 'number') process.exitCode = code; },
-  (err) => { process.stderr.write(`lookout: ${err && err.message ? err.message : String(err)}\n`); process.exitCode = 70; },
-);
+require(entry)
+  .main(process.argv)
+  .then(
+    (code) => {
+      if (typeof code === 'number') process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`lookout: ${err && err.message ? err.message : String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );

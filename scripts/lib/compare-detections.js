@@ -26,7 +26,10 @@ if (!(tol >= 0)) {
 
 function load(file) {
   const byKey = new Map();
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   lines.forEach((l, i) => {
     let rec;
     try {

@@ -20,7 +20,9 @@ const topics = new Set();
 // The daemon may start after us (model load under emulation takes a while): keep reconnecting.
 const client = mqtt.connect(url, { reconnectPeriod: 500, connectTimeout: 5000 });
 const timer = setTimeout(() => {
-  process.stderr.write(`mqtt-expect: ${got} of ${want} detections messages on ${base}/+/detections within ${timeoutS} s (topics seen: ${[...topics].join(' ') || 'none'})\n`);
+  process.stderr.write(
+    `mqtt-expect: ${got} of ${want} detections messages on ${base}/+/detections within ${timeoutS} s (topics seen: ${[...topics].join(' ') || 'none'})\n`,
+  );
   client.end(true, () => process.exit(1));
 }, timeoutS * 1000);
 

@@ -26,11 +26,14 @@ async function main() {
   const boxes = await o.boxes[0].data();
   const scores = await o.scores[0].data();
   const faces = await net.locateFaces(x, { minConfidence: 0.5, maxResults: 100 });
-  fs.writeFileSync(outFile, JSON.stringify({
-    boxes: Buffer.from(boxes.buffer, boxes.byteOffset, boxes.byteLength).toString('base64'),
-    scores: Buffer.from(scores.buffer, scores.byteOffset, scores.byteLength).toString('base64'),
-    faces: faces.map((f) => ({ score: f.score, x: f.relativeBox.x, y: f.relativeBox.y, width: f.relativeBox.width, height: f.relativeBox.height })),
-  }));
+  fs.writeFileSync(
+    outFile,
+    JSON.stringify({
+      boxes: Buffer.from(boxes.buffer, boxes.byteOffset, boxes.byteLength).toString('base64'),
+      scores: Buffer.from(scores.buffer, scores.byteOffset, scores.byteLength).toString('base64'),
+      faces: faces.map((f) => ({ score: f.score, x: f.relativeBox.x, y: f.relativeBox.y, width: f.relativeBox.width, height: f.relativeBox.height })),
+    }),
+  );
 }
 main().catch((e) => {
   process.stderr.write(`${e && e.stack ? e.stack : String(e)}\n`);
