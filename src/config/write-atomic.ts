@@ -22,6 +22,7 @@ export type WriteFs = Pick<
   | 'statSync'
   | 'fchmodSync'
   | 'fchownSync'
+  | 'fstatSync'
   | 'linkSync'
   | 'copyFileSync'
   | 'chmodSync'
@@ -175,10 +176,13 @@ export function writeFileAtomic(file: string, text: string, options: AtomicWrite
  * root: the installed service saving /etc/lookout/config.yaml (root:lookout, docs/service.md). Then the
  * file becomes the daemon's own, with the old group (and, by the caller, mode): root reads and replaces
  * files whatever their bits, so nobody loses access. A file of any other user, or a group the daemon
- * cannot set, is not replaced: someone would lose access to it.
+ * cannot set, is not replaced: someone would lose access to it. Only what differs is changed: the
+ * service may not chown at all (its seccomp filter answers EPERM), and in its setgid folder the temp
+ * file has the right group already.
  */
 function keepOwner(fs: WriteFs, fd: number, previous: nodeFs.Stats): void {
-  if (previous.uid === process.getuid?.() && previous.gid === process.getgid?.()) return;
+  const made = fs.fstatSync(fd);
+  if (made.uid === previous.uid && made.gid === previous.gid) return;
   const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? errorMessage(e);
   try {
     fs.fchownSync(fd, previous.uid, previous.gid);
@@ -188,6 +192,7 @@ function keepOwner(fs: WriteFs, fd: number, previous: nodeFs.Stats): void {
       throw new Error(`cannot keep its owner ${previous.uid}:${previous.gid} (${code(e)}); not replaced, so its owner stays`);
     }
   }
+  if (made.gid === previous.gid) return;
   try {
     fs.fchownSync(fd, -1, previous.gid);
   } catch (e) {

@@ -132,6 +132,14 @@ describe('writeFileAtomic by a daemon that is not root', () => {
     expect(others()).toEqual([]);
   });
 
+  test("with every chown refused (the service's seccomp filter), a root-owned file in the temp file's group is replaced", () => {
+    const { double, chowns } = asService({ uid: 0, gid: fs.statSync(dir).gid }, true);
+    writeFileAtomic(file, 'saved: 1\n', { fs: double });
+    expect(fs.readFileSync(file, 'utf8')).toBe('saved: 1\n');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+    expect(chowns.filter(([uid]) => uid === -1)).toEqual([]);
+  });
+
   test("a group the daemon cannot set: not replaced, and the error says the group's access stays", () => {
     const { double } = asService({ uid: 0, gid: otherGid }, true);
     expect(() => writeFileAtomic(file, 'saved: 1\n', { fs: double })).toThrow(`cannot keep its group ${otherGid} (EPERM)`);
