@@ -7,6 +7,9 @@
 #   kill -9 of the main PID is followed by a restart      a frozen process (SIGSTOP) is killed by the watchdog
 #   systemctl stop exits cleanly, availability offline    journal lines are readable, tagged lookout
 #   systemd-analyze security scores <= 2.0                uninstall.sh leaves only what it says it keeps
+#   the page's Save (HTTP API) rewrites /etc/lookout/config.yaml with a backup, the next detections
+#   and base/config follow it; a refused save leaves the file alone; the service cannot reach the
+#   credentials folder; a drop-in with ReadOnlyPaths=/etc/lookout turns Save off
 #
 #   sudo scripts/check-systemd.sh [--bundle FILE] [--keep]
 #
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
     --bundle) BUNDLE=$2; shift 2 ;;
     --bundle=*) BUNDLE=${1#--bundle=}; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "check-systemd: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -132,6 +135,20 @@ cp "$BUNDLE" "$WORK/"
 VIDEO=$ROOT/.cache/testdata/vtest.avi
 [ -f "$VIDEO" ] || { echo "check-systemd: $VIDEO missing (scripts/setup.sh --test)" >&2; exit 1; }
 cp "$VIDEO" "$WORK/vtest.avi"
+# The page's requests, as its own script makes them (same origin, JSON): node page.js METHOD PATH [BODY]
+# prints "<status> <body>". The container has no curl; the bundle's Node has everything needed.
+cat > "$WORK/page.js" <<'JS'
+const http = require('node:http');
+const [method, path, body] = process.argv.slice(2);
+const headers = { origin: 'http://127.0.0.1:9464', ...(body ? { 'content-type': 'application/json' } : {}) };
+const req = http.request({ host: '127.0.0.1', port: 9464, method, path, headers }, (res) => {
+  let text = '';
+  res.on('data', (c) => (text += c));
+  res.on('end', () => console.log(`${res.statusCode} ${text}`));
+});
+req.on('error', (e) => console.log(`000 ${e.message}`));
+req.end(body);
+JS
 chmod 0644 "$WORK"/*
 NAME=lookout-check-$$
 systemd-nspawn -D "$CTROOT" --machine="$NAME" --register=no --keep-unit --private-network --volatile=overlay \
@@ -195,6 +212,60 @@ check "systemctl reload with a refused config fails (exit $RELOAD_RC)" [ "$RELOA
 check "the refusal names the key in the journal" bash -c "nsenter -t $CT -a journalctl -u lookout --no-pager | grep -q 'objects.min_score'"
 check "the service keeps running after the refused reload" active_running
 printf '%s\n' "$GOOD" | ct tee /etc/lookout/config.yaml > /dev/null
+
+step "save from the page (HTTP API, loopback)"
+# The installed service saves into its own config: /etc/lookout is root:lookout 2770 and writable in
+# the sandbox (ConfigurationDirectory= binds it), config.yaml root:lookout 0640 until the first save
+# makes it the service's.
+page() { ct /opt/lookout/node/bin/node /check/page.js "$@"; }
+sum_of() { ct sha256sum "$1" | cut -d' ' -f1; }
+backups() { ct bash -c 'ls /etc/lookout/config.yaml.*.bak 2>/dev/null | wc -l'; }
+answered() { [[ $1 == "$2"* ]]; }   # answered ANSWER PREFIX
+modes() { ct stat -c '%U:%G %a' /etc/lookout /etc/lookout/credentials | tr '\n' ' ' | sed 's/ $//'; }
+check "/etc/lookout root:lookout 2770, its credentials root:root 700 ($(modes))" [ "$(modes)" = "root:lookout 2770 root:root 700" ]
+check "the page lists camera1 (GET /api/cameras)" answered "$(page GET /api/cameras)" '200 {"cameras":[{"name":"camera1"'
+SUM=$(sum_of /etc/lookout/config.yaml)
+HASH_BEFORE=$(sub1 lookout/ct/config 10 | sed -n 's/.*"hash":"\([^"]*\)".*/\1/p')
+SAVE=$(page POST /api/cameras/camera1/tuning '{"zones":[{"name":"door","polygon":[[0,0],[1,0],[1,1],[0,1]]}],"min_score":0.5}')
+echo "    | ${SAVE:0:200}"
+check "Save answers 200 ok" answered "$SAVE" '200 {"ok":true'
+check "config.yaml has the zone and the score; comments and the rest kept" ct bash -c 'f=/etc/lookout/config.yaml; grep -q "name: door" $f && grep -q "min_score: 0.5" $f && grep -q "^# Lookout starter config" $f && grep -q "^  id: ct" $f'
+BACKUP=$(ct bash -c 'ls -t /etc/lookout/config.yaml.*.bak 2>/dev/null | head -1')
+backup_is_previous() { [ -n "$BACKUP" ] && [ "$(sum_of "$BACKUP")" = "$SUM" ]; }
+check "the previous file is kept as a backup (${BACKUP:-none})" backup_is_previous
+check "config.yaml keeps group lookout and mode 640 (now $(ct stat -c '%U:%G %a' /etc/lookout/config.yaml))" [ "$(ct stat -c '%G %a' /etc/lookout/config.yaml)" = "lookout 640" ]
+check "the saved config runs (base/config hash changed)" wait_for 30 reload_applied
+zone_in_detections() { ct timeout 30 mosquitto_sub -h 127.0.0.1 -C 20 -t lookout/ct/camera1/detections | grep -q '"zones":\["door"\]'; }
+check "the next detections carry the saved zone" zone_in_detections
+SUM=$(sum_of /etc/lookout/config.yaml); N=$(backups)
+REFUSED=$(page POST /api/cameras/camera1/tuning '{"zones":[{"name":"door","polygon":[[0.1,0.1],[1.5,0.1]]}]}')
+echo "    | ${REFUSED:0:200}"
+check "a bad polygon is refused (422), naming the key" answered "$REFUSED" '422 {"ok":false,"problems":["cameras[0].zones[0].polygon'
+check "the refused save leaves the file and the backups alone" [ "$(sum_of /etc/lookout/config.yaml)/$(backups)" = "$SUM/$N" ]
+check "the service still runs after the refused save" active_running
+# The service's own view, entered as the service user in its mount namespace.
+MAIN=$(prop MainPID); SVC_UID=$(ct id -u lookout); SVC_GID=$(ct id -g lookout)
+in_sandbox() { ct nsenter -t "$MAIN" -m -S "$1" -G "$2" -- "${@:3}"; }   # in_sandbox UID GID COMMAND...
+# The user may write /etc/lookout, so only the mount (InaccessiblePaths=) stops the rename: EBUSY.
+creds_out_of_reach() {
+  local err
+  ! in_sandbox "$SVC_UID" "$SVC_GID" ls /etc/lookout/credentials >/dev/null 2>&1 \
+    && ! err=$(in_sandbox "$SVC_UID" "$SVC_GID" mv /etc/lookout/credentials /etc/lookout/moved 2>&1) \
+    && [[ $err == *"resource busy"* ]] && ct test -d /etc/lookout/credentials
+}
+check "in the service's sandbox the credentials folder can be neither read nor renamed (EBUSY)" creds_out_of_reach
+etc_read_only() { ! in_sandbox 0 0 touch /etc/lookout-probe 2>/dev/null; }
+check "in the service's sandbox the rest of /etc stays read-only (even to root)" etc_read_only
+# Opting out: a drop-in with ReadOnlyPaths=/etc/lookout (docs/service.md); Save then answers the error.
+ct bash -c 'mkdir -p /etc/systemd/system/lookout.service.d && printf "[Service]\nReadOnlyPaths=/etc/lookout\n" > /etc/systemd/system/lookout.service.d/no-save.conf && systemctl daemon-reload && systemctl restart lookout'
+wait_for 120 active_running || true
+SUM=$(sum_of /etc/lookout/config.yaml); N=$(backups)
+OFF=$(page POST /api/cameras/camera1/tuning '{"min_score":0.6}')
+echo "    | ${OFF:0:200}"
+check "opted out (ReadOnlyPaths=/etc/lookout): Save answers the write error" answered "$OFF" '500 {"ok":false,"problems":["/etc/lookout/config.yaml: cannot write in /etc/lookout (EROFS)'
+check "opted out: the file and the backups stay as they were" [ "$(sum_of /etc/lookout/config.yaml)/$(backups)" = "$SUM/$N" ]
+ct bash -c 'rm /etc/systemd/system/lookout.service.d/no-save.conf && systemctl daemon-reload && systemctl restart lookout'
+check "without the drop-in again: active (running)" wait_for 120 active_running
 
 step "crash and watchdog"
 PID1=$(prop MainPID); R1=$(prop NRestarts)

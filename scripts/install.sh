@@ -342,7 +342,14 @@ if [ "$WITH_BROKER" = 1 ]; then
 fi
 
 step "configuration in $CONF_DIR"
-run install -d -o root -g "$SERVICE_USER" -m 0750 "$CONF_DIR"
+# The service may write here: the page's Save replaces config.yaml (a temp file renamed over it) and
+# keeps backups beside it. Group-writable for lookout, setgid so files made here stay in that group;
+# an older install made it 0750, and this line fixes that on upgrade. Whatever the service could have
+# put here is not trusted below: temp names come from mktemp, the credentials folder must be root's.
+run install -d -o root -g "$SERVICE_USER" -m 2770 "$CONF_DIR"
+if [ -L "$CRED_DIR" ] || { [ -e "$CRED_DIR" ] && [ "$(stat -c %u "$CRED_DIR")" != 0 ]; }; then
+  die "$CRED_DIR is a link or not owned by root; the service can write in $CONF_DIR, so this folder cannot be trusted with secrets. Look at it, remove it, and run this again."
+fi
 CAMERA_CHOSEN="(the existing config's)"
 if [ "$FIRST_CONFIG" = 0 ]; then
   note "$CONF_DIR/config.yaml exists; kept (every key is documented in $CONF_DIR/config.example.yaml)"
@@ -355,13 +362,16 @@ else
     echo "    would write: $CONF_DIR/config.yaml (starter:$(printf ' %q' lookout "${STARTER[@]}"))"
     CAMERA_CHOSEN="(chosen at install)"
   else
-    "$NODE" "$PREFIX/bin/lookout.js" "${STARTER[@]}" > "$CONF_DIR/config.yaml.tmp" 2> "$CONF_DIR/.starter.log" \
-      || { cat "$CONF_DIR/.starter.log" >&2; die "could not write the starter config"; }
-    CAMERA_CHOSEN=$(sed -n 's/^camera: //p' "$CONF_DIR/.starter.log")
-    rm -f "$CONF_DIR/.starter.log"
-    chown root:"$SERVICE_USER" "$CONF_DIR/config.yaml.tmp"
-    chmod 0640 "$CONF_DIR/config.yaml.tmp"
-    mv "$CONF_DIR/config.yaml.tmp" "$CONF_DIR/config.yaml"
+    # mktemp, not fixed names: a fixed name in a folder the service can write could be its symlink.
+    STARTER_TMP=$(mktemp "$CONF_DIR/.config.yaml.XXXXXX")
+    STARTER_LOG=$(mktemp /tmp/lookout-starter.XXXXXX)
+    "$NODE" "$PREFIX/bin/lookout.js" "${STARTER[@]}" > "$STARTER_TMP" 2> "$STARTER_LOG" \
+      || { cat "$STARTER_LOG" >&2; rm -f "$STARTER_TMP" "$STARTER_LOG"; die "could not write the starter config"; }
+    CAMERA_CHOSEN=$(sed -n 's/^camera: //p' "$STARTER_LOG")
+    rm -f "$STARTER_LOG"
+    chown root:"$SERVICE_USER" "$STARTER_TMP"
+    chmod 0640 "$STARTER_TMP"
+    mv -T "$STARTER_TMP" "$CONF_DIR/config.yaml"
     note "wrote a starter config; camera: $CAMERA_CHOSEN"
   fi
 fi
@@ -369,6 +379,8 @@ run install -o root -g "$SERVICE_USER" -m 0640 "$SRC/config/lookout.example.yaml
 # systemd reads these as root and hands copies to the service in $CREDENTIALS_DIRECTORY;
 # LoadCredential= fails the start when a source file is missing, so create empty ones (= unset).
 run install -d -o root -g root -m 0700 "$CRED_DIR"
+# A folder made in the setgid $CONF_DIR inherits the bit, and install -d keeps it: plain 0700 here.
+run chmod g-s "$CRED_DIR"
 for cred in "${CREDENTIALS[@]}"; do
   if [ -e "$CRED_DIR/$cred" ]; then note "credential $cred exists; kept"
   else run install -o root -g root -m 0600 /dev/null "$CRED_DIR/$cred"; fi
@@ -455,7 +467,8 @@ cat <<EOF
   camera:      $CAMERA_CHOSEN
   broker:      $( [ "$FIRST_CONFIG" = 1 ] && echo "${MQTT_URL:-mqtt://127.0.0.1:1883}" || echo "(the existing config's)")$( [ "$WITH_BROKER" = 1 ] && echo "   (Mosquitto on this machine: $BROKER_WHY)")
   check:       sudo -u $SERVICE_USER lookout doctor
-  config:      $CONF_DIR/config.yaml   (reload after edits: sudo systemctl reload lookout)
+  config:      $CONF_DIR/config.yaml   (reload after edits: sudo systemctl reload lookout;
+               the page's Save writes it too, keeping config.yaml.<time>.bak backups)
   reference:   $CONF_DIR/config.example.yaml   (every key, documented)
   secrets:     $CRED_DIR/{$(IFS=,; echo "${CREDENTIALS[*]}")}   (root-only files; restart after edits)
   state:       $STATE_DIR

@@ -45,6 +45,9 @@ test('--dry-run plans every step in order, exits 0 and changes nothing', () => {
     `==> install: program files → ${prefix}`,
     `${prefix}/scripts/setup.sh`,
     '==> install: configuration in /etc/lookout',
+    // Group-writable (and setgid) for the page's Save; an upgrade fixes an older 0750.
+    'would run: install -d -o root -g lookout -m 2770 /etc/lookout',
+    'would run: install -d -o root -g root -m 0700 /etc/lookout/credentials',
     '/etc/lookout/credentials/mqtt_password',
     '==> install: systemd unit',
     `ExecStart=${process.execPath} ${prefix}/bin/lookout.js run --config /etc/lookout/config.yaml`,

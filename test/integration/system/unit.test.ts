@@ -76,7 +76,9 @@ test('the unit keeps the settings the service contract relies on', () => {
     'SupplementaryGroups=video',
     'StateDirectory=lookout',
     'ConfigurationDirectory=lookout',
-    'ConfigurationDirectoryMode=0750',
+    'ConfigurationDirectoryMode=2770',
+    // /etc/lookout is writable in the sandbox (the page's Save); the secrets' folder stays out of reach.
+    'InaccessiblePaths=-/etc/lookout/credentials',
     'SyslogIdentifier=lookout',
     // A refused config makes `systemctl reload` fail instead of exiting 0.
     'ExecReload=/usr/bin/node /opt/lookout/bin/lookout.js config check /etc/lookout/config.yaml',
@@ -88,6 +90,8 @@ test('the unit keeps the settings the service contract relies on', () => {
   }
   // These two break the product: PrivateDevices hides /dev/video*, MemoryDenyWriteExecute aborts V8.
   expect(lines.filter((l) => /^(PrivateDevices|MemoryDenyWriteExecute)=(yes|true|1)$/.test(l))).toEqual([]);
+  // Nothing else is writable: the state and configuration directories only.
+  expect(lines.filter((l) => /^(ReadWritePaths|BindPaths)=/.test(l))).toEqual([]);
   // Secrets only as credentials.
   expect(lines.filter((l) => /^Environment=.*(PASSWORD|PASSPHRASE|SECRET|TOKEN)/i.test(l))).toEqual([]);
   // The Jetson drop-in must un-hide /tmp/argus_socket.
