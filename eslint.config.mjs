@@ -1,12 +1,41 @@
 // Lint for the TypeScript sources and tests: typescript-eslint's type-checked rules, with the two that
 // catch what bit this daemon before (a promise nobody awaits, a switch that misses a union member).
+// The plain JavaScript (the page, scripts, bin/, test helpers jest loads untransformed) gets ESLint's
+// recommended rules with the globals of where it runs.
 // Formatting is Prettier's (.prettierrc.json). `npm run lint` runs both and allows no warning.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // JavaScript files (bin/, jest config, test support that jest loads untransformed) are not linted here.
-  { ignores: ['dist/**', 'node_modules/**', 'models/**', '.cache/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'models/**', '.cache/**', 'coverage/**'] },
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
+  {
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    extends: [js.configs.recommended],
+    rules: { 'no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_' }] },
+  },
+  {
+    // Node programs loaded with require(): bin/, scripts/, jest's config and support files, the
+    // capture child's source loader.
+    files: ['**/*.js', '**/*.cjs'],
+    ignores: ['ui/**'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+  },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.node } },
+  },
+  {
+    // jest's setupFiles run inside a test environment, where `jest` is a global.
+    files: ['test/**/*.js'],
+    languageOptions: { globals: { ...globals.node, ...globals.jest } },
+  },
+  {
+    // The page: a classic <script> in the browser, no modules, no build step (docs/ui.md).
+    files: ['ui/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+  },
   {
     files: ['src/**/*.ts', 'test/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
@@ -17,7 +46,6 @@ export default tseslint.config(
         tsconfigRootDir: import.meta.dirname,
       },
     },
-    linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       // Also a switch with a `default` must name every member of a union: a new member is then a lint
