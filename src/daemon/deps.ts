@@ -4,7 +4,7 @@
  * (test/unit/daemon/doubles.ts); integration tests and users get the real ones.
  */
 import type { LookoutConfig } from '../config';
-import { loadCv } from '../cv';
+import { setCvThreadsOnLoad } from '../cv';
 import { Detector } from '../detect';
 import type { Logger } from '../log';
 import { MqttLink } from '../mqtt';
@@ -46,9 +46,9 @@ export function mqttLink(c: LookoutConfig, logger: Logger, o: { url?: string; pr
 
 /** The real loader: ONNX Runtime in a worker. */
 export const loadOnnxDetector: DetectorLoader = (options, logger) => {
-  // OpenCV's own thread pool would fight the inference threads for the cores; its work on the
-  // main thread (resize, colour conversion of one frame) is small.
-  const cv = loadCv() as unknown as { setNumThreads?: (n: number) => void };
-  cv.setNumThreads?.(1);
+  // OpenCV's own thread pool would fight the inference threads for the cores; what little it may do
+  // in this process (a frame handed over with its pixels) is small. Frames come with the model's
+  // input made in the capture process, so the binding is normally never loaded here.
+  setCvThreadsOnLoad(1);
   return Detector.load(options, logger);
 };
