@@ -100,7 +100,7 @@ export class TuningSaver {
     try {
       ({ backup } = this.o.editor.write(file, after, true));
     } catch (e) {
-      // Typically the installed service, whose config folder is read-only to it (docs/ui.md, "Save on the service").
+      // Typically a service whose config folder is read-only to it (the ReadOnlyPaths= opt-out, docs/service.md).
       throw new HttpProblem(500, [`${errorMessage(e)}; nothing was changed (Copy YAML shows the snippet to paste by hand)`]);
     }
     const outcome = await this.o.reload('page save');
