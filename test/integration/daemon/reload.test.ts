@@ -202,6 +202,8 @@ describe('lookout run: live reload and commands', () => {
     expect(zonedDets.length).toBeGreaterThan(0);
     expect(zonedDets.filter((x) => x.label !== 'person' || !x.zones?.includes('everywhere'))).toEqual([]);
     await d.waitFor('a count inside the zone', () => rec.count(d.topic('front/everywhere/person')) > 0, 20_000);
+    const untracked = ['bicycle', 'bird', 'bus', 'car', 'cat', 'dog', 'motorcycle', 'truck'].map((l) => d.topic(`front/${l}`));
+    await d.waitFor('the counts of labels no longer tracked cleared', () => untracked.every((u) => rec.on(u).some((m) => m.payload.length === 0)), 10_000);
     // docs/mqtt.md: an empty retained message on a count topic means the label was removed from the config.
     expect(await countTopics()).toEqual([d.topic('front/everywhere/person'), d.topic('front/person')]);
     // Back to the first file: the zone's count goes away.
