@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { mallocEnv } from '../system/malloc-tuning';
 import type { BenchChildJob, BenchChildReply } from './bench-child';
 
 export function benchChildEntry(dir: string = __dirname, self: string = __filename): { file: string; execArgv: string[] } {
@@ -17,7 +18,13 @@ export function runInChild<T>(job: BenchChildJob, what: string): Promise<T> {
   const entry = benchChildEntry();
   if (!fs.existsSync(entry.file)) return Promise.reject(new Error(`${what}: ${entry.file} is missing (npm run build)`));
   return new Promise<T>((resolve, reject) => {
-    const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    // The daemon it measures runs with the malloc settings the systemd unit gives the service.
+    const child = fork(entry.file, [], {
+      execArgv: entry.execArgv,
+      env: { ...process.env, ...mallocEnv() },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
     let stderr = '';
     let reply: BenchChildReply | undefined;
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));

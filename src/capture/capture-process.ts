@@ -13,17 +13,10 @@ import { FrameStreamParser } from './frame-stream';
 import type { PreparedOpen } from './open-plan';
 import { asChildMessage, type ChildMessage, type FrameRecord, type ParentMessage } from './protocol';
 import { LineTail } from './stderr-reason';
+import { mallocEnv } from '../system/malloc-tuning';
 
 /** How long to wait for a SIGKILLed capture process to go (one stuck in the kernel may never). */
 export const KILL_WAIT_MS = 2000;
-/**
- * glibc gives each thread that allocates its own malloc arena (64 MB of address space each, touched
- * pages kept): FFmpeg's decoding threads, OpenCV's and libuv's made a capture process of 768×576
- * video hold about 15 MB more than it uses. Two arenas are plenty for one decoder and one loop
- * (measured with two cameras: 89 and 82 MB PSS per capture process → 73 and 74 MB). The user's own
- * setting wins.
- */
-const CHILD_ENV: Record<string, string> = { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
 /** After the exit, how long stderr and the frame pipe may take to reach their end (a grandchild may hold them open). */
 const DRAIN_MS = 1000;
 
@@ -54,7 +47,9 @@ export class CaptureProcess {
     this.child = fork(entry.file, [], {
       // fd 4 carries frames; the IPC channel (fd 3) only small control messages.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
-      env: { ...process.env, ...CHILD_ENV, ...prepared.env },
+      // glibc malloc settings (src/system/malloc-tuning.ts): with two cameras, 89 and 82 MB PSS per
+      // capture process became 73 and 74 MB with the arena limit alone.
+      env: { ...process.env, ...mallocEnv(), ...prepared.env },
       execArgv: entry.execArgv,
       serialization: 'json',
     });

@@ -8,6 +8,7 @@ import { chooseConfigFile } from '../config/config-file';
 import { createLogger, type LogLevel, type Logger } from '../log';
 import type { EmbeddedBroker } from '../mqtt';
 import { tcpAnswers } from '../net';
+import { missingMallocTuning } from '../system/malloc-tuning';
 import { chooseDefaultCamera } from '../zero-setup';
 import { type CommandContext, type ConfigOptions, EXIT, reportConfigError, withConfigOptions } from './common';
 
@@ -99,6 +100,12 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
     { file: loaded.file ?? null, hash: loaded.hash, device: loaded.config.device.id },
     loaded.file ? 'config loaded' : 'no config file: embedded defaults',
   );
+  const untuned = missingMallocTuning();
+  if (untuned.length > 0)
+    log.debug(
+      { unset: untuned },
+      'glibc malloc settings of the systemd unit not set: this process uses more memory than the service would (docs/performance.md)',
+    );
 
   const broker = await chooseBroker(loaded, log);
   // The daemon pulls in OpenCV, ONNX Runtime and MQTT: loaded only when it runs, not for --help.
