@@ -56,12 +56,18 @@ export class MotionGate {
 
   /** What the tracker made of a detected frame: the tracks it found (id and box). */
   tracked(now: number, found: ReadonlyArray<{ track_id?: number; box: Box }>): void {
+    const before = [...this.anchors.values()];
     const ids = new Set<number>();
     for (const d of found) {
       if (d.track_id === undefined) continue;
       ids.add(d.track_id);
-      const a = this.anchors.get(d.track_id);
-      if (!a || iou(a.box, d.box) < STILL_IOU) this.anchors.set(d.track_id, { box: d.box, movedAt: now });
+      const own = this.anchors.get(d.track_id);
+      if (own && iou(own.box, d.box) >= STILL_IOU) continue;
+      // A box where a still one already was has not moved, whatever its id: the ids of two
+      // overlapping parked cars can swap, and a track can end and start again on the same object.
+      // Taken for movement, either kept the model running on a scene where nothing moved.
+      const still = before.find((a) => iou(a.box, d.box) >= STILL_IOU);
+      this.anchors.set(d.track_id, still ? { ...still } : { box: d.box, movedAt: now });
     }
     for (const id of [...this.anchors.keys()]) if (!ids.has(id)) this.anchors.delete(id);
   }

@@ -54,3 +54,39 @@ test('a track that stays put for 10 s is stationary: it no longer keeps the mode
   g.tracked(49_100, []); // not found: found again or ended, either way by detections
   expect(g.detectionDue(60_000, 1)).toBe(true);
 });
+
+test('two parked cars whose track ids swap, or a track started again on a parked car, are not movement', () => {
+  const g = gate();
+  const left = [0.1, 0.5, 0.4, 0.8] as [number, number, number, number];
+  const right = [0.3, 0.5, 0.6, 0.8] as [number, number, number, number];
+  g.detected(0);
+  g.tracked(0, [
+    { track_id: 1, box: left },
+    { track_id: 2, box: right },
+  ]);
+  g.detected(10_000);
+  g.tracked(10_000, [
+    { track_id: 1, box: left },
+    { track_id: 2, box: right },
+  ]);
+  expect(g.detectionDue(10_100, 2)).toBe(false); // both stationary
+  g.detected(40_000); // max_idle_s: the tracker swaps the ids of the overlapping cars
+  g.tracked(40_000, [
+    { track_id: 1, box: right },
+    { track_id: 2, box: left },
+  ]);
+  expect(g.detectionDue(40_100, 2)).toBe(false);
+  g.detected(70_000); // a new id on the left car (its track ended and started again)
+  g.tracked(70_000, [
+    { track_id: 1, box: right },
+    { track_id: 3, box: left },
+  ]);
+  expect(g.detectionDue(70_100, 2)).toBe(false);
+  g.detected(100_000); // something new where nothing was: followed
+  g.tracked(100_000, [
+    { track_id: 1, box: right },
+    { track_id: 3, box: left },
+    { track_id: 4, box: [0.7, 0.1, 0.9, 0.4] },
+  ]);
+  expect(g.detectionDue(100_100, 3)).toBe(true);
+});
