@@ -15,8 +15,12 @@
 # arm64 bookworm root made under emulation (root needed, cached in /var/cache/lookout-arm64; see
 # docs/arm64.md). The bundle carries its own Node because the OpenCV binding (nan) is built for one
 # Node ABI: carrying the Node it was built for makes the device's Node irrelevant.
-# --repack reuses the native modules and Node of the last build for that arch (.cache/bundle/) and
-# refreshes everything else (dist, scripts, docs, config, models): minutes saved when only those changed.
+# The production node_modules are the packages package-lock.json locks (scripts/lib/bundle-deps.js),
+# copied from this clone's node_modules and checked against the lock (versions, nothing missing or extra).
+# --repack reuses the compiled native modules (OpenCV binding, unix-dgram) and Node of the last build
+# for that arch (.cache/bundle/) and refreshes everything else (dist, scripts, docs, config, models,
+# the pure-JS node_modules from the lock file): minutes saved when the native modules' versions did
+# not change (it refuses when they did).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,7 +43,7 @@ while [ $# -gt 0 ]; do
     --node-version) [ $# -ge 2 ] || die "--node-version needs X.Y.Z"; NODE_VERSION=$2; shift 2 ;;
     --node-version=*) NODE_VERSION=${1#--node-version=}; shift ;;
     --repack) REPACK=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bundle: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -122,6 +126,11 @@ fi
 
 step "stage files in $STAGE"
 CV_NODE=$STAGE/node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node
+UD_NODE=$STAGE/node_modules/unix-dgram/build/Release/unix_dgram.node
+# node_modules is made in NM_NEW, then moved into the stage: a failed --repack leaves the last build's
+# compiled modules where the next --repack finds them.
+NM_NEW=$ROOT/.cache/bundle/$NAME.node_modules
+rm -rf "$NM_NEW"
 if [ $REPACK = 1 ]; then
   [ -f "$CV_NODE" ] && [ -x "$STAGE/node/bin/node" ] || die "--repack: no earlier build in $STAGE; run without --repack"
   cmp -s "$STAGE/node/bin/node" "$NODE_DIR/bin/node" || die "--repack: $STAGE holds another Node than $NODE_VERSION; run without --repack"
@@ -134,16 +143,40 @@ mkdir -p "$STAGE/models"
 cp -a bin dist ui config systemd scripts docs package.json package-lock.json README.md "$STAGE/"
 for m in "${MODELS[@]}"; do cp "models/$m.json" "models/$m.onnx" "$STAGE/models/"; done
 [ -f models/README.md ] && cp models/README.md "$STAGE/models/"
-if [ $REPACK = 0 ]; then
-# The build trees of the native modules are rebuilt below for the target; the rest is copied and
-# pruned to production dependencies (no network, no install scripts).
+# The production packages of package-lock.json, copied from this clone (no network, no install
+# scripts), for both a full build and --repack: a package added to package.json since the last build
+# comes along, a removed or dev-only one does not. The build trees of the native modules are left
+# out: built below for the target, or carried over from the last build by --repack.
+mkdir -p "$NM_NEW"
+node scripts/lib/bundle-deps.js paths "$ROOT" > "$NM_NEW/.paths" \
+  || die "this clone's node_modules lacks packages of package-lock.json (run npm ci or scripts/setup.sh)"
 tar -C "$ROOT" --exclude=node_modules/@u4/opencv4nodejs/build --exclude=node_modules/unix-dgram/build \
-  --exclude=node_modules/.cache -cf - node_modules | tar -C "$STAGE" -xf -
-(cd "$STAGE" && npm prune --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null)
-ORT_BIN=$STAGE/node_modules/onnxruntime-node/bin/napi-v6
+  --exclude=node_modules/.cache -cf - -T "$NM_NEW/.paths" | tar -C "$NM_NEW" -xf -
+rm "$NM_NEW/.paths"
+cp package.json package-lock.json "$NM_NEW/"
+node scripts/lib/bundle-deps.js check "$NM_NEW" | sed 's/^/    /' \
+  || die "the staged node_modules do not match package-lock.json (this clone's node_modules is out of date: run npm ci)"
+ORT_BIN=$NM_NEW/node_modules/onnxruntime-node/bin/napi-v6
 find "$ORT_BIN" -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} +
 find "$ORT_BIN/linux" -mindepth 1 -maxdepth 1 ! -name "$ARCH" -exec rm -rf {} +
 [ -f "$ORT_BIN/linux/$ARCH/onnxruntime_binding.node" ] || die "onnxruntime-node has no linux/$ARCH binding"
+pkg_version() { node -p "require('$1/package.json').version" 2>/dev/null || echo none; }
+if [ $REPACK = 1 ]; then
+  # The compiled modules are reused only for the very version they were built from.
+  for mod in @u4/opencv4nodejs unix-dgram; do
+    old=$(pkg_version "$STAGE/node_modules/$mod"); new=$(pkg_version "$NM_NEW/node_modules/$mod")
+    [ "$old" = "$new" ] || die "--repack: $mod is $new in package-lock.json but the last build compiled $old; run without --repack"
+  done
+  cp -a "$STAGE/node_modules/@u4/opencv4nodejs/build" "$NM_NEW/node_modules/@u4/opencv4nodejs/build"
+  if [ -d "$NM_NEW/node_modules/unix-dgram" ]; then
+    [ -f "$UD_NODE" ] || die "--repack: the last build has no compiled unix-dgram; run without --repack"
+    cp -a "$STAGE/node_modules/unix-dgram/build" "$NM_NEW/node_modules/unix-dgram/build"
+  fi
+fi
+rm -rf "$STAGE/node_modules"
+mv "$NM_NEW/node_modules" "$STAGE/node_modules"
+rm -rf "$NM_NEW"
+if [ $REPACK = 0 ]; then
 mkdir -p "$STAGE/node/bin"
 cp "$NODE_DIR/bin/node" "$STAGE/node/bin/node"
 cp "$NODE_DIR/LICENSE" "$STAGE/node/LICENSE"
@@ -177,15 +210,6 @@ readelf -h "$CV_NODE" | grep -q "Machine:.*$ELF_MACHINE" || die "$CV_NODE is not
 if [ -n "$SR" ] && readelf -d "$CV_NODE" | grep -q "$SR"; then die "$CV_NODE still refers to the sysroot $SR"; fi
 # Keep the .node file only: the object files are half the size of the bundle otherwise.
 find "$CV/build" -mindepth 1 ! -path "$CV/build/Release" ! -path "$CV_NODE" -delete 2>/dev/null || true
-# The loader (@u4/opencv-build) refuses to load without the record of a build ("No build found")
-# unless OPENCV4NODEJS_DISABLE_AUTOBUILD is set at run time; ship the record, pointing at the
-# device's libraries.
-AB_SRC=$(find node_modules/@u4/opencv-build -name auto-build.json | head -1)
-[ -n "$AB_SRC" ] || die "no auto-build.json under node_modules/@u4/opencv-build (run scripts/setup.sh)"
-mkdir -p "$STAGE/$(dirname "$AB_SRC")"
-# (its buildRoot names this clone; the loader does not use it, but /opt/lookout is where it will be)
-sed -e "s#/usr/lib/[a-z0-9_]*-linux-gnu/#/usr/lib/$MULTIARCH/#g" -e "s#\"$ROOT/#\"/opt/lookout/#g" "$AB_SRC" > "$STAGE/$AB_SRC"
-
 step "unix-dgram (sd_notify) for linux-$ARCH"
 if [ -d "$STAGE/node_modules/unix-dgram" ]; then
   build_addon "$STAGE/node_modules/unix-dgram"
@@ -195,6 +219,14 @@ else
   echo "    not in node_modules (optional); the service falls back to systemd-notify"
 fi
 fi
+# The loader (@u4/opencv-build) refuses to load without the record of a build ("No build found")
+# unless OPENCV4NODEJS_DISABLE_AUTOBUILD is set at run time; ship the record, pointing at the
+# device's libraries (written again by --repack, whose node_modules come fresh from this clone).
+AB_SRC=$(find node_modules/@u4/opencv-build -name auto-build.json | head -1)
+[ -n "$AB_SRC" ] || die "no auto-build.json under node_modules/@u4/opencv-build (run scripts/setup.sh)"
+mkdir -p "$STAGE/$(dirname "$AB_SRC")"
+# (its buildRoot names this clone; the loader does not use it, but /opt/lookout is where it will be)
+sed -e "s#/usr/lib/[a-z0-9_]*-linux-gnu/#/usr/lib/$MULTIARCH/#g" -e "s#\"$ROOT/#\"/opt/lookout/#g" "$AB_SRC" > "$STAGE/$AB_SRC"
 
 step "apt runtime packages (from the binaries' needed libraries)"
 # Every shared library a binary in the bundle needs, mapped to the Debian package that ships it in
@@ -220,10 +252,17 @@ for p in gstreamer1.0-plugins-base gstreamer1.0-plugins-good ca-certificates; do
 APT_RUNTIME=$(printf '%s\n' "${!PKGS[@]}" | sort | tr '\n' ' ')
 echo "    $APT_RUNTIME"
 
-step "check the bundle's bindings load"
+step "check the bundle's dependencies and bindings load"
+# Every production dependency of package.json from the staged tree alone (a package missing there
+# would otherwise be found in this clone's node_modules above it, and only fail on the device).
+node scripts/lib/bundle-deps.js check "$STAGE" | sed 's/^/    /' || die "the bundle's node_modules do not match package-lock.json"
 if [ $CROSS = 1 ]; then
+  node scripts/lib/bundle-deps.js resolve "$STAGE" | sed 's/^/    /' || die "the bundle lacks production dependencies"
   echo "    cross-built: loaded under emulation by scripts/check-arm64.sh"
 else
+  # (the OpenCV loader's info lines left out)
+  (cd "$STAGE" && ./node/bin/node scripts/lib/bundle-deps.js require .) 2>&1 | { grep -v 'Info:' || true; } | sed 's/^/    /' \
+    || die "the bundle's dependencies do not load with its Node"
   (cd "$STAGE" && ./node/bin/node -e "require('@u4/opencv4nodejs'); const o=require('onnxruntime-node'); console.log('    opencv + onnxruntime-node ' + require('onnxruntime-node/package.json').version + ' load in Node ' + process.version)") \
     | tail -n 1 || die "the bundle's native modules do not load with its Node"
 fi
