@@ -270,10 +270,7 @@ export class Daemon extends EventEmitter {
     try {
       start();
     } catch (e) {
-      this.log.error(
-        { part, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) },
-        'a part of the daemon failed to start; running without it',
-      );
+      this.log.error({ part, err: e }, 'a part of the daemon failed to start; running without it');
     }
   }
 

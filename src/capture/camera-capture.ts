@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { type Logger, silentLogger } from '../log';
 import { Backoff, type BackoffOptions, backoffOptions } from '../util/backoff';
+import { errorMessage } from '../util/errors';
 import { type CaptureChildEntry, resolveCaptureChild } from './child-path';
 import { CaptureProcess, KILL_WAIT_MS } from './capture-process';
 import type { ManifestInput } from '../detect/manifest';
@@ -277,7 +278,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
     this.attempt().catch((e: unknown) => {
       if (this.stopping) return;
       this.log.error({ camera: this.o.camera, err: e }, 'unexpected error while opening the source');
-      this.failAndRetry('error', `internal error while opening: ${e instanceof Error ? e.message : String(e)}`);
+      this.failAndRetry('error', `internal error while opening: ${errorMessage(e)}`);
     });
   }
 
@@ -298,7 +299,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
       this.childEntry ??= resolveCaptureChild();
     } catch (e) {
       if (this.stopping) return;
-      const reason = e instanceof Error ? e.message : String(e);
+      const reason = errorMessage(e);
       const watchPath = e instanceof SourceUnavailableError ? e.watchPath : undefined;
       this.failAndRetry(this.failedOpenState(), reason, watchPath ? { path: watchPath, missingNow: true } : undefined);
       return;
@@ -361,7 +362,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
         { camera: this.o.camera },
       );
     } catch (e) {
-      this.failAndRetry('error', `cannot start the capture process: ${(e as Error).message}`);
+      this.failAndRetry('error', `cannot start the capture process: ${errorMessage(e)}`);
       return;
     }
     s = {
@@ -474,7 +475,7 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
     this.endSession(s, code, signal).catch((e: unknown) => {
       if (this.stopping) return;
       this.log.error({ camera: this.o.camera, err: e }, 'unexpected error after the capture process ended');
-      this.failAndRetry('error', `internal error: ${e instanceof Error ? e.message : String(e)}`);
+      this.failAndRetry('error', `internal error: ${errorMessage(e)}`);
     });
   }
 

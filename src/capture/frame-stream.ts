@@ -3,6 +3,7 @@
  * protocol.ts lays out from whatever chunks the pipe delivers.
  */
 import { FRAME_MAGIC, type FrameHeader, type FrameRecord, MAX_RECORD_DATA_BYTES, MAX_RECORD_HEADER_BYTES, RECORD_PREFIX_BYTES as PREFIX } from './protocol';
+import { errorMessage } from '../util/errors';
 
 /**
  * Reassembles records from arbitrary chunks. Pixel data is copied once, straight into a buffer of
@@ -73,7 +74,7 @@ export class FrameStreamParser {
     try {
       header = JSON.parse(this.header.toString('utf8')) as FrameHeader;
     } catch (e) {
-      this.fail(`corrupt frame header: ${(e as Error).message}`);
+      this.fail(`corrupt frame header: ${errorMessage(e)}`);
       return;
     }
     const data = this.data;

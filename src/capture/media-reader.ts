@@ -9,6 +9,7 @@ import type { Cv, Mat } from '../cv';
 import { fourccText } from './cv-frame';
 import type { ChildPlan } from './open-plan';
 import type { OpenedMessage } from './protocol';
+import { errorMessage } from '../util/errors';
 
 /** A read: `mat` undefined when nothing came (end of a list, an empty read), null for an unreadable image (skipped). */
 export interface MediaRead<M> {
@@ -38,15 +39,11 @@ function cvConstant(cv: Cv, name: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-export function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'string') return e;
-  try {
-    return JSON.stringify(e);
-  } catch {
-    return String(e);
-  }
-}
+/**
+ * errorMessage by the name the capture process's modules (capture-child, capture-loop, frame-output)
+ * import it under; src/util/errors has no imports, so the child's source loader and dist load it alike.
+ */
+export const errorText = errorMessage;
 
 export class OpenCvMediaReader implements MediaReader<Mat> {
   private cap: OpenCV.VideoCapture | undefined;

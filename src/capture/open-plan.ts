@@ -14,6 +14,7 @@ import { ffmpegCaptureOptions, gstreamerPipelineOf } from './pipelines';
 import { IMAGE_EXTENSIONS, type SourceSpec } from './source-spec';
 import type { Flip, NormalizedRegion, Rotation, TransformSpec } from './transform';
 import { DeviceUnavailableError, fourccCode, resolveV4l2Device } from './v4l2';
+import { errorMessage } from '../util/errors';
 
 export type CaptureApi = 'CAP_V4L2' | 'CAP_GSTREAMER' | 'CAP_FFMPEG' | 'CAP_ANY';
 
@@ -97,13 +98,13 @@ async function checkReadableFile(p: string, what: string): Promise<void> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new SourceUnavailableError(`${what} not found: ${p}`, p);
-    throw new SourceUnavailableError(`${what} ${p} cannot be read: ${code ?? String(e)}`);
+    throw new SourceUnavailableError(`${what} ${p} cannot be read: ${code ?? errorMessage(e)}`);
   }
   if (st.isDirectory()) throw new SourceUnavailableError(`${what} ${p} is a directory`);
   try {
     await fsp.access(p, fsConstants.R_OK);
   } catch (e) {
-    throw new SourceUnavailableError(`${what} ${p} is not readable: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new SourceUnavailableError(`${what} ${p} is not readable: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
   }
 }
 
@@ -115,7 +116,7 @@ export async function listImages(p: string): Promise<string[]> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new SourceUnavailableError(`image folder not found: ${p}`, p);
-    throw new SourceUnavailableError(`image path ${p} cannot be read: ${code ?? String(e)}`);
+    throw new SourceUnavailableError(`image path ${p} cannot be read: ${code ?? errorMessage(e)}`);
   }
   if (!st.isDirectory()) {
     await checkReadableFile(p, 'image');

@@ -6,6 +6,7 @@
  */
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { errorMessage } from '../util/errors';
 
 export interface ResolvedV4l2 {
   /** The N of /dev/videoN, what OpenCV opens. */
@@ -39,7 +40,7 @@ export async function resolveV4l2Device(device: string | number): Promise<Resolv
     real = await fsp.realpath(name);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'not present (unplugged, or another name?)' : `cannot be resolved (${code ?? String(e)})`;
+    const why = code === 'ENOENT' ? 'not present (unplugged, or another name?)' : `cannot be resolved (${code ?? errorMessage(e)})`;
     throw new DeviceUnavailableError(`V4L2 device ${name} ${why}`, false, name);
   }
   const m = /^video(\d+)$/.exec(path.basename(real));
@@ -51,7 +52,7 @@ export async function resolveV4l2Device(device: string | number): Promise<Resolv
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const hint = code === 'EACCES' ? " (add the service user to group 'video')" : '';
-    throw new DeviceUnavailableError(`no access to ${real}${name !== real ? ` (from ${name})` : ''}: ${code ?? String(e)}${hint}`, true, name);
+    throw new DeviceUnavailableError(`no access to ${real}${name !== real ? ` (from ${name})` : ''}: ${code ?? errorMessage(e)}${hint}`, true, name);
   }
   return { index: Number(m[1]), node: real, watchPath: name };
 }

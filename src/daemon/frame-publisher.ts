@@ -134,9 +134,7 @@ export class FramePublisher {
         }
         this.counts(camera, tracked);
       })
-      .catch((e: unknown) =>
-        this.o.logger.error({ camera, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'publishing events failed'),
-      )
+      .catch((e: unknown) => this.o.logger.error({ camera, err: e }, 'publishing events failed'))
       .finally(() => {
         if (this.queued.get(camera) === done) this.queued.delete(camera);
       });
@@ -179,7 +177,7 @@ export class FramePublisher {
       jpeg = await this.encode(shot.frame, shot.detections, { annotate: c.annotate, quality: c.quality });
     } catch (e) {
       // The frame may be gone with its capture process (restarted meanwhile): the event goes without it.
-      this.o.logger.warn({ camera, track_id: shot.trackId, frame: shot.frame.seq, err: e instanceof Error ? e.message : String(e) }, 'snapshot skipped');
+      this.o.logger.warn({ camera, track_id: shot.trackId, frame: shot.frame.seq, err: e }, 'snapshot skipped');
       return false;
     }
     const write = this.o.store().save(camera, shot.trackId, shot.frame.ts, jpeg);

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
+import { errorMessage } from '../util/errors';
 
 /**
  * Names the folder of an onnxruntime-node package to load instead of the npm one: the way to GPU
@@ -43,7 +44,7 @@ export function resolveOrtBinding(env: NodeJS.ProcessEnv = process.env): OrtBind
   try {
     pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as typeof pkg;
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no package.json there' : (e as Error).message;
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no package.json there' : errorMessage(e);
     throw new Error(
       `${ORT_PATH_ENV}=${given}: ${why} (${pkgFile}); it must name the folder of an onnxruntime-node package, e.g. js/node of an ONNX Runtime source build`,
     );
@@ -56,7 +57,7 @@ export function resolveOrtBinding(env: NodeJS.ProcessEnv = process.env): OrtBind
     main = require.resolve(root);
   } catch (e) {
     throw new Error(
-      `${ORT_PATH_ENV}=${given}: onnxruntime-node ${pkg.version ?? ''} in ${root} has no loadable entry point (${(e as Error).message}); was it built (npm run build in js/node)?`,
+      `${ORT_PATH_ENV}=${given}: onnxruntime-node ${pkg.version ?? ''} in ${root} has no loadable entry point (${errorMessage(e)}); was it built (npm run build in js/node)?`,
     );
   }
   return { main, root, version: pkg.version ?? 'unknown', custom: true };
@@ -69,7 +70,7 @@ export function loadOrt(binding: OrtBinding = resolveOrtBinding()): typeof Ort {
     return require(binding.main) as typeof Ort;
   } catch (e) {
     const from = binding.custom ? `${ORT_PATH_ENV} (${binding.root})` : `the npm package (${binding.root})`;
-    throw new Error(`loading onnxruntime-node ${binding.version} from ${from}: ${(e as Error).message}`);
+    throw new Error(`loading onnxruntime-node ${binding.version} from ${from}: ${errorMessage(e)}`);
   }
 }
 

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type Logger, silentLogger } from '../log';
+import { errorMessage } from '../util/errors';
 import { listBackends, loadOrt, ORT_PATH_ENV, type OrtBinding, planExecutionProviders, resolveOrtBinding, type SupportedBackend } from './execution-providers';
 import type { LoadRequest, LoadedReply, TensorDtype, WireTensor, WorkerReply, WorkerSessionOptions } from './inference-protocol';
 
@@ -74,7 +75,7 @@ export interface RunOutput {
 interface Pending {
   data: ArrayBuffer;
   resolve: (r: RunOutput) => void;
-  reject: (e: Error) => void;
+  reject: (e: unknown) => void;
 }
 
 let bindingLogged = false;
@@ -135,7 +136,7 @@ export class WorkerSession {
   /** Starts the worker, loads the model and runs the warm-up; resolves once ready. */
   start(): Promise<SessionInfo> {
     if (this.closed) return Promise.reject(new Error(`inference session for ${this.modelPath} is closed`));
-    this.starting ??= this.startWorker().catch((e: Error) => {
+    this.starting ??= this.startWorker().catch((e: unknown) => {
       this.starting = undefined;
       throw e;
     });
@@ -172,7 +173,7 @@ export class WorkerSession {
     };
     return new Promise<SessionInfo>((resolve, reject) => {
       let loaded = false;
-      const fail = (e: Error): void => {
+      const fail = (e: unknown): void => {
         if (this.worker === worker) this.worker = undefined;
         void worker.terminate();
         reject(e);
@@ -215,9 +216,10 @@ export class WorkerSession {
         }
         this.onReply(m);
       });
-      worker.on('error', (e) => {
-        if (!loaded) fail(new Error(`inference worker for ${this.modelPath} failed while loading: ${e.message}`));
-        else this.onCrash(worker, `crashed: ${e.message}`);
+      // A worker's uncaught throw arrives as is: an Error or anything else.
+      worker.on('error', (e: unknown) => {
+        if (!loaded) fail(new Error(`inference worker for ${this.modelPath} failed while loading: ${errorMessage(e)}`));
+        else this.onCrash(worker, `crashed: ${errorMessage(e)}`);
       });
       worker.on('exit', (code) => {
         if (!loaded) fail(new Error(`inference worker for ${this.modelPath} exited with code ${code} while loading`));
@@ -273,7 +275,7 @@ export class WorkerSession {
       });
       restart.then(
         () => this.pump(),
-        (e: Error) => {
+        (e: unknown) => {
           const failed = this.queue;
           this.queue = [];
           for (const p of failed) p.reject(e);

@@ -14,6 +14,8 @@ import type { LoadRequest, LoadedReply, ProviderAttempt, RunRequest, ValueMeta, 
 let ort: typeof Ort | undefined;
 let session: Ort.InferenceSession | undefined;
 
+// Not util/errors' errorMessage: from the sources this file is transpiled alone and run with
+// `eval: true`, where it cannot import project modules (inference-session.ts).
 function message(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
 }

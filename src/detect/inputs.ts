@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { errorMessage } from '../util/errors';
 
 /** sysexits: what a bad input ends a command with. */
 export const INPUT_EXIT = { DATA: 65, NO_INPUT: 66 } as const;
@@ -35,7 +36,7 @@ export function expandInputs(inputs: string[]): { files: string[]; problems: Inp
     try {
       st = fs.statSync(input);
     } catch (e) {
-      problems.push(new InputError(`${input}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, INPUT_EXIT.NO_INPUT));
+      problems.push(new InputError(`${input}: cannot read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, INPUT_EXIT.NO_INPUT));
       continue;
     }
     if (st.isDirectory()) {

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv, { type JSONSchemaType, type ErrorObject } from 'ajv';
 import { AUTO_MODEL, chooseAutoModel } from './model-choice';
+import { errorMessage } from '../util/errors';
 
 export type Layout = 'NHWC' | 'NCHW';
 export type InputDtype = 'uint8' | 'float32';
@@ -272,13 +273,13 @@ export function loadManifest(manifestPath: string): LoadedManifest {
   try {
     text = fs.readFileSync(manifestPath, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read model manifest ${manifestPath}: ${(e as Error).message}`);
+    throw new Error(`cannot read model manifest ${manifestPath}: ${errorMessage(e)}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new ManifestError(manifestPath, [`(manifest): not valid JSON: ${(e as Error).message}`]);
+    throw new ManifestError(manifestPath, [`(manifest): not valid JSON: ${errorMessage(e)}`]);
   }
   const manifest = validateManifest(parsed, manifestPath);
   return { manifest, manifestPath, modelPath: path.join(path.dirname(manifestPath), manifest.file) };

@@ -12,6 +12,7 @@ import type { LiveFeed } from './live-feed';
 import type { LiveFrames } from './live-frames';
 import { serveUiFile } from './static-files';
 import { parseTuning, type TuningSaver } from './tuning';
+import { errorMessage } from '../util/errors';
 
 /** The largest body read (a Save with many detailed polygons is a few kB). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -47,7 +48,7 @@ export class UiApi {
       await this.api(req, res, url, get);
     } catch (e) {
       if (e instanceof HttpProblem) sendJson(res, e.status, { ok: false, problems: e.problems });
-      else sendJson(res, 500, { ok: false, problems: [(e as Error).message] });
+      else sendJson(res, 500, { ok: false, problems: [errorMessage(e)] });
     }
     return true;
   }

@@ -13,6 +13,7 @@ import type { CameraSettings } from './camera-settings';
 import type { FairGate } from './fair-gate';
 import { MotionGate } from './motion-gate';
 import { assignZones } from './zones';
+import { errorMessage } from '../util/errors';
 
 /** What the loop needs of a camera's capture; the real one is CameraCapture (a child process). */
 export interface CaptureSource {
@@ -176,9 +177,8 @@ export class CameraRuntime {
     // says otherwise: a missing device shows now, not when the window opens.
     if (this.isActive || !this.settings.closeWhenInactive) this.open();
     this.loopDone = this.loop().catch((e: unknown) => {
-      const reason = e instanceof Error ? e.message : String(e);
-      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : reason }, 'camera loop failed; the camera stops, the others go on');
-      this.hooks.onFailed?.(this.name, `internal error: ${reason}`);
+      this.log.error({ err: e }, 'camera loop failed; the camera stops, the others go on');
+      this.hooks.onFailed?.(this.name, `internal error: ${errorMessage(e)}`);
     });
   }
 
@@ -334,7 +334,7 @@ export class CameraRuntime {
       if (!capture?.fetchJpeg) throw new Error('the capture is closed');
       return await capture.fetchJpeg(seq, options);
     } catch (e) {
-      this.log.debug({ frame: seq, reason: e instanceof Error ? e.message : String(e) }, 'frame not fetched');
+      this.log.debug({ frame: seq, err: e }, 'frame not fetched');
       return undefined;
     }
   }
@@ -418,10 +418,7 @@ export class CameraRuntime {
       });
     } catch (e) {
       // A failure while publishing one frame (a bug, a disk error) costs that frame, not the camera.
-      this.log.error(
-        { err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), frame: frame.seq },
-        'publishing a frame failed; going on with the next',
-      );
+      this.log.error({ err: e, frame: frame.seq }, 'publishing a frame failed; going on with the next');
     }
   }
 

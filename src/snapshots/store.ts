@@ -66,7 +66,7 @@ export class SnapshotStore {
       this.failures += 1;
       // Log the first failure and then every 100th: a full disk must not flood the journal.
       if (this.failures === 1 || this.failures % 100 === 0) {
-        this.logger.warn({ dir: this.options.dir, err: (e as Error).message, failures: this.failures }, 'cannot write snapshot; continuing without it');
+        this.logger.warn({ dir: this.options.dir, err: e, failures: this.failures }, 'cannot write snapshot; continuing without it');
       }
       return undefined;
     }

@@ -143,9 +143,9 @@ test('a capture process that dies while a snapshot is being fetched: the snapsho
   process.kill(pid, 'SIGKILL');
   await expect(sent).resolves.toBe(false);
   expect(published).toEqual([]);
-  const skipped = lines.map((l) => JSON.parse(l) as { msg: string; err?: string; frame?: number }).find((l) => l.msg === 'snapshot skipped');
+  const skipped = lines.map((l) => JSON.parse(l) as { msg: string; err?: { message: string }; frame?: number }).find((l) => l.msg === 'snapshot skipped');
   expect(skipped?.frame).toBe(frame.seq);
-  expect(skipped?.err).toMatch(/capture process holding the frame ended/);
+  expect(skipped?.err?.message).toMatch(/capture process holding the frame ended/);
   // The camera comes back by itself, and frames flow again.
   await waitForState(cap, 'reconnecting', 20000);
   await waitForState(cap, 'streaming', 20000);
