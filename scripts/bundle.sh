@@ -226,7 +226,7 @@ AB_SRC=$(find node_modules/@u4/opencv-build -name auto-build.json | head -1)
 [ -n "$AB_SRC" ] || die "no auto-build.json under node_modules/@u4/opencv-build (run scripts/setup.sh)"
 mkdir -p "$STAGE/$(dirname "$AB_SRC")"
 # (its buildRoot names this clone; the loader does not use it, but /opt/lookout is where it will be)
-sed -e "s#/usr/lib/[a-z0-9_]*-linux-gnu/#/usr/lib/$MULTIARCH/#g" -e "s#\"$ROOT/#\"/opt/lookout/#g" "$AB_SRC" > "$STAGE/$AB_SRC"
+sed -e "s#/usr/lib/[a-z0-9_]*-linux-gnu\([/\"]\)#/usr/lib/$MULTIARCH\1#g" -e "s#\"$ROOT/#\"/opt/lookout/#g" "$AB_SRC" > "$STAGE/$AB_SRC"
 
 step "apt runtime packages (from the binaries' needed libraries)"
 # Every shared library a binary in the bundle needs, mapped to the Debian package that ships it in
