@@ -6,7 +6,7 @@
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { mallocEnv } from '../system/malloc-tuning';
+import { daemonEnv } from '../system/malloc-tuning';
 import type { BenchChildJob, BenchChildReply } from './bench-child';
 
 export function benchChildEntry(dir: string = __dirname, self: string = __filename): { file: string; execArgv: string[] } {
@@ -21,7 +21,7 @@ export function runInChild<T>(job: BenchChildJob, what: string): Promise<T> {
     // The daemon it measures runs with the malloc settings the systemd unit gives the service.
     const child = fork(entry.file, [], {
       execArgv: entry.execArgv,
-      env: { ...process.env, ...mallocEnv() },
+      env: daemonEnv(),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
     });

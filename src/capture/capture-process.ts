@@ -13,7 +13,7 @@ import { FrameStreamParser } from './frame-stream';
 import type { PreparedOpen } from './open-plan';
 import { asChildMessage, type ChildMessage, type FrameRecord, type ParentMessage } from './protocol';
 import { LineTail } from './stderr-reason';
-import { mallocEnv } from '../system/malloc-tuning';
+import { captureEnv } from '../system/malloc-tuning';
 
 /** How long to wait for a SIGKILLed capture process to go (one stuck in the kernel may never). */
 export const KILL_WAIT_MS = 2000;
@@ -49,7 +49,7 @@ export class CaptureProcess {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       // glibc malloc settings (src/system/malloc-tuning.ts): with two cameras, 89 and 82 MB PSS per
       // capture process became 73 and 74 MB with the arena limit alone.
-      env: { ...process.env, ...mallocEnv(), ...prepared.env },
+      env: { ...captureEnv(), ...prepared.env },
       execArgv: entry.execArgv,
       serialization: 'json',
     });
