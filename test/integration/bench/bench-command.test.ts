@@ -74,7 +74,7 @@ describe('lookout bench', () => {
     need();
     const args = [
       ...[BIN, 'bench', '--source', VTEST, '--frames', '20', '--threads', '1', '--no-scan'],
-      ...['--compare', 'opencv,int8,tfjs,ort-memory', '--memory-minutes', '0.1', '--cameras', '2', '--json', jsonPath, '--report', htmlPath],
+      ...['--compare', 'opencv,int8,tfjs,ort-memory', '--memory-minutes', '0.05', '--cameras', '2', '--json', jsonPath, '--report', htmlPath],
     ];
     stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, args, { cwd: ROOT, timeout: 330_000, maxBuffer: 4 << 20 }, (err, out, errOut) => {
@@ -123,7 +123,7 @@ describe('lookout bench', () => {
       opencv_runs: 20,
       tfjs_runs: 20,
       scan_runs: null,
-      memory_minutes: 0.1,
+      memory_minutes: 0.05,
       memory_cameras: [1, 2],
     });
   });
