@@ -7,14 +7,8 @@
  * activation, or a coordinate far outside the frame (a broken model, not an SSD box that overhangs
  * the edge a little) drops that candidate.
  */
-import {
-  DETECTION_OUTPUT_DEFAULT_NAME,
-  TF_OD_API_DEFAULT_NAMES,
-  type BoxesScoresOutput,
-  type DetectionOutputOutput,
-  type ManifestOutput,
-  type TfOdApiOutput,
-} from './manifest';
+import type { BoxesScoresOutput, DetectionOutputOutput, ManifestOutput, TfOdApiOutput } from './manifest';
+import { DETECTION_OUTPUT_DEFAULT_NAME, TF_OD_API_DEFAULT_NAMES } from './output-names';
 import type { Box, Candidate, InputGeometry, RawTensor } from './types';
 
 /** SSD boxes overhang the frame a little; beyond this margin a coordinate is garbage. */

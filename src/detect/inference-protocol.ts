@@ -1,7 +1,9 @@
 /**
- * Messages between the main thread and the inference worker. Types only: the worker imports this
- * file with `import type`, so it stays a single self-contained module (see inference-session.ts).
+ * Messages between the main thread and the inference worker. Types only.
  */
+import type { ManifestOutput } from './manifest';
+import type { NmsOptions } from './nms';
+import type { Candidate, InputGeometry } from './types';
 
 export type TensorDtype = 'uint8' | 'float32';
 
@@ -65,6 +67,20 @@ export interface RunRequest {
   dims: number[];
   /** Transferred, not copied. */
   data: ArrayBuffer;
+  /** Decode the outputs in the worker and answer with candidates instead of the raw tensors. */
+  decode?: WorkerDecode;
+}
+
+/**
+ * The model-wide postprocessing (decode, NMS, clamping), done where the outputs are: sending them
+ * to the main thread made 0.7 MB of new external memory there every frame (SSDLite's scores), which
+ * kept V8 running a full garbage collection about every 8 frames on the daemon's main thread.
+ */
+export interface WorkerDecode {
+  output: ManifestOutput;
+  scoreThreshold: number;
+  nms?: NmsOptions;
+  geometry: InputGeometry;
 }
 
 export interface WireTensor {
@@ -76,7 +92,10 @@ export interface WireTensor {
 export interface ResultReply {
   type: 'result';
   id: number;
+  /** The raw outputs; empty when the request asked for `decode`. */
   outputs: Record<string, WireTensor>;
+  /** With `decode`: the candidates, and how long decoding took in the worker. */
+  decoded?: { candidates: Candidate[]; ms: number };
   /** session.run() wall time inside the worker. */
   ms: number;
 }

@@ -18,7 +18,8 @@ import { Worker } from 'node:worker_threads';
 import { type Logger, silentLogger } from '../log';
 import { errorMessage } from '../util/errors';
 import { listBackends, loadOrt, ORT_PATH_ENV, type OrtBinding, planExecutionProviders, resolveOrtBinding, type SupportedBackend } from './execution-providers';
-import type { LoadRequest, LoadedReply, TensorDtype, WireTensor, WorkerReply, WorkerSessionOptions } from './inference-protocol';
+import type { LoadRequest, LoadedReply, RunRequest, TensorDtype, WireTensor, WorkerDecode, WorkerReply, WorkerSessionOptions } from './inference-protocol';
+import type { Candidate } from './types';
 
 export interface SessionOptions {
   /** Execution providers, best first, or 'auto' (default: the best of tensorrt, cuda, cpu available). */
@@ -67,13 +68,17 @@ export interface SessionInfo {
 }
 
 export interface RunOutput {
+  /** The raw outputs; empty when the run was asked to decode. */
   outputs: Record<string, WireTensor>;
+  /** With `decode`: the candidates the worker decoded, and the time that took there. */
+  decoded?: { candidates: Candidate[]; ms: number };
   /** session.run() time inside the worker. */
   inferenceMs: number;
 }
 
 interface Pending {
   data: ArrayBuffer;
+  decode?: WorkerDecode;
   resolve: (r: RunOutput) => void;
   reject: (e: unknown) => void;
 }
@@ -94,14 +99,11 @@ function logBinding(logger: Logger, binding: OrtBinding, backends: SupportedBack
 function spawnWorker(): Worker {
   const compiled = path.join(__dirname, 'inference-worker.js');
   if (__filename.endsWith('.js') && fs.existsSync(compiled)) return new Worker(compiled);
+  // From the TypeScript sources (tests): the worker's imports are compiled as they load, by the
+  // loader the capture process uses from src (a dev-only path; dist never takes it).
+  const loader = path.join(__dirname, '..', 'capture', 'source-loader.js');
   const source = path.join(__dirname, 'inference-worker.ts');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a dev dependency, needed only when running from the .ts sources
-  const ts = require('typescript') as typeof import('typescript');
-  const js = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
-    fileName: source,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  }).outputText;
-  return new Worker(js, { eval: true });
+  return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(source)});`, { eval: true });
 }
 
 export class WorkerSession {
@@ -233,7 +235,7 @@ export class WorkerSession {
     const p = this.inFlight;
     if (!p || (m.type !== 'result' && m.type !== 'error') || m.id !== p.id) return;
     this.inFlight = undefined;
-    if (m.type === 'result') p.resolve({ outputs: m.outputs, inferenceMs: m.ms });
+    if (m.type === 'result') p.resolve({ outputs: m.outputs, inferenceMs: m.ms, ...(m.decoded ? { decoded: m.decoded } : {}) });
     else p.reject(new Error(`inference on ${this.modelPath} failed: ${m.message}`));
     this.pump();
   }
@@ -256,10 +258,10 @@ export class WorkerSession {
    * Runs the model on one input whose bytes are handed over (the ArrayBuffer is detached). Queued
    * behind a run in flight; restarts a crashed worker first.
    */
-  run(data: ArrayBuffer): Promise<RunOutput> {
+  run(data: ArrayBuffer, decode?: WorkerDecode): Promise<RunOutput> {
     if (this.closed) return Promise.reject(new Error(`inference session for ${this.modelPath} is closed`));
     return new Promise<RunOutput>((resolve, reject) => {
-      this.queue.push({ data, resolve, reject });
+      this.queue.push({ data, ...(decode ? { decode } : {}), resolve, reject });
       this.pump();
     });
   }
@@ -288,7 +290,15 @@ export class WorkerSession {
     this.inFlight = { ...next, id };
     const w = this.worker;
     w.ref(); // a run in flight keeps the process alive; an idle session does not
-    const msg = { type: 'run', id, name: this.input.name, dtype: this.input.dtype, dims: this.input.dims, data: next.data };
+    const msg: RunRequest = {
+      type: 'run',
+      id,
+      name: this.input.name,
+      dtype: this.input.dtype,
+      dims: this.input.dims,
+      data: next.data,
+      ...(next.decode ? { decode: next.decode } : {}),
+    };
     try {
       w.postMessage(msg, [next.data]);
     } catch {

@@ -1,21 +1,34 @@
 /**
  * worker_threads entry that owns one ONNX Runtime session. onnxruntime-node's run() computes
- * synchronously on the calling thread, so it lives here and the daemon's event loop stays free.
+ * synchronously on the calling thread, so it lives here and the daemon's event loop stays free. It
+ * also decodes the outputs when asked (decode.ts, nms.ts), so they never cross to the main thread.
  *
- * Keep this file self-contained: it may import node built-ins and types only. From TypeScript
- * sources (ts-jest) it is transpiled and evaluated as one string (see inference-session.ts), where a
- * relative import of another .ts module could not be resolved.
+ * From the TypeScript sources (tests) it runs under the capture process's source loader
+ * (inference-session.ts), so its imports resolve as from dist. Keep them light: no OpenCV, no
+ * schema validators.
  */
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
-import type { LoadRequest, LoadedReply, ProviderAttempt, RunRequest, ValueMeta, WireTensor, WorkerReply, WorkerRequest } from './inference-protocol';
+import { decodeOutputs, finishBoxes } from './decode';
+import type {
+  LoadRequest,
+  LoadedReply,
+  ProviderAttempt,
+  RunRequest,
+  ValueMeta,
+  WireTensor,
+  WorkerDecode,
+  WorkerReply,
+  WorkerRequest,
+} from './inference-protocol';
+import { nms } from './nms';
+import type { Candidate } from './types';
 
 let ort: typeof Ort | undefined;
 let session: Ort.InferenceSession | undefined;
 
-// Not util/errors' errorMessage: from the sources this file is transpiled alone and run with
-// `eval: true`, where it cannot import project modules (inference-session.ts).
+// Not util/errors' errorMessage: the worker's messages are one line (whitespace folded).
 function message(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
 }
@@ -93,6 +106,10 @@ async function run(req: RunRequest): Promise<void> {
     const t0 = performance.now();
     const result = await session.run({ [req.name]: new ort.Tensor(req.dtype, makeInput(req.dtype, req.data), req.dims) });
     const ms = performance.now() - t0;
+    if (req.decode) {
+      post({ type: 'result', id: req.id, outputs: {}, decoded: decodeHere(result, req.decode), ms });
+      return;
+    }
     const outputs: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [name, t] of Object.entries(result)) {
@@ -105,6 +122,14 @@ async function run(req: RunRequest): Promise<void> {
   } catch (e) {
     post({ type: 'error', id: req.id, message: message(e) });
   }
+}
+
+function decodeHere(result: Ort.InferenceSession.OnnxValueMapType, d: WorkerDecode): { candidates: Candidate[]; ms: number } {
+  const t0 = performance.now();
+  const tensors: Record<string, WireTensor> = {};
+  for (const [name, t] of Object.entries(result)) tensors[name] = { type: t.type, dims: [...t.dims], data: t.data as WireTensor['data'] };
+  const candidates = finishBoxes(nms(decodeOutputs(tensors, d.output, { scoreThreshold: d.scoreThreshold, geometry: d.geometry }), d.nms));
+  return { candidates, ms: performance.now() - t0 };
 }
 
 parentPort!.on('message', (req: WorkerRequest) => {

@@ -92,13 +92,7 @@ export interface Manifest {
 }
 
 /** Default output tensor names where a format allows leaving them out. */
-export const TF_OD_API_DEFAULT_NAMES = {
-  detection_boxes: 'detection_boxes',
-  detection_classes: 'detection_classes',
-  detection_scores: 'detection_scores',
-  num_detections: 'num_detections',
-} as const;
-export const DETECTION_OUTPUT_DEFAULT_NAME = 'detection_out';
+export { DETECTION_OUTPUT_DEFAULT_NAME, TF_OD_API_DEFAULT_NAMES } from './output-names';
 
 const nonEmpty = { type: 'string', minLength: 1 } as const;
 const triple = {
