@@ -3,6 +3,7 @@
  * protocol.ts lays out from whatever chunks the pipe delivers.
  */
 import { FRAME_MAGIC, type FrameHeader, type FrameRecord, MAX_RECORD_DATA_BYTES, MAX_RECORD_HEADER_BYTES, RECORD_PREFIX_BYTES as PREFIX } from './protocol';
+import { inputBuffers } from '../util/buffer-pool';
 import { errorMessage } from '../util/errors';
 
 /**
@@ -62,7 +63,8 @@ export class FrameStreamParser {
     }
     this.header = Buffer.allocUnsafe(hlen);
     this.headerFill = 0;
-    this.data = Buffer.allocUnsafe(dlen);
+    // Model inputs come back from the inference worker to the pool (util/buffer-pool.ts).
+    this.data = dlen >= inputBuffers.minBytes ? Buffer.from(inputBuffers.take(dlen)) : Buffer.allocUnsafe(dlen);
     this.dataFill = 0;
     return true;
   }

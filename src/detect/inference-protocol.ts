@@ -96,6 +96,8 @@ export interface ResultReply {
   outputs: Record<string, WireTensor>;
   /** With `decode`: the candidates, and how long decoding took in the worker. */
   decoded?: { candidates: Candidate[]; ms: number };
+  /** The request's input buffer, handed back (transferred) for reuse. */
+  input?: ArrayBuffer;
   /** session.run() wall time inside the worker. */
   ms: number;
 }

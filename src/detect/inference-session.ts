@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type Logger, silentLogger } from '../log';
+import { inputBuffers } from '../util/buffer-pool';
 import { errorMessage } from '../util/errors';
 import { listBackends, loadOrt, ORT_PATH_ENV, type OrtBinding, planExecutionProviders, resolveOrtBinding, type SupportedBackend } from './execution-providers';
 import type { LoadRequest, LoadedReply, RunRequest, TensorDtype, WireTensor, WorkerDecode, WorkerReply, WorkerSessionOptions } from './inference-protocol';
@@ -235,6 +236,7 @@ export class WorkerSession {
     const p = this.inFlight;
     if (!p || (m.type !== 'result' && m.type !== 'error') || m.id !== p.id) return;
     this.inFlight = undefined;
+    if (m.type === 'result' && m.input) inputBuffers.give(m.input);
     if (m.type === 'result') p.resolve({ outputs: m.outputs, inferenceMs: m.ms, ...(m.decoded ? { decoded: m.decoded } : {}) });
     else p.reject(new Error(`inference on ${this.modelPath} failed: ${m.message}`));
     this.pump();

@@ -107,7 +107,8 @@ async function run(req: RunRequest): Promise<void> {
     const result = await session.run({ [req.name]: new ort.Tensor(req.dtype, makeInput(req.dtype, req.data), req.dims) });
     const ms = performance.now() - t0;
     if (req.decode) {
-      post({ type: 'result', id: req.id, outputs: {}, decoded: decodeHere(result, req.decode), ms });
+      // The input is done with: back to the main thread's pool, so no frame needs a new buffer.
+      post({ type: 'result', id: req.id, outputs: {}, decoded: decodeHere(result, req.decode), input: req.data, ms }, [req.data]);
       return;
     }
     const outputs: Record<string, WireTensor> = {};

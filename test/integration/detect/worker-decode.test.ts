@@ -1,7 +1,8 @@
 /**
  * The inference worker decodes the outputs itself (issue 17: the raw tensors, 0.7 MB a frame, no
  * longer cross to the main thread). Its candidates must be exactly what the main thread's decoder
- * makes of the same outputs, on real photos with the real model.
+ * makes of the same outputs, on real photos with the real model. And the input buffer comes back
+ * for reuse.
  */
 import path from 'node:path';
 import { loadCv } from '../../../src/cv';
@@ -10,6 +11,7 @@ import { WorkerSession } from '../../../src/detect/inference-session';
 import { inputDims, preprocessMat } from '../../../src/detect/preprocess';
 import { loadManifest } from '../../../src/detect/manifest';
 import { nms } from '../../../src/detect/nms';
+import { inputBuffers } from '../../../src/util/buffer-pool';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const { manifest, modelPath } = loadManifest(path.join(ROOT, 'models', 'ssdlite_mobilenet_v2_coco.json'));
@@ -34,4 +36,8 @@ test.each(['messi5.jpg', 'basketball1.png', 'home.jpg'])('%s: the worker decodes
   const onMain = finishBoxes(nms(decodeOutputs(raw.outputs, manifest.output, opts)));
   expect(onMain.length).toBeGreaterThan(0);
   expect(inWorker.decoded?.candidates).toEqual(onMain);
+  // The input came back for the next frame (the frame parser takes its buffers from this pool).
+  const reused = inputBuffers.take(pre.data.byteLength);
+  expect(reused.byteLength).toBe(pre.data.byteLength);
+  expect(new Uint8Array(reused)).toEqual(new Uint8Array(pre.data));
 });
