@@ -5,8 +5,7 @@
  * the real implementations by default, so the daemon runs in-process in unit tests.
  */
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
-import type { LoadedConfig, LookoutConfig } from './config';
+import type { LookoutConfig } from './config';
 import type { DetectorInfo } from './detect';
 import { LookoutMetrics } from './http/metrics';
 import { tapEvents } from './http/event-log';
@@ -18,38 +17,19 @@ import { Reloader, type ReloadOutcome } from './daemon/reloader';
 import { HostMonitor } from './daemon/host-monitor';
 import { LoadGovernor } from './daemon/load-governor';
 import { StatsPublisher } from './daemon/stats-publisher';
-import { ModelPool, type DetectorLoader } from './daemon/model-pool';
+import { ModelPool } from './daemon/model-pool';
 import { FramePublisher } from './daemon/frame-publisher';
 import { loadOnnxDetector, mqttLink, type DaemonLink } from './daemon/deps';
-import { Service, type ServiceNotifier } from './daemon/service';
+import type { DaemonOptions } from './daemon/options';
+import { Service } from './daemon/service';
 import { applyCommand } from './pipeline/commands';
-import type { CaptureFactory } from './pipeline/camera-runtime';
 import { discoveryCamera } from './pipeline/counts';
 import { enabledCameraSettings } from './pipeline/reload-plan';
 import { SnapshotStore } from './snapshots/store';
 import { PipelineProgress } from './system/progress';
 import { version } from './version';
 
-export interface DaemonOptions {
-  loaded: LoadedConfig;
-  logger: Logger;
-  /** Reads the config again (SIGHUP, MQTT reload); throws ConfigError when the new one is bad. */
-  reloadConfig?: () => LoadedConfig;
-  /** Broker URL chosen at startup (zero-setup may pick the embedded broker); default mqtt.url. */
-  mqttUrl?: string;
-  /** 4 for the embedded broker (MQTT 3.1.1 only); default mqtt.protocol_version. */
-  protocolVersion?: 4 | 5;
-  notifier?: ServiceNotifier;
-  /** The MQTT link; default the real one (MqttLink) built from the config. Tests pass a double. */
-  link?: DaemonLink;
-  /** Loads one model; default Detector.load (ONNX Runtime in a worker). */
-  loadDetector?: DetectorLoader;
-  /** Opens one camera's capture; default a capture child process (CameraCapture). */
-  openCapture?: CaptureFactory;
-  /** Epoch ms for published times (status `since`, config `applied_at`); default Date.now. */
-  now?: () => number;
-}
-
+export type { DaemonOptions } from './daemon/options';
 export type { DetectorLoader, LoadedDetector } from './daemon/model-pool';
 
 export type { ProcessedFrame } from './daemon/frame-publisher';
@@ -88,7 +68,7 @@ export class Daemon extends EventEmitter {
       });
     this.models = new ModelPool(options.loadDetector ?? loadOnnxDetector, this.log);
     this.host = new HostMonitor(c, this.log);
-    this.snapshots = this.newSnapshotStore(c);
+    this.snapshots = SnapshotStore.forConfig(c, this.log);
     this.stats = new StatsPublisher({
       link: this.link,
       metrics: this.metrics,
@@ -165,7 +145,7 @@ export class Daemon extends EventEmitter {
       applyDaemonSettings: (next, plan) => {
         this.log.level = next.log.level;
         this.snapshots.stop();
-        this.snapshots = this.newSnapshotStore(next);
+        this.snapshots = SnapshotStore.forConfig(next, this.log);
         this.snapshots.start();
         this.host.reconfigure(next);
         this.governor.reconfigure(next, plan.adaptiveChanged);
@@ -240,30 +220,12 @@ export class Daemon extends EventEmitter {
   }
 
   private async onCommand(request: CommandRequest): Promise<CommandResult> {
-    const cams = this.cameras;
     const result = await applyCommand(request, {
-      cameras: () => cams.cameras(),
-      whyNotRunning: (camera) => cams.whyNotRunning(camera),
+      ...this.cameras.commandTargets(),
       reload: async () => ({ ...(await this.reload('mqtt command')), hash: this.reloader.loaded.hash }),
-      setScores: (camera, minScore, minScores) => cams.setScores(camera, minScore, minScores),
-      setDetect: (camera, on) => cams.setDetect(camera, on),
-      overrideSchedule: (camera, mode) => cams.overrideSchedule(camera, mode),
-      snapshotNow: (camera) => cams.snapshotNow(camera),
     });
     if (result.ok) this.log.info({ camera: request.camera ?? null, command: request.command, id: request.id }, 'command applied');
     return result;
-  }
-
-  private newSnapshotStore(c: LookoutConfig): SnapshotStore {
-    return new SnapshotStore(
-      {
-        dir: path.join(c.state_dir, 'snapshots'),
-        maxFiles: c.snapshots.max_files,
-        maxAgeMs: c.snapshots.max_age_days * 86_400_000,
-        maxBytes: c.snapshots.max_mb * 1024 * 1024,
-      },
-      this.log.child({ component: 'snapshots' }),
-    );
   }
 
   private startSoftly(part: string, start: () => void): void {

@@ -54,6 +54,18 @@ export class Cameras implements Omit<CommandTargets, 'reload'> {
 
   // --- command targets ---
 
+  /** What the MQTT commands act on (pipeline/commands.ts), except reload, which is the daemon's. */
+  commandTargets(): Omit<CommandTargets, 'reload'> {
+    return {
+      cameras: () => this.cameras(),
+      whyNotRunning: (camera) => this.whyNotRunning(camera),
+      setScores: (camera, minScore, minScores) => this.setScores(camera, minScore, minScores),
+      setDetect: (camera, on) => this.setDetect(camera, on),
+      overrideSchedule: (camera, mode) => this.overrideSchedule(camera, mode),
+      snapshotNow: (camera) => this.snapshotNow(camera),
+    };
+  }
+
   cameras(): string[] {
     return this.running().map((cam) => cam.name);
   }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { LookoutConfig } from '../config';
 import type { Logger } from '../log';
 import { every, type Periodic } from '../schedule/periodic';
 
@@ -28,6 +29,19 @@ export class SnapshotStore {
   private failures = 0;
   private job: Periodic | null = null;
   private pruning: Promise<number> | null = null;
+
+  /** The store a config asks for: `<state_dir>/snapshots`, with the `snapshots.*` limits. */
+  static forConfig(c: Pick<LookoutConfig, 'state_dir' | 'snapshots'>, logger: Logger): SnapshotStore {
+    return new SnapshotStore(
+      {
+        dir: path.join(c.state_dir, 'snapshots'),
+        maxFiles: c.snapshots.max_files,
+        maxAgeMs: c.snapshots.max_age_days * 86_400_000,
+        maxBytes: c.snapshots.max_mb * 1024 * 1024,
+      },
+      logger.child({ component: 'snapshots' }),
+    );
+  }
 
   constructor(
     private readonly options: SnapshotStoreOptions,
