@@ -53,6 +53,22 @@ describe('LoadGovernor', () => {
     t.governor.stop();
   });
 
+  it('once the board cools, three calm ticks raise the cap one step and the camera hears the reason is gone', async () => {
+    const t = setup();
+    t.setTemp(85);
+    await t.governor.tick();
+    const capped = t.front.caps.at(-1)!;
+    expect(capped).toBeLessThan(10);
+    t.setTemp(55);
+    await t.governor.tick();
+    await t.governor.tick();
+    expect(t.front.caps.at(-1)).toBe(capped); // two calm ticks: not yet
+    await t.governor.tick();
+    expect(t.front.caps.at(-1)).toBeGreaterThan(capped);
+    expect(t.changes.at(-1)).toBe('front: null');
+    t.governor.stop();
+  });
+
   it('switched off by a reload, every cap goes back to the configured max_fps and ticks change nothing', async () => {
     const t = setup();
     t.setTemp(85);
