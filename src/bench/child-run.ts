@@ -11,7 +11,7 @@ import type { BenchChildJob, BenchChildReply } from './bench-child';
 
 export function benchChildEntry(dir: string = __dirname, self: string = __filename): { file: string; execArgv: string[] } {
   if (path.extname(self) !== '.ts') return { file: path.join(dir, 'bench-child.js'), execArgv: [] };
-  return { file: path.join(dir, 'bench-child.ts'), execArgv: ['--require', path.join(dir, '..', 'capture', 'source-loader.js')] };
+  return { file: path.join(dir, 'bench-child.ts'), execArgv: ['--require', path.join(dir, '..', 'util', 'source-loader.js')] };
 }
 
 export function runInChild<T>(job: BenchChildJob, what: string): Promise<T> {

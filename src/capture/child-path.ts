@@ -2,7 +2,7 @@
  * How to start the capture process (capture-child). In production this module is compiled in
  * dist/capture and so is the child: plain `node dist/capture/capture-child.js`. Under jest this
  * module runs from src/capture as TypeScript, and so must the child, or a test would exercise a
- * stale build: it runs src/capture/capture-child.ts with source-loader.js, which compiles the
+ * stale build: it runs src/capture/capture-child.ts with src/util/source-loader.js, which compiles the
  * TypeScript it requires with the project's own compiler (a dev dependency, never needed in dist).
  */
 import * as fs from 'node:fs';
@@ -35,7 +35,7 @@ export function resolveCaptureChild(dir: string = __dirname, self: string = __fi
     throw new Error(`capture process entry not found: ${file}${fromSource ? '' : ' (run npm run build)'}`);
   }
   if (!fromSource) return { file, execArgv: [...CHILD_V8_FLAGS, CHILD_OLD_SPACE_FLAG] };
-  const loader = path.join(dir, SOURCE_LOADER);
+  const loader = path.join(dir, '..', 'util', SOURCE_LOADER);
   if (!fs.existsSync(loader)) throw new Error(`capture process loader not found: ${loader}`);
   return { file, execArgv: [...CHILD_V8_FLAGS, '--require', loader] };
 }

@@ -101,8 +101,8 @@ function spawnWorker(): Worker {
   const compiled = path.join(__dirname, 'inference-worker.js');
   if (__filename.endsWith('.js') && fs.existsSync(compiled)) return new Worker(compiled);
   // From the TypeScript sources (tests): the worker's imports are compiled as they load, by the
-  // loader the capture process uses from src (a dev-only path; dist never takes it).
-  const loader = path.join(__dirname, '..', 'capture', 'source-loader.js');
+  // loader the capture process also uses from src (a dev-only path; dist never takes it).
+  const loader = path.join(__dirname, '..', 'util', 'source-loader.js');
   const source = path.join(__dirname, 'inference-worker.ts');
   return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(source)});`, { eval: true });
 }

@@ -6,7 +6,7 @@
 //   node cv-tool.js sizes <image>...                 prints [{"width":W,"height":H}, ...]
 //   node cv-tool.js colours <out.avi> <frames>       320×240 MJPG AVI, 10 fps, frame i (from 0) filled with colourOf(i)
 //   node cv-tool.js mean <image>                     prints the mean [B, G, R] of the decoded image
-//   node --require ../../../src/capture/source-loader.js cv-tool.js preprocess <video> <out.raw> <manifest input json>
+//   node --require ../../../src/util/source-loader.js cv-tool.js preprocess <video> <out.raw> <manifest input json>
 //                                                    first frame through src/detect/preprocess.ts, as the daemon's main thread did it
 const fs = require('node:fs');
 const path = require('node:path');

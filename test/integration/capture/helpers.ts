@@ -14,7 +14,7 @@ export function cvTool(...args: string[]): string {
 
 /** cvTool with the project's TypeScript loadable (for commands that run src/ code, like `preprocess`). */
 export function cvToolWithSources(...args: string[]): string {
-  const loader = path.join(repoRoot, 'src', 'capture', 'source-loader.js');
+  const loader = path.join(repoRoot, 'src', 'util', 'source-loader.js');
   return execFileSync(process.execPath, ['--require', loader, path.join(__dirname, 'cv-tool.js'), ...args], { encoding: 'utf8', timeout: 60000 });
 }
 

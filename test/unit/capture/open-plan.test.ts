@@ -88,7 +88,7 @@ test('the capture process runs compiled from dist/, and from src/ as TypeScript 
   const src = path.join(__dirname, '..', '..', '..', 'src', 'capture');
   expect(resolveCaptureChild(src, path.join(src, 'child-path.ts'))).toEqual({
     file: path.join(src, 'capture-child.ts'),
-    execArgv: [...CHILD_V8_FLAGS, '--require', path.join(src, 'source-loader.js')],
+    execArgv: [...CHILD_V8_FLAGS, '--require', path.join(src, '..', 'util', 'source-loader.js')],
   });
   fs.writeFileSync(path.join(dir, 'capture-child.js'), '');
   // Built, a capture process carries only the heap a loop of small objects needs (issue 17's memory target).

@@ -1,9 +1,11 @@
 'use strict';
-// Lets the capture process run straight from src/capture, where tests run the daemon's side (ts-jest
-// compiles only the test process): `.ts` files are compiled as they are required, with the
-// project's TypeScript and tsconfig.json's compiler options, so the process under test runs what
-// `npm run build` would emit from the same sources. Only child-path.ts uses this, and only when it
-// is itself running as TypeScript; dist/ never loads it (TypeScript is a dev dependency).
+// Lets the capture process, the bench's measuring process and the inference worker run straight from
+// src/, where tests run the daemon's side (ts-jest compiles only the test process): `.ts` files are
+// compiled as they are required, with the project's TypeScript and tsconfig.json's compiler options,
+// so the process under test runs what `npm run build` would emit from the same sources. Used only
+// when the code starting them is itself running as TypeScript (capture/child-path.ts,
+// bench/child-run.ts, detect/inference-session.ts); dist/ never loads it (TypeScript is a dev
+// dependency).
 //
 // Compiled files are cached by content in node_modules/.cache: loading the compiler costs each new
 // capture process most of a second on a small machine, and tests start many of them.
