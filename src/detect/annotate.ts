@@ -3,9 +3,8 @@
  * the regions that moved (motion gating), thin and in one colour, under the boxes, so a user tuning
  * motion masks and min_area sees what the capture process counted as motion.
  */
-import type { MotionBox } from '../capture/motion';
 import { loadCv, type Mat } from '../cv';
-import type { Detection } from './types';
+import type { Box, Detection } from './types';
 
 /** A stable, distinct colour per class id (BGR). */
 function colourFor(classId: number): [number, number, number] {
@@ -31,7 +30,8 @@ const MOTION_COLOUR: [number, number, number] = [0, 230, 255];
 export function annotate(
   frame: Mat,
   detections: ReadonlyArray<Pick<Detection, 'label' | 'class_id' | 'score' | 'box'>>,
-  motion: readonly MotionBox[] = [],
+  /** Regions that moved (capture/motion.ts's MotionBox), as fractions of the frame like detection boxes. */
+  motion: readonly Box[] = [],
 ): Mat {
   const cv = loadCv();
   const out = frame.copy();
