@@ -46,6 +46,8 @@ export function loadCv(): Cv {
  * looks (a Debug build first); null sends the caller to the package's loader, which explains failures.
  */
 function loadBindingDirectly(): Cv | null {
+  const chosen = process.env[CV_BINDING_ENV];
+  if (chosen) return loadChosenBinding(chosen);
   let pkgDir: string;
   try {
     pkgDir = path.resolve(path.dirname(require.resolve('@u4/opencv4nodejs')), '..', '..');
@@ -61,6 +63,19 @@ function loadBindingDirectly(): Cv | null {
     return withPromises(binding) as unknown as Cv;
   } catch {
     return null;
+  }
+}
+
+/** Names an opencv4nodejs.node to load instead of the package's (a build of one's own, a test). */
+export const CV_BINDING_ENV = 'LOOKOUT_OPENCV_BINDING';
+
+/** The binding the user named: no fallback, since loading another one than asked for would hide it. */
+function loadChosenBinding(file: string): Cv {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known at run time
+    return withPromises(require(path.resolve(file)) as Record<string, unknown>) as unknown as Cv;
+  } catch (e) {
+    throw cvError(e, `loading the OpenCV binding ${CV_BINDING_ENV}=${file}`);
   }
 }
 

@@ -87,7 +87,7 @@ export async function runDetectCommand(options: DetectCommandOptions, logger: Lo
   const { files, problems } = expandInputs(options.inputs);
   for (const p of problems) err(`lookout detect: ${p.message}`);
   if (files.length === 0) return problems[0]?.status ?? EXIT.NO_INPUT;
-  // A binding that does not load (e.g. a prebuilt one without its build record: "No build found")
+  // A binding that does not load (a broken install, a LOOKOUT_OPENCV_BINDING that is not one)
   // is one problem of the installation, not one undecodable image per file.
   try {
     loadCv();
