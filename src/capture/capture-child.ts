@@ -21,7 +21,8 @@ import { type Cv, loadCv, type Mat } from '../cv';
 import { CaptureLoop } from './capture-loop';
 import { toOutputMat } from './cv-frame';
 import { FrameOutput } from './frame-output';
-import { errorText, OpenCvMediaReader } from './media-reader';
+import { OpenCvMediaReader } from './media-reader';
+import { errorMessage } from '../util/errors';
 import { FrameMotion } from './motion-frame';
 import type { ChildPlan } from './open-plan';
 import { asParentMessage, type ChildMessage, encodeFrameRecord, type FinalMessage, type FrameHeader, unhandledKind } from './protocol';
@@ -83,7 +84,7 @@ function sendFrame(cv: Cv, plan: ChildPlan, mat: Mat, header: FrameHeader, onlyI
       rec = (output as FrameOutput).record(m, h);
     }
   } catch (e) {
-    tell({ t: 'warn', message: `frame ${header.seq} could not be converted: ${errorText(e)}` });
+    tell({ t: 'warn', message: `frame ${header.seq} could not be converted: ${errorMessage(e)}` });
     mat.release();
     return false;
   }
@@ -110,7 +111,7 @@ function start(plan: ChildPlan): void {
   try {
     cv = loadCv();
   } catch (e) {
-    finish({ t: 'fatal', reason: errorText(e) }, 3);
+    finish({ t: 'fatal', reason: errorMessage(e) }, 3);
     return;
   }
   reader = new OpenCvMediaReader(cv, plan, (message) => tell({ t: 'warn', message }));
@@ -136,7 +137,7 @@ function start(plan: ChildPlan): void {
           process.exit(code);
         }
       },
-      (e: unknown) => finish({ t: 'fatal', reason: errorText(e) }, 3),
+      (e: unknown) => finish({ t: 'fatal', reason: errorMessage(e) }, 3),
     );
   });
 }
@@ -169,6 +170,6 @@ process.on('message', (raw: unknown) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-const fatal = (e: unknown): void => finish({ t: 'fatal', reason: errorText(e) }, 3);
+const fatal = (e: unknown): void => finish({ t: 'fatal', reason: errorMessage(e) }, 3);
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);

@@ -8,7 +8,8 @@
  * Issue #17's work in the capture process (motion on a small copy, model-ready input, a ring of full
  * frames) belongs between a read and the newest slot, and in `send`.
  */
-import { errorText, type MediaReader } from './media-reader';
+import type { MediaReader } from './media-reader';
+import { errorMessage } from '../util/errors';
 import type { ChildPlan } from './open-plan';
 import { Pacer } from './pacer';
 import type { ChildMessage, FinalMessage, FrameHeader } from './protocol';
@@ -88,7 +89,7 @@ export class CaptureLoop<M extends FrameImage> {
     try {
       opened = reader.open();
     } catch (e) {
-      return { final: { t: 'open-failed', reason: errorText(e) }, code: 2 };
+      return { final: { t: 'open-failed', reason: errorMessage(e) }, code: 2 };
     }
     this.d.tell(opened);
     for (;;) {
@@ -171,7 +172,7 @@ export class CaptureLoop<M extends FrameImage> {
       try {
         reader.restart();
       } catch (e) {
-        return { final: { t: 'lost', reason: `reopening for the next loop failed: ${errorText(e)}`, captured }, code: 0 };
+        return { final: { t: 'lost', reason: `reopening for the next loop failed: ${errorMessage(e)}`, captured }, code: 0 };
       }
       return undefined;
     }

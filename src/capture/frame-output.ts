@@ -6,10 +6,10 @@
  * only as a JPEG, when a snapshot or the live page fetches it. Without one, the record carries the
  * whole BGR frame as before (`lookout doctor`'s camera check).
  */
-import type { Cv, Mat } from '../cv';
+import { setCvThreadsOnLoad, type Cv, type Mat } from '../cv';
 import { annotate } from '../detect/annotate';
 import { preprocessMat } from '../detect/preprocess';
-import { errorText } from './media-reader';
+import { errorMessage } from '../util/errors';
 import type { ChildPlan } from './open-plan';
 import type { FetchRequest, FrameHeader } from './protocol';
 import { FrameRing } from './frame-ring';
@@ -48,7 +48,7 @@ export class FrameOutput {
   ) {
     // One small resize a frame: OpenCV's thread pool would only fight the inference threads for
     // the cores (the daemon did the same for its own preprocessing).
-    if (plan.modelInput) (cv as unknown as { setNumThreads?: (n: number) => void }).setNumThreads?.(1);
+    if (plan.modelInput) setCvThreadsOnLoad(1);
   }
 
   /**
@@ -109,7 +109,7 @@ export class FrameOutput {
       const jpeg = await this.cv.imencodeAsync('.jpg', drawn ?? mat, [this.cv.IMWRITE_JPEG_QUALITY, quality]);
       this.write({ ...base, width: mat.cols, height: mat.rows }, jpeg);
     } catch (e) {
-      this.write({ ...base, width: 0, height: 0, missing: `encoding frame ${req.seq} failed: ${errorText(e)}` }, Buffer.alloc(0));
+      this.write({ ...base, width: 0, height: 0, missing: `encoding frame ${req.seq} failed: ${errorMessage(e)}` }, Buffer.alloc(0));
     } finally {
       drawn?.release();
       decoded?.release();

@@ -39,12 +39,6 @@ function cvConstant(cv: Cv, name: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-/**
- * errorMessage by the name the capture process's modules (capture-child, capture-loop, frame-output)
- * import it under; src/util/errors has no imports, so the child's source loader and dist load it alike.
- */
-export const errorText = errorMessage;
-
 export class OpenCvMediaReader implements MediaReader<Mat> {
   private cap: OpenCV.VideoCapture | undefined;
   private imageIndex = 0;
@@ -74,7 +68,7 @@ export class OpenCvMediaReader implements MediaReader<Mat> {
       try {
         ok = prop !== undefined && cap.set(prop, value);
       } catch (e) {
-        this.warn(`setting ${name}=${value} failed: ${errorText(e)}`);
+        this.warn(`setting ${name}=${value} failed: ${errorMessage(e)}`);
         continue;
       }
       if (!ok) this.warn(`the driver refused ${name}=${value}`);
@@ -108,7 +102,7 @@ export class OpenCvMediaReader implements MediaReader<Mat> {
       try {
         mat = await this.cv.imreadAsync(file);
       } catch (e) {
-        this.warn(`cannot read image ${file}: ${errorText(e)}`);
+        this.warn(`cannot read image ${file}: ${errorMessage(e)}`);
       }
       const positionMs = (i * 1000) / this.plan.imagesFps;
       if (!mat || mat.empty) {
