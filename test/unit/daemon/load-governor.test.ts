@@ -1,10 +1,10 @@
-import { scheduledJobs as jobs } from 'node-schedule';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config';
 import { Camera } from '../../../src/daemon/camera';
 import { LoadGovernor } from '../../../src/daemon/load-governor';
 import type { CameraRuntime } from '../../../src/pipeline/camera-runtime';
 import type { HostSnapshot } from '../../../src/system/host-stats';
+import { expectNoJobsLeft } from '../../support/schedule-clock';
 
 /** A camera whose loop only records the caps it is given. */
 function camera(name: string, maxFps: number) {
@@ -37,8 +37,8 @@ function setup(enabled = true, read?: () => Promise<HostSnapshot | null>) {
 describe('LoadGovernor', () => {
   afterEach(() => {
     jest.useRealTimers();
-    // node-schedule keeps one job list for the process: every test stops its governor.
-    expect(Object.keys(jobs)).toEqual([]);
+    // Every test stops its governor.
+    expectNoJobsLeft();
   });
 
   it('a calm board changes nothing; a hot one caps detection and the camera is told why', async () => {

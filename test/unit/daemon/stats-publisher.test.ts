@@ -1,25 +1,14 @@
-import { scheduledJobs as jobs } from 'node-schedule';
 import pino from 'pino';
 import { Camera } from '../../../src/daemon/camera';
 import { StatsPublisher } from '../../../src/daemon/stats-publisher';
 import type { MqttCounters, StatsPayload } from '../../../src/mqtt';
 import type { HostSnapshot } from '../../../src/system/host-stats';
+import { useFakeScheduleClock } from '../../support/schedule-clock';
 
 const host = { cpu_temp_c: 51.5, throttled: null, load_avg: [0.5, 0.4, 0.3], rss_bytes: 50 << 20, process_uptime_s: 12 } as unknown as HostSnapshot;
 
-// node-schedule reads Date and sets timers: jest's fake timers move both.
-beforeEach(() => {
-  jest.useFakeTimers();
-  jest.setSystemTime(Date.parse('2026-11-23T12:00:00.000Z'));
-});
 const publishers: StatsPublisher[] = [];
-afterEach(() => {
-  publishers.splice(0).forEach((p) => p.stop());
-  jest.useRealTimers();
-  const left = Object.values(jobs);
-  for (const job of left) job.cancel();
-  expect(left.map((j) => j.name)).toEqual([]);
-});
+useFakeScheduleClock({ startIso: '2026-11-23T12:00:00.000Z', stop: () => publishers.splice(0).forEach((p) => p.stop()) });
 
 function setup(o: { publishStats?: (p: StatsPayload) => void } = {}) {
   const sent: string[] = [];

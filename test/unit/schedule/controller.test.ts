@@ -1,17 +1,10 @@
 import * as SunCalc from 'suncalc';
 import { scheduledJobs as jobs } from 'node-schedule';
 import { Schedule, ScheduleController, type ScheduleState } from '../../../src/schedule';
+import { expectNoJobsLeft, useFakeScheduleClock } from '../../support/schedule-clock';
 
-// node-schedule reads Date and sets timers: jest's fake timers move both, so days pass in milliseconds.
-beforeEach(() => jest.useFakeTimers());
-afterEach(() => {
-  jest.useRealTimers();
-  // node-schedule keeps its jobs in one list for the process: a job a test left behind would hold
-  // the next test's timer. Every test stops its controller; this says which did not.
-  const left = Object.values(jobs);
-  for (const job of left) job.cancel();
-  expect(left.map((j) => j.name)).toEqual([]);
-});
+// Days pass in milliseconds. Every test stops its controller; the clock's check says which did not.
+useFakeScheduleClock();
 
 const t = (iso: string) => Date.parse(iso);
 
@@ -203,7 +196,7 @@ describe('ScheduleController', () => {
     const ctl = new ScheduleController({ schedule: Schedule.always() });
     expect(ctl.start()).toMatchObject({ active: true, mode: 'auto', nextChange: null });
     ctl.stop();
-    expect(Object.keys(jobs)).toEqual([]);
+    expectNoJobsLeft();
   });
 
   test('a week of cron windows through the spring-forward night, in Berlin time', () => {

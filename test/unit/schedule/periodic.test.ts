@@ -1,21 +1,9 @@
-import { scheduledJobs as jobs } from 'node-schedule';
 import pino from 'pino';
 import { every, type Periodic } from '../../../src/schedule/periodic';
+import { expectNoJobsLeft, useFakeScheduleClock } from '../../support/schedule-clock';
 
-// node-schedule reads Date and sets timers: jest's fake timers move both.
-beforeEach(() => {
-  jest.useFakeTimers();
-  jest.setSystemTime(Date.parse('2026-11-23T12:00:03.500Z'));
-});
 const handles: Periodic[] = [];
-afterEach(() => {
-  handles.splice(0).forEach((h) => h.cancel());
-  jest.useRealTimers();
-  // node-schedule keeps one job list for the process: a job left behind would fire in the next test.
-  const left = Object.values(jobs);
-  for (const job of left) job.cancel();
-  expect(left.map((j) => j.name)).toEqual([]);
-});
+useFakeScheduleClock({ startIso: '2026-11-23T12:00:03.500Z', stop: () => handles.splice(0).forEach((h) => h.cancel()) });
 
 interface Line {
   level: number;
@@ -85,7 +73,7 @@ describe('every', () => {
     handle.cancel();
     jest.advanceTimersByTime(60_000);
     expect(times).toHaveLength(1);
-    expect(Object.keys(jobs)).toEqual([]);
+    expectNoJobsLeft();
     handle.reschedule(1000);
     jest.advanceTimersByTime(60_000);
     expect(times).toHaveLength(1);

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { scheduledJobs as jobs } from 'node-schedule';
 import pino from 'pino';
 import { SnapshotStore } from '../../../src/snapshots/store';
+import { expectNoJobsLeft } from '../../support/schedule-clock';
 
 let dir: string;
 beforeEach(() => {
@@ -11,8 +11,8 @@ beforeEach(() => {
 });
 afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
-  // node-schedule keeps one job list for the process: every test that starts a store stops it.
-  expect(Object.keys(jobs)).toEqual([]);
+  // Every test that starts a store stops it.
+  expectNoJobsLeft();
 });
 
 const quiet = pino({ level: 'silent' });
