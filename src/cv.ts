@@ -33,7 +33,8 @@ function applyThreads(cv: Cv, threads: number): void {
 
 export function loadCv(): Cv {
   if (loaded) return loaded;
-  loaded = loadBindingDirectly() ?? loadThroughPackage();
+  const chosen = process.env[CV_BINDING_ENV];
+  loaded = chosen ? loadChosenBinding(chosen) : (loadBindingDirectly() ?? loadThroughPackage());
   if (threadsOnLoad !== undefined) applyThreads(loaded, threadsOnLoad);
   return loaded;
 }
@@ -46,8 +47,6 @@ export function loadCv(): Cv {
  * looks (a Debug build first); null sends the caller to the package's loader, which explains failures.
  */
 function loadBindingDirectly(): Cv | null {
-  const chosen = process.env[CV_BINDING_ENV];
-  if (chosen) return loadChosenBinding(chosen);
   let pkgDir: string;
   try {
     pkgDir = path.resolve(path.dirname(require.resolve('@u4/opencv4nodejs')), '..', '..');
