@@ -11,6 +11,7 @@ import type { LookoutMetrics } from '../http/metrics';
 import type { Logger } from '../log';
 import type { DetectionsPayload, MqttLink, TimingPayload } from '../mqtt';
 import type { FrameOutcome, SkippedFrame, TracksEnded } from '../pipeline/camera-runtime';
+import { isConfiguredCount } from '../pipeline/counts';
 import { detectionsPayload, eventInput, skippedTimingPayload, timingPayload } from '../pipeline/payloads';
 import type { BestFrames } from '../snapshots/best-frames';
 import { encodeSnapshotAsync, type EncodeOptions } from '../snapshots/encode';
@@ -161,11 +162,17 @@ export class FramePublisher {
     }
   }
 
+  /**
+   * Only the counts the camera's config promises now: a reload that removed a label or zone cleared its
+   * retained count, and tracks from before it (or a frame in flight) must not publish it again.
+   */
   private counts(camera: string, tracked: TrackFrameResult): void {
     if (!tracked.countsChanged) return;
-    for (const [label, n] of Object.entries(tracked.counts.byLabel)) this.o.link.setCount(camera, label, n);
+    const settings = this.o.camera(camera)?.runtime?.current;
+    const promised = (label: string, zone?: string) => !settings || isConfiguredCount(settings, label, zone);
+    for (const [label, n] of Object.entries(tracked.counts.byLabel)) if (promised(label)) this.o.link.setCount(camera, label, n);
     for (const [zone, labels] of Object.entries(tracked.counts.byZone)) {
-      for (const [label, n] of Object.entries(labels)) this.o.link.setCount(camera, label, n, zone);
+      for (const [label, n] of Object.entries(labels)) if (promised(label, zone)) this.o.link.setCount(camera, label, n, zone);
     }
   }
 

@@ -22,6 +22,14 @@ export function configuredCounts(s: Pick<CameraSettings, 'trackedLabels' | 'zone
   return out;
 }
 
+/** Whether the config promises this count now (a frame detected before a reload may still carry old ones). */
+export function isConfiguredCount(s: Pick<CameraSettings, 'trackedLabels' | 'zones'>, label: string, zone?: string): boolean {
+  if (!s.trackedLabels.includes(label)) return false;
+  if (zone === undefined) return true;
+  const z = s.zones.find((candidate) => candidate.name === zone);
+  return z !== undefined && (!z.labels || z.labels.has(label));
+}
+
 /** What Home Assistant is told about a camera: the same labels and zone counts as published. */
 export function discoveryCamera(s: Pick<CameraSettings, 'name' | 'trackedLabels' | 'zones' | 'snapshots' | 'motion'>): DiscoveryCamera {
   const keys = configuredCounts(s);

@@ -82,7 +82,7 @@ function setup(o: { publish?: boolean } = {}) {
   const saved: string[] = [];
   const cam = new Camera('front');
   cam.bestFrames = new BestFrames();
-  cam.runtime = { current: { snapshots: true }, captureStats: null } as unknown as CameraRuntime;
+  cam.runtime = { current: { snapshots: true, trackedLabels: ['person', 'car'], zones: [{ name: 'drive' }] }, captureStats: null } as unknown as CameraRuntime;
   const frames: ProcessedFrame[] = [];
   const firsts: string[] = [];
   const publisher = new FramePublisher({
@@ -100,6 +100,16 @@ function setup(o: { publish?: boolean } = {}) {
 }
 
 describe('FramePublisher', () => {
+  it('publishes only the counts the config promises now: one a reload removed stays cleared', () => {
+    const t = setup();
+    const counts = {
+      byLabel: { person: 1, dog: 1 },
+      byZone: { drive: { person: 1 }, everywhere: { person: 1 } },
+    };
+    t.publisher.frame(outcome(1, { counts, countsChanged: true }));
+    expect(t.sent.filter((m) => m.startsWith('count'))).toEqual(['count front person=1', 'count front drive/person=1']);
+  });
+
   it('a start event waits for its JPEG, which goes out first; the frame itself does not wait', async () => {
     const t = setup();
     t.publisher.frame(outcome(1, {}, true));
