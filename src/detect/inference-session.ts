@@ -1,8 +1,9 @@
 /**
  * One ONNX Runtime session in its own worker thread, shared by every camera that uses the model.
- * At most one run is in flight per session (ORT would serialize them anyway, and a queue here keeps
- * ordering and crash handling simple). A crashed worker fails the runs it held; the next run starts
- * a fresh one.
+ * Up to two runs are posted to the worker at once: the worker runs them one after the other in the
+ * order posted, and the second one is already there when the first ends, so the model does not wait
+ * for this thread to take a result and post the next input (issue 17). Further runs queue here, which
+ * keeps crash handling simple: a crashed worker fails the runs it held; the next run starts a fresh one.
  *
  * How the worker file is found, from both TypeScript sources and the built dist/: a compiled
  * `inference-worker.js` next to this file (dist/, `node bin/lookout.js`) is started directly. From
@@ -43,6 +44,9 @@ export interface SessionOptions {
   /** ORT's memory pattern (allocations planned from the first run's shapes). Default: DEFAULT_SESSION_MEMORY. */
   enableMemPattern?: boolean;
 }
+
+/** Runs posted to the worker at once: one running, one waiting there (see the top of this file). */
+const RUNS_POSTED = 2;
 
 /**
  * ONNX Runtime's memory options for every session the daemon opens. Measured by `lookout bench`
@@ -111,7 +115,8 @@ export class WorkerSession {
   private worker: Worker | undefined;
   private starting: Promise<SessionInfo> | undefined;
   private queue: Pending[] = [];
-  private inFlight: (Pending & { id: number }) | undefined;
+  /** Runs posted to the worker, oldest first; it answers them in that order. */
+  private posted: (Pending & { id: number })[] = [];
   private nextId = 1;
   private closed = false;
   private ready = false;
@@ -206,7 +211,7 @@ export class WorkerSession {
             };
             this.lastInfo = info;
             this.ready = true;
-            if (!this.inFlight && this.queue.length === 0) worker.unref();
+            if (this.posted.length === 0 && this.queue.length === 0) worker.unref();
             this.logger.info(
               { model: this.modelPath, ep: m.ep, load_ms: round(m.loadMs), warmup_ms: round(m.warmupMs), threads: intraOpThreads },
               'inference session ready',
@@ -233,9 +238,10 @@ export class WorkerSession {
   }
 
   private onReply(m: WorkerReply): void {
-    const p = this.inFlight;
-    if (!p || (m.type !== 'result' && m.type !== 'error') || m.id !== p.id) return;
-    this.inFlight = undefined;
+    if (m.type !== 'result' && m.type !== 'error') return;
+    const at = this.posted.findIndex((p) => p.id === m.id);
+    if (at < 0) return;
+    const [p] = this.posted.splice(at, 1);
     if (m.type === 'result' && m.input) inputBuffers.give(m.input);
     if (m.type === 'result') p.resolve({ outputs: m.outputs, inferenceMs: m.ms, ...(m.decoded ? { decoded: m.decoded } : {}) });
     else p.reject(new Error(`inference on ${this.modelPath} failed: ${m.message}`));
@@ -250,8 +256,8 @@ export class WorkerSession {
     if (this.closed) return;
     const err = new Error(`inference worker for ${this.modelPath} ${what}; it restarts on the next frame`);
     this.logger.error({ model: this.modelPath }, err.message);
-    const failed = [...(this.inFlight ? [this.inFlight] : []), ...this.queue];
-    this.inFlight = undefined;
+    const failed = [...this.posted, ...this.queue];
+    this.posted = [];
     this.queue = [];
     for (const p of failed) p.reject(err);
   }
@@ -269,8 +275,8 @@ export class WorkerSession {
   }
 
   private pump(): void {
-    if (this.inFlight || this.queue.length === 0 || this.closed) {
-      if (!this.inFlight && this.queue.length === 0) this.worker?.unref();
+    if (this.posted.length >= RUNS_POSTED || this.queue.length === 0 || this.closed) {
+      if (this.posted.length === 0 && this.queue.length === 0) this.worker?.unref();
       return;
     }
     if (!this.worker || !this.ready) {
@@ -289,7 +295,7 @@ export class WorkerSession {
     }
     const next = this.queue.shift()!;
     const id = this.nextId++;
-    this.inFlight = { ...next, id };
+    this.posted.push({ ...next, id });
     const w = this.worker;
     w.ref(); // a run in flight keeps the process alive; an idle session does not
     const msg: RunRequest = {
@@ -306,6 +312,7 @@ export class WorkerSession {
     } catch {
       w.postMessage(msg); // a buffer that cannot be detached is copied instead
     }
+    this.pump();
   }
 
   /** Fails queued runs, disposes the session and ends the worker. */
@@ -313,8 +320,8 @@ export class WorkerSession {
     if (this.closed) return;
     this.closed = true;
     const err = new Error(`inference session for ${this.modelPath} closed`);
-    for (const p of [...(this.inFlight ? [this.inFlight] : []), ...this.queue]) p.reject(err);
-    this.inFlight = undefined;
+    for (const p of [...this.posted, ...this.queue]) p.reject(err);
+    this.posted = [];
     this.queue = [];
     await this.starting?.catch(() => undefined);
     const w = this.worker;

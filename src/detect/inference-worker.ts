@@ -133,13 +133,24 @@ function decodeHere(result: Ort.InferenceSession.OnnxValueMapType, d: WorkerDeco
   return { candidates, ms: performance.now() - t0 };
 }
 
+/**
+ * Runs, and the close, one after the other in the order they came: the main thread posts the next
+ * run while one is still computing (inference-session.ts), and onnxruntime-node's run() only starts
+ * computing on a later turn of this loop, so two unchained runs would interleave their setup, and a
+ * close could release the session under a run.
+ */
+let turn: Promise<void> = Promise.resolve();
+
 parentPort!.on('message', (req: WorkerRequest) => {
   if (req.type === 'load') void load(req);
-  else if (req.type === 'run') void run(req);
+  else if (req.type === 'run') turn = turn.then(() => run(req));
   else if (req.type === 'close') {
-    const s = session;
-    session = undefined;
-    void (s ? s.release() : Promise.resolve()).finally(() => parentPort!.close());
+    turn = turn.then(async () => {
+      const s = session;
+      session = undefined;
+      await s?.release();
+    });
+    void turn.finally(() => parentPort!.close());
   } else if (req.type === 'crash') {
     setImmediate(() => {
       throw new Error('crash requested by the main thread (test)');

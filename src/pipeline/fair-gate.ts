@@ -1,13 +1,19 @@
 /**
- * One inference in flight per model session, with cameras served in turn: when the session frees
- * up, the next waiting camera after the one served last gets it, so a fast camera cannot starve a
- * slow one however quickly it comes back.
+ * A model session's turns, with cameras served in turn: when a turn frees up, the next waiting camera
+ * after the one served last gets it, so a fast camera cannot starve a slow one however quickly it
+ * comes back. A session may have more than one turn (`slots`): with two, the next frame is already
+ * queued in the inference worker when the current one finishes, so the model never waits for the
+ * main thread to publish a result and hand over the next input (issue 17).
  */
 export class FairGate {
-  private busy = false;
+  private held = 0;
   private readonly order: string[] = [];
   private readonly waiting = new Map<string, () => void>();
   private lastServed = -1;
+
+  constructor(private readonly slots = 1) {
+    if (!Number.isInteger(slots) || slots < 1) throw new Error(`FairGate: slots must be a positive integer, got ${slots}`);
+  }
 
   /** Resolves with a release function once it is `key`'s turn; rejects when the signal aborts. */
   acquire(key: string, signal?: AbortSignal): Promise<() => void> {
@@ -21,7 +27,7 @@ export class FairGate {
       };
       this.waiting.set(key, () => {
         signal?.removeEventListener('abort', onAbort);
-        resolve(this.releaser(key));
+        resolve(this.releaser());
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       this.dispatch();
@@ -38,32 +44,44 @@ export class FairGate {
   }
 
   get inFlight(): boolean {
-    return this.busy;
+    return this.held > 0;
   }
 
-  private releaser(key: string): () => void {
+  /** Turns held now. */
+  get holders(): number {
+    return this.held;
+  }
+
+  private releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.busy = false;
-      this.lastServed = this.order.indexOf(key);
+      this.held -= 1;
       this.dispatch();
     };
   }
 
   private dispatch(): void {
-    if (this.busy || this.waiting.size === 0) return;
+    while (this.held < this.slots) {
+      if (!this.grantNext()) return;
+    }
+  }
+
+  /** Gives a turn to the next waiting camera after the one served last; false when none waits. */
+  private grantNext(): boolean {
     const n = this.order.length;
     for (let step = 1; step <= n; step += 1) {
-      const key = this.order[(this.lastServed + step + n) % n];
-      const grant = this.waiting.get(key);
+      const i = (this.lastServed + step + n) % n;
+      const grant = this.waiting.get(this.order[i]);
       if (grant) {
-        this.waiting.delete(key);
-        this.busy = true;
+        this.waiting.delete(this.order[i]);
+        this.held += 1;
+        this.lastServed = i;
         grant();
-        return;
+        return true;
       }
     }
+    return false;
   }
 }

@@ -64,3 +64,49 @@ describe('FairGate', () => {
     r2();
   });
 });
+
+describe('FairGate with two turns (one run computing, one queued in the inference worker)', () => {
+  it('lets two holders in, the third waits for a release', async () => {
+    const gate = new FairGate(2);
+    const a1 = await gate.acquire('a');
+    const a2 = await gate.acquire('a');
+    let bIn = false;
+    const b = gate.acquire('b').then((r) => {
+      bIn = true;
+      return r;
+    });
+    await Promise.resolve();
+    expect(bIn).toBe(false);
+    expect(gate.holders).toBe(2);
+    a1();
+    (await b)();
+    a2();
+    expect(gate.holders).toBe(0);
+  });
+
+  it('gives a freed turn to the next camera in the ring, not back to the one that held two', async () => {
+    const gate = new FairGate(2);
+    const first = [await gate.acquire('a'), await gate.acquire('a')];
+    const served: string[] = [];
+    const waitFor = (name: string) =>
+      gate.acquire(name).then((release) => {
+        served.push(name);
+        return release;
+      });
+    const b = waitFor('b');
+    first[0]();
+    const again = waitFor('a');
+    const c = waitFor('c');
+    first[1]();
+    await Promise.all([b, c]);
+    expect(served).toEqual(['b', 'c']);
+    (await b)();
+    (await again)();
+    expect(served).toEqual(['b', 'c', 'a']);
+    (await c)();
+  });
+
+  it('refuses a turn count that is not a positive integer', () => {
+    expect(() => new FairGate(0)).toThrow('slots must be a positive integer, got 0');
+  });
+});
