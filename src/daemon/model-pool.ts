@@ -8,7 +8,7 @@ import type { Detector, DetectorInfo, DetectorOptions } from '../detect';
 import type { Logger } from '../log';
 import { pipelineInferenceThreads, lowestMinScore, type CameraSettings } from '../pipeline/camera-settings';
 import { MIN_SCORE_FLOOR } from '../pipeline/commands';
-import type { FrameDetector } from '../pipeline/camera-runtime';
+import { FRAMES_IN_FLIGHT, type FrameDetector } from '../pipeline/camera-runtime';
 import { FairGate } from '../pipeline/fair-gate';
 import { errorMessage } from '../util/errors';
 
@@ -89,7 +89,8 @@ export class ModelPool {
   private async loadOne(options: DetectorOptions, model: string): Promise<void> {
     try {
       const detector = await this.load(options, this.log.child({ component: 'detect', model }));
-      this.models.set(model, { detector, gate: new FairGate() });
+      // As many turns as a camera keeps frames in flight: one model run computing, the next queued.
+      this.models.set(model, { detector, gate: new FairGate(FRAMES_IN_FLIGHT) });
       this.errors.delete(model);
     } catch (e) {
       this.errors.set(model, errorMessage(e));

@@ -94,6 +94,9 @@ export interface CameraRuntimeHooks {
   framesToKeep?(camera: string): Iterable<number>;
 }
 
+/** Frames of one camera with the model at once: one computing, one queued in the inference worker. */
+export const FRAMES_IN_FLIGHT = 2;
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
@@ -121,7 +124,9 @@ export class CameraRuntime {
   private detectionsOn = true;
   /** Motion gating's rules; null when the camera's motion is off. */
   private motionGate: MotionGate | null;
-  /** The next frame, asked for while the current one was being detected (see process()). */
+  /** Frames with the model now, oldest first, each settled once published (see submit()). */
+  private inFlight: Promise<void>[] = [];
+  /** The next frame, asked for while the current one was being detected (see submit()). */
   private prefetched: { capture: CaptureSource; frame: Promise<Frame> } | null = null;
   /** The most recent frame and what was found in it, for on-demand snapshots. */
   latest: { frame: Frame; detections: Detection[] } | null = null;
@@ -251,14 +256,12 @@ export class CameraRuntime {
   }
 
   /** A frame's motion moves the camera's motion state; a skipped frame goes no further. */
-  private motionOf(frame: Frame): boolean {
+  private motionOf(frame: Frame, dropped: number): boolean {
     if (frame.motion && this.motionGate) {
       const changed = this.motionGate.observe(Date.now(), frame.motion.moving);
       if (changed !== undefined) this.hooks.onMotion?.(this.name, changed);
     }
     if (!frame.skipped) return false;
-    const dropped = this.lastSeq < 0 ? 0 : Math.max(0, frame.seq - this.lastSeq - 1);
-    this.lastSeq = frame.seq;
     this.hooks.onSkipped?.({ camera: this.name, frame, reason: frame.skipped, dropped });
     return true;
   }
@@ -287,6 +290,15 @@ export class CameraRuntime {
   }
 
   private async loop(): Promise<void> {
+    try {
+      await this.takeAndSubmit();
+    } finally {
+      // Stopping or ended: the frames still with the model are published before the tracks end.
+      await Promise.all(this.inFlight);
+    }
+  }
+
+  private async takeAndSubmit(): Promise<void> {
     const signal = this.abort.signal;
     while (!this.stopped) {
       await this.waitUntilActive();
@@ -297,6 +309,8 @@ export class CameraRuntime {
       const minGap = this.fpsCap > 0 ? 1000 / this.fpsCap : 0;
       const since = performance.now() - this.lastStart;
       if (since < minGap) await sleep(minGap - since, signal);
+      // A free place in the pipeline first, so the frame taken next is as fresh as it can be.
+      while (this.inFlight.length >= FRAMES_IN_FLIGHT) await this.inFlight[0];
       if (this.stopped) return;
       let frame: Frame;
       try {
@@ -307,6 +321,7 @@ export class CameraRuntime {
           if (capture !== this.capture) continue; // closed on purpose (inactive); a new one opens later
           if (e.why === 'ended') {
             this.log.info('source ended');
+            await Promise.all(this.inFlight);
             void this.endTracks();
             this.hooks.onEnded(this.name);
             return;
@@ -316,9 +331,17 @@ export class CameraRuntime {
         throw e;
       }
       if (!this.active || !this.detectionsOn) continue;
-      if (this.motionOf(frame)) continue;
-      await this.process(frame, signal);
+      const dropped = this.droppedBefore(frame);
+      if (this.motionOf(frame, dropped)) continue;
+      await this.submit(frame, dropped, signal);
     }
+  }
+
+  /** Frames captured but never handed over since the previous frame taken (processed or skipped). */
+  private droppedBefore(frame: Frame): number {
+    const dropped = this.lastSeq < 0 ? 0 : Math.max(0, frame.seq - this.lastSeq - 1);
+    this.lastSeq = frame.seq;
+    return dropped;
   }
 
   /**
@@ -374,7 +397,13 @@ export class CameraRuntime {
     return seqs;
   }
 
-  private async process(frame: Frame, signal: AbortSignal): Promise<void> {
+  /**
+   * Hands the frame to the model once the camera has the model's turn, and returns: up to
+   * FRAMES_IN_FLIGHT frames are with the model at once, so the next input is queued in the inference
+   * worker before this one's result comes back (issue 17). Results are tracked and published in frame
+   * order (the worker answers in the order it was given, and each frame also waits for the one before).
+   */
+  private async submit(frame: Frame, dropped: number, signal: AbortSignal): Promise<void> {
     let release: () => void;
     try {
       release = await this.gate.acquire(this.name, signal);
@@ -386,49 +415,65 @@ export class CameraRuntime {
     this.motionGate?.detected(Date.now());
     const waitMs = Math.max(0, Date.now() - frame.ts);
     const token = this.hooks.onInferenceStart?.(this.name);
-    let result: DetectResult;
-    try {
-      const detecting = this.detectFrame(frame);
-      // The input is with the inference worker now: let the capture process make the next one meanwhile.
-      if (this.capture) this.prefetch(this.capture, signal);
-      result = await detecting;
-    } catch (e) {
-      this.log.error({ err: e, frame: frame.seq }, 'detection failed on this frame; going on with the next');
-      return;
-    } finally {
+    const detecting = this.detectFrame(frame).finally(() => {
       release();
       if (token !== undefined) this.hooks.onInferenceEnd?.(token);
+    });
+    const before = this.inFlight.at(-1);
+    const done = this.publishInOrder(before, detecting, { frame, dropped, waitMs, startedAt });
+    this.inFlight.push(done);
+    void done.finally(() => this.inFlight.splice(this.inFlight.indexOf(done), 1));
+    // The input is with the inference worker now: let the capture process make the next one meanwhile.
+    if (this.capture) this.prefetch(this.capture, signal);
+  }
+
+  /** Waits for the frame before (never rejects), then tracks and publishes this one. Never rejects. */
+  private async publishInOrder(
+    before: Promise<void> | undefined,
+    detecting: Promise<DetectResult>,
+    f: { frame: Frame; dropped: number; waitMs: number; startedAt: number },
+  ): Promise<void> {
+    let result: DetectResult;
+    try {
+      result = await detecting;
+    } catch (e) {
+      this.log.error({ err: e, frame: f.frame.seq }, 'detection failed on this frame; going on with the next');
+      return;
+    } finally {
+      await before;
     }
-    const dropped = this.lastSeq < 0 ? 0 : Math.max(0, frame.seq - this.lastSeq - 1);
-    this.lastSeq = frame.seq;
+    // Detection was switched off (schedule, command) while this frame was with the model: its tracks
+    // already ended, and a result now would start new ones that nothing ends.
+    if (!this.active || !this.detectionsOn) return;
     const detections = assignZones(result.detections, this.settings.zones, this.settings.requiredZones);
-    const tracked = this.tracker.update(frame.ts, detections);
+    const tracked = this.tracker.update(f.frame.ts, detections);
     this.motionGate?.tracked(Date.now(), tracked.detections);
-    this.latest = { frame, detections };
+    this.latest = { frame: f.frame, detections };
     try {
       this.hooks.onFrame({
         camera: this.name,
-        frame,
+        frame: f.frame,
         model: this.detector.info.model,
         result,
         tracked,
-        waitMs,
-        startedAt,
-        dropped,
+        waitMs: f.waitMs,
+        startedAt: f.startedAt,
+        dropped: f.dropped,
       });
     } catch (e) {
       // A failure while publishing one frame (a bug, a disk error) costs that frame, not the camera.
-      this.log.error({ err: e, frame: frame.seq }, 'publishing a frame failed; going on with the next');
+      this.log.error({ err: e, frame: f.frame.seq }, 'publishing a frame failed; going on with the next');
     }
   }
 
-  private detectFrame(frame: Frame): Promise<DetectResult> {
+  /** Async so that a detector that throws at once fails this frame like one that rejects. */
+  private async detectFrame(frame: Frame): Promise<DetectResult> {
     const filters = this.settings.filters;
     if (frame.input && this.detector.detectPrepared) {
       const { data, dims, geometry, preprocessMs } = frame.input;
       return this.detector.detectPrepared({ data, dims, geometry }, preprocessMs, filters);
     }
     if (frame.data) return this.detector.detect({ data: frame.data, width: frame.width, height: frame.height }, filters);
-    return Promise.reject(new Error(`frame ${frame.seq} carries neither pixels nor a model input`));
+    throw new Error(`frame ${frame.seq} carries neither pixels nor a model input`);
   }
 }

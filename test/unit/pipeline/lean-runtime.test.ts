@@ -1,7 +1,7 @@
 // A camera's loop (CameraRuntime) with the lean hand-over (issue 17), with doubles for the capture
-// process and the model: frames carry the model's input, never pixels; the next frame is asked for
-// while the current one is with the model; the frames a snapshot may still need are named to the
-// capture with every request.
+// process and the model: frames carry the model's input, never pixels; two frames are with the model
+// at once and their results are published in frame order; the next frame is asked for while those are
+// with the model; the frames a snapshot may still need are named to the capture with every request.
 import { EventEmitter } from 'node:events';
 import type { CaptureOptions, Frame } from '../../../src/capture';
 import type { FetchedJpeg, JpegOptions } from '../../../src/capture/handover';
@@ -9,7 +9,7 @@ import { loadConfig } from '../../../src/config';
 import type { DetectResult } from '../../../src/detect';
 import type { Preprocessed } from '../../../src/detect/preprocess';
 import { silentLogger } from '../../../src/log';
-import { CameraRuntime, type CaptureSource, type FrameDetector } from '../../../src/pipeline/camera-runtime';
+import { CameraRuntime, FRAMES_IN_FLIGHT, type CaptureSource, type FrameDetector } from '../../../src/pipeline/camera-runtime';
 import { cameraSettings } from '../../../src/pipeline/camera-settings';
 import { FairGate } from '../../../src/pipeline/fair-gate';
 
@@ -88,7 +88,7 @@ function setup(best: number[] = []) {
   const runtime = new CameraRuntime(
     settings,
     detector,
-    new FairGate(),
+    new FairGate(FRAMES_IN_FLIGHT), // as the daemon's model pool makes it
     {
       onFrame: (o) => frames.push(o.frame.seq),
       onTracksEnded: () => undefined,
@@ -118,20 +118,47 @@ test("the capture is opened with the model's input, and the model gets that inpu
   await runtime.stop();
 });
 
-test('the next frame is asked for while the current one is with the model, so its preprocessing overlaps inference', async () => {
+/** A few turns of the event loop, for the loop to go as far as it would. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+test('two frames are with the model at once and the next is asked for meanwhile; results come out in frame order', async () => {
   const { runtime, capture, detector, frames } = setup();
   runtime.start();
-  await until(() => detector.runs.length === 1);
-  // Frame 1 is still being detected, and frame 2 is already on its way.
-  await until(() => capture.requests === 2);
+  // Frame 1 computing, frame 2 queued behind it, frame 3 on its way from the capture process.
+  await until(() => detector.runs.length === 2 && capture.requests === 3);
+  await settle();
+  expect(detector.runs).toHaveLength(2);
+  expect(frames).toEqual([]);
+  expect(new Uint8Array(detector.runs[1].input.data)[0]).toBe(2);
+  // Frame 2's result first: it waits for frame 1's, so the tracker sees the frames in order.
+  detector.runs[1].done();
+  await settle();
   expect(frames).toEqual([]);
   detector.runs[0].done();
+  await until(() => frames.length === 2);
+  expect(frames).toEqual([1, 2]);
+  await until(() => detector.runs.length === 4);
+  expect(new Uint8Array(detector.runs[2].input.data)[0]).toBe(3);
+  // stop() lets the frames in flight finish and publishes them.
+  const stopped = runtime.stop();
+  detector.runs[2].done();
+  detector.runs[3].done();
+  await stopped;
+  expect(frames).toEqual([1, 2, 3, 4]);
+});
+
+test('a frame still with the model when detection is switched off is not published: its tracks would outlive the pause', async () => {
+  const { runtime, detector, frames } = setup();
+  runtime.start();
   await until(() => detector.runs.length === 2);
+  detector.runs[0].done();
+  await until(() => frames.length === 1);
+  runtime.setActive(false, 'command');
+  for (const run of detector.runs.slice(1)) run.done();
+  await settle();
   expect(frames).toEqual([1]);
-  expect(new Uint8Array(detector.runs[1].input.data)[0]).toBe(2);
-  detector.runs[1].done();
-  await until(() => frames.length === 2 && detector.runs.length === 3);
-  detector.runs[2].done(); // stop() lets the frame in flight finish
   await runtime.stop();
 });
 
@@ -139,18 +166,20 @@ test('every request names the best frames and the newest processed frame, so the
   const best = [7];
   const { runtime, capture, detector } = setup(best);
   runtime.start();
-  await until(() => detector.runs.length === 1);
-  detector.runs[0].done();
   await until(() => detector.runs.length === 2);
-  detector.runs[1].done();
+  detector.runs[0].done();
   await until(() => detector.runs.length === 3);
-  // The request made while frame 2 was detected came after frame 1 was processed.
+  detector.runs[1].done();
+  await until(() => detector.runs.length === 4);
+  // The first requests came before any frame was processed; the one made with frame 4 after frame 2 was.
   expect(capture.keeps[0]).toEqual([7]);
   expect(capture.keeps.at(-1)).toEqual([7, 2]);
   // The newest processed frame is fetched through its own frame; a frame no longer held is undefined.
   await expect(runtime.fetchFrame(2, { quality: 70 })).resolves.toEqual({ jpeg: Buffer.from([2, 70]), width: 4, height: 4 });
   capture.gone.add(1);
   await expect(runtime.fetchFrame(1, { quality: 70 })).resolves.toBeUndefined();
+  const stopped = runtime.stop();
   detector.runs[2].done();
-  await runtime.stop();
+  detector.runs[3].done();
+  await stopped;
 });
