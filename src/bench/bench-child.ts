@@ -8,8 +8,8 @@ import type { Logger } from '../log';
 import { silentLogger } from '../log';
 import type { BareSessionOptions } from './bare-session';
 import type { BenchInput } from './input';
-import { measureOrtMemory, type OrtMemoryVariant } from './ort-memory';
-import { runPipeline, type PipelineOptions } from './pipeline-run';
+import type { OrtMemoryVariant } from './ort-memory';
+import type { PipelineOptions } from './pipeline-run';
 import { errorMessage } from '../util/errors';
 
 export type BenchChildJob =
@@ -24,8 +24,14 @@ export type BenchChildJob =
 
 export type BenchChildReply = { ok: true; result: unknown } | { ok: false; error: string };
 
+// Each job loads only what it measures: an ORT memory variant's process holds no daemon, OpenCV or
+// MQTT client (their pages would be in its PSS, and loading them is most of a short job's time).
 async function run(job: BenchChildJob, logger: Logger): Promise<unknown> {
-  if (job.kind === 'pipeline') return runPipeline({ ...job.options, logger });
+  if (job.kind === 'pipeline') {
+    const { runPipeline } = await import('./pipeline-run');
+    return runPipeline({ ...job.options, logger });
+  }
+  const { measureOrtMemory } = await import('./ort-memory');
   const input: BenchInput = { ...job.input, data: job.input.float ? Float32Array.from(job.input.data) : Uint8Array.from(job.input.data) };
   return measureOrtMemory(job.session, job.variant, input, job.runs);
 }

@@ -260,7 +260,8 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
               durationMs,
               cameras,
               maxFps: DEFAULTS.memoryMaxFps,
-              warmupFrames: DEFAULTS.warmup * cameras,
+              // The pipeline run's warm-up per camera (shorter with a small --frames).
+              warmupFrames: counts.warmup * cameras,
               sourceFrames: src.frameCount,
               // About 300 samples whatever the length, at least one a second.
               memorySampleMs: Math.max(1000, Math.round(durationMs / 300)),
