@@ -111,7 +111,9 @@ export class MotionDetector {
       this.background = Float32Array.from(gray);
       return { moving: true, area: changedCount / n, regions: [[0, 0, 1, 1]] };
     }
-    if (changedCount === 0) return NO_MOTION;
+    // A 3×3 dilation makes each changed pixel at most nine: below that, no region can reach min_area
+    // (a noisy still scene ends here, without the dilation and region passes).
+    if (changedCount === 0 || 9 * changedCount < this.spec.minArea * n) return NO_MOTION;
     this.dilate();
     return this.regions();
   }

@@ -70,6 +70,15 @@ test('a change smaller than min_area does not count', () => {
   expect(m.update(frame({ x: 60, y: 60, size: 20 })).moving).toBe(true);
 });
 
+test('one changed pixel counts once min_area is no more than the nine pixels its dilation covers', () => {
+  const nine = new MotionDetector(W, H, spec({ minArea: 9 / (W * H) }));
+  nine.update(frame());
+  expect(nine.update(frame({ x: 80, y: 60, size: 1 })).moving).toBe(true);
+  const ten = new MotionDetector(W, H, spec({ minArea: 10 / (W * H) }));
+  ten.update(frame());
+  expect(ten.update(frame({ x: 80, y: 60, size: 1 })).moving).toBe(false);
+});
+
 test('a change below the threshold is not motion', () => {
   const m = new MotionDetector(W, H, spec({ threshold: 150 }));
   m.update(frame());
