@@ -9,6 +9,12 @@
 // what reaped children left in cutime/cstime; all threads (the inference worker's too) are counted.
 //
 //   node scripts/measure-motion-gating.js [--seconds 60] [--settle 15] [--max-fps 5] [--still-fps 10] [--skip-still] [--skip-tracks] [--json out.json]
+//                                         [--only-on] [--trace out.json] [--cpu-prof DIR] [--threads]
+// --only-on: the still scene with gating on only (when profiling or tracing); --trace: every message of the
+// gated still run (timing, detections, events) with the daemon's log, to see why the model ran on a frame;
+// --threads: CPU per minute of each thread (name from /proc) of the daemon and its capture process;
+// --cpu-prof: the daemon and its capture process are profiled (V8's CPU profiler, started by a --require hook
+// because Node refuses --cpu-prof in NODE_OPTIONS), one .cpuprofile per process written to DIR at its exit.
 // Needs: npm run build, the model (models/ssdlite_mobilenet_v2_coco.onnx), .cache/testdata/vtest.avi,
 // mosquitto on PATH.
 const { spawn, execFileSync } = require('node:child_process');
@@ -30,6 +36,9 @@ const MAX_FPS = Number(opt('max-fps', '5'));
 const SETTLE_S = Number(opt('settle', '15'));
 /** Frame rate of the still video: 10 like vtest.avi, or max_fps (a camera set to the rate it is detected at). */
 const STILL_FPS = Number(opt('still-fps', '10'));
+const TRACE = opt('trace');
+const CPU_PROF = opt('cpu-prof');
+const THREADS = args.includes('--threads');
 // The bench's /proc reader (npm run build): USER_HZ and the process tree.
 const { clockTicks, descendants, readAllStats } = require(path.join(ROOT, 'dist', 'bench', 'proc.js'));
 const TICK = clockTicks();
@@ -59,11 +68,71 @@ function cpuMs(pid, withReaped) {
   return (ticks * 1000) / TICK;
 }
 
+/** CPU ms per thread of `pid` (name from /proc's comm), or {} when it is gone. */
+function threadCpu(pid) {
+  const out = {};
+  let tids = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out[`${comm}#${tid === String(pid) ? 'main' : tid}`] = ((Number(f[11]) + Number(f[12])) * 1000) / TICK;
+  }
+  return out;
+}
+
+/** Per thread of every process in `pids`, ms per minute between two threadCpu readings; busy ones only. */
+function threadRates(before, after, wall) {
+  const out = {};
+  for (const [pid, threads] of Object.entries(after)) {
+    for (const [name, ms] of Object.entries(threads)) {
+      const rate = Math.round(((ms - (before[pid]?.[name] ?? 0)) / wall) * 60);
+      if (rate >= 20) out[`${pid}:${name}`] = rate;
+    }
+  }
+  return out;
+}
+
 /** CPU ms of the daemon and everything under it, per process. */
 function treeCpu(root) {
   const per = { [root]: cpuMs(root, true) ?? 0 };
   for (const { pid } of descendants(root, readAllStats() ?? [])) per[pid] = cpuMs(pid, true) ?? 0;
   return per;
+}
+
+/** A --require hook that profiles its process from start to exit (see --cpu-prof above). */
+function profileHook(dir, name) {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `hook-${name}.js`);
+  const code = `'use strict';
+const inspector = require('node:inspector');
+const fs = require('node:fs');
+const path = require('node:path');
+const session = new inspector.Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.setSamplingInterval', { interval: 1000 });
+session.post('Profiler.start');
+process.on('exit', () => {
+  session.post('Profiler.stop', (err, r) => {
+    if (err) return;
+    const who = path.basename(process.argv[1] || 'node').replace(/\\W+/g, '_');
+    fs.writeFileSync(path.join(${JSON.stringify(dir)}, ${JSON.stringify(name)} + '-' + who + '-' + process.pid + '.cpuprofile'), JSON.stringify(r.profile));
+  });
+});
+`;
+  fs.writeFileSync(file, code);
+  return file;
 }
 
 async function runDaemon({ dir, port, name, video, motion, loop, seconds }) {
@@ -84,7 +153,7 @@ async function runDaemon({ dir, port, name, video, motion, loop, seconds }) {
   const client = mqtt.connect(`mqtt://127.0.0.1:${port}`);
   await new Promise((r) => client.once('connect', r));
   const base = `lookout/${id}/cam`;
-  const seen = { timing: [], events: [], motion: [], status: [] };
+  const seen = { timing: [], events: [], motion: [], status: [], detections: [] };
   client.subscribe(`${base}/#`);
   client.on('message', (topic, payload) => {
     const text = payload.toString();
@@ -92,8 +161,11 @@ async function runDaemon({ dir, port, name, video, motion, loop, seconds }) {
     else if (topic === `${base}/events`) seen.events.push(JSON.parse(text));
     else if (topic === `${base}/motion`) seen.motion.push(text);
     else if (topic === `${base}/status` && text) seen.status.push(JSON.parse(text));
+    else if (topic === `${base}/detections` && TRACE) seen.detections.push(JSON.parse(text));
   });
-  const daemon = spawn(process.execPath, [path.join(ROOT, 'bin', 'lookout.js'), 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // NODE_OPTIONS reaches the capture process too (its environment is the daemon's, plus malloc settings).
+  const env = CPU_PROF ? { ...process.env, NODE_OPTIONS: `--require ${profileHook(path.resolve(CPU_PROF), name)}` } : process.env;
+  const daemon = spawn(process.execPath, [path.join(ROOT, 'bin', 'lookout.js'), 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   daemon.stderr.on('data', (d) => (stderr += d));
   process.once('exit', () => daemon.kill('SIGKILL')); // a failed measurement leaves no daemon behind
@@ -110,10 +182,12 @@ async function runDaemon({ dir, port, name, video, motion, loop, seconds }) {
     await sleep(SETTLE_S * 1000);
     const timingBefore = seen.timing.length;
     const before = treeCpu(daemon.pid);
+    const threadsBefore = THREADS ? Object.fromEntries(Object.keys(before).map((pid) => [pid, threadCpu(pid)])) : {};
     const t0 = Date.now();
     await sleep(seconds * 1000);
     const after = treeCpu(daemon.pid);
     const wall = (Date.now() - t0) / 1000;
+    if (THREADS) result.threads_cpu_ms_per_min = threadRates(threadsBefore, Object.fromEntries(Object.keys(after).map((pid) => [pid, threadCpu(pid)])), wall);
     const frames = seen.timing.slice(timingBefore);
     const total = (o) => Object.values(o).reduce((s, v) => s + v, 0);
     result.cpu_ms_per_min = Math.round(((total(after) - total(before)) / wall) * 60);
@@ -138,6 +212,24 @@ async function runDaemon({ dir, port, name, video, motion, loop, seconds }) {
   result.skipped_total = seen.timing.filter((t) => t.skipped).length;
   result.motion_states = seen.motion;
   result.tracks = tracksOf(seen.events, firstTs);
+  if (TRACE && motion) {
+    const t0 = seen.timing[0].ts;
+    const rel = (ts) => Math.round(ts - t0) / 1000;
+    const timing = seen.timing.map((t) => ({
+      s: rel(t.ts),
+      frame: t.frame,
+      skipped: t.skipped,
+      moving: t.motion?.moving,
+      area: t.motion?.area,
+      regions: t.motion?.regions,
+    }));
+    const detections = seen.detections.map((d) => ({
+      s: rel(d.ts),
+      frame: d.frame,
+      found: (d.detections ?? []).map((x) => ({ id: x.track_id, label: x.label, score: x.score, box: x.box })),
+    }));
+    fs.writeFileSync(TRACE, JSON.stringify({ timing, detections, events: seen.events, log: stderr.split('\n').filter(Boolean) }, null, 1));
+  }
   return result;
 }
 
@@ -195,10 +287,11 @@ async function main() {
   const out = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, node: process.version, max_fps: MAX_FPS, still_fps: STILL_FPS, seconds: SECONDS };
   try {
     if (!args.includes('--skip-still')) {
-      out.still_off = await runDaemon({ dir, port, name: 'still-off', video: still, motion: false, loop: true, seconds: SECONDS });
+      if (!args.includes('--only-on'))
+        out.still_off = await runDaemon({ dir, port, name: 'still-off', video: still, motion: false, loop: true, seconds: SECONDS });
       out.still_on = await runDaemon({ dir, port, name: 'still-on', video: still, motion: true, loop: true, seconds: SECONDS });
-      out.cpu_on_over_off = Math.round((out.still_on.cpu_ms_per_min / out.still_off.cpu_ms_per_min) * 1000) / 1000;
-      delete out.still_off.tracks;
+      if (out.still_off) out.cpu_on_over_off = Math.round((out.still_on.cpu_ms_per_min / out.still_off.cpu_ms_per_min) * 1000) / 1000;
+      delete out.still_off?.tracks;
       delete out.still_on.tracks;
     }
     if (!args.includes('--skip-tracks')) {
