@@ -83,6 +83,7 @@ export interface LookoutConfig {
     temp_ok_c: number;
     thermal_glob: string;
     throttled_path: string;
+    interval_s: number;
   };
   stats: { interval_s: number };
   http: {
@@ -328,6 +329,11 @@ export const configSchema: convict.Schema<LookoutConfig> = {
     temp_ok_c: { doc: 'CPU temperature under which FPS may rise again.', format: positive, default: 70 },
     thermal_glob: { doc: 'Thermal zone directory (Linux sysfs).', format: String, default: '/sys/class/thermal' },
     throttled_path: { doc: 'Raspberry Pi firmware throttled flags file.', format: String, default: '/sys/devices/platform/soc/soc:firmware/get_throttled' },
+    interval_s: {
+      doc: "Seconds between adaptive load checks: each check under pressure lowers a camera's cap one step, three calm checks in a row raise it one step.",
+      format: positive,
+      default: 5,
+    },
   },
   stats: {
     interval_s: { doc: 'Seconds between stats messages.', format: positive, default: 30 },

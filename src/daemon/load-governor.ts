@@ -1,5 +1,5 @@
 /**
- * Adaptive load: every few seconds, caps each camera's detection FPS from the board's temperature,
+ * Adaptive load: every adaptive.interval_s (5 s by default), caps each camera's detection FPS from the board's temperature,
  * throttling and how busy inference is (AdaptiveLoadController holds the rules). The daemon is told
  * when a camera's cap changes, so its status can say why it detects slower.
  */
@@ -9,8 +9,6 @@ import { every, type Periodic } from '../schedule/periodic';
 import { AdaptiveLoadController, loadSample, type CameraLoad } from '../system/adaptive-load';
 import type { Camera } from './camera';
 import type { HostReader } from './host-monitor';
-
-export const LOAD_TICK_MS = 5000;
 
 export interface LoadGovernorOptions {
   host: HostReader;
@@ -24,6 +22,7 @@ export interface LoadGovernorOptions {
 export class LoadGovernor {
   private adaptive: AdaptiveLoadController | null = null;
   private job: Periodic | null = null;
+  private intervalMs = 0;
   private lastTick = performance.now();
   private stopped = false;
 
@@ -34,14 +33,21 @@ export class LoadGovernor {
     this.adaptive = c.adaptive.enabled ? newController(c) : null;
     this.lastTick = performance.now();
     this.job?.cancel();
-    this.job = every(LOAD_TICK_MS, () => this.tick(), { name: 'adaptive load', log: this.o.log });
+    this.intervalMs = c.adaptive.interval_s * 1000;
+    this.job = every(this.intervalMs, () => this.tick(), { name: 'adaptive load', log: this.o.log });
   }
 
   /**
    * A reload: new thresholds need a new controller (the old one kept them while base/config said
-   * applied); off lifts every cap back to the configured max_fps.
+   * applied); off lifts every cap back to the configured max_fps. A new interval_s takes effect from
+   * now (the next tick one new interval away).
    */
   reconfigure(c: LookoutConfig, thresholdsChanged: boolean): void {
+    const intervalMs = c.adaptive.interval_s * 1000;
+    if (this.job && intervalMs !== this.intervalMs) {
+      this.intervalMs = intervalMs;
+      this.job.reschedule(intervalMs);
+    }
     this.adaptive = c.adaptive.enabled ? (thresholdsChanged || !this.adaptive ? newController(c) : this.adaptive) : null;
     if (!this.adaptive) for (const { runtime } of this.o.cameras()) runtime?.setFpsCap(runtime.current.maxFps);
   }

@@ -55,6 +55,8 @@ describe('lookout run: adaptive load', () => {
             temp_ok_c: 70,
             thermal_glob: path.join(board, 'thermal'),
             throttled_path: path.join(board, 'throttled'),
+            // A check a second (5 s by default): the story below takes a hot check and three calm ones.
+            interval_s: 1,
           },
         },
       });
@@ -76,7 +78,7 @@ describe('lookout run: adaptive load', () => {
       setTemp(55);
       const lowest = () => Math.min(...front().map((c) => c.fps_cap ?? 5));
       const atLowest = lowest();
-      // Raised one step after three calm load ticks (5 s each).
+      // Raised one step after three calm checks (1 s each here).
       await d.waitFor(
         'the cap raised again after cooling',
         () => {

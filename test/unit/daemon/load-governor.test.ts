@@ -14,7 +14,7 @@ function camera(name: string, maxFps: number) {
   return { cam, caps };
 }
 
-function setup(enabled = true, read?: () => Promise<HostSnapshot | null>) {
+function setup(enabled = true, read?: () => Promise<HostSnapshot | null>, more: string[] = []) {
   let temp: number | null = 60;
   const front = camera('front', 10);
   const changes: string[] = [];
@@ -28,7 +28,7 @@ function setup(enabled = true, read?: () => Promise<HostSnapshot | null>) {
   });
   const c = loadConfig({
     env: {},
-    overrides: [`adaptive.enabled=${enabled}`, 'adaptive.temp_high_c=80', 'adaptive.temp_ok_c=70', 'adaptive.min_fps=1'],
+    overrides: [`adaptive.enabled=${enabled}`, 'adaptive.temp_high_c=80', 'adaptive.temp_ok_c=70', 'adaptive.min_fps=1', ...more],
   }).config;
   governor.start(c);
   return { governor, front, changes, lines, setTemp: (t: number | null) => (temp = t), config: c };
@@ -95,6 +95,29 @@ describe('LoadGovernor', () => {
     t.governor.stop();
     await jest.advanceTimersByTimeAsync(15_000);
     expect(ticks).toHaveBeenCalledTimes(3);
+  });
+
+  it('ticks every adaptive.interval_s when one is set, and a reload with a new one counts from the reload', async () => {
+    jest.useFakeTimers();
+    const t = setup(true, undefined, ['adaptive.interval_s=1']);
+    t.setTemp(85);
+    const ticks = jest.spyOn(t.governor, 'tick');
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(ticks).toHaveBeenCalledTimes(3);
+    expect(t.changes[0]).toMatch(/^front: adaptive load: thermal/);
+    // Three calm checks of 1 s raise the cap again in 3 s, not 15.
+    const capped = t.front.caps.at(-1)!;
+    t.setTemp(55);
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(t.front.caps.at(-1)).toBeGreaterThan(capped);
+    expect(t.changes.at(-1)).toBe('front: null');
+    await jest.advanceTimersByTimeAsync(500);
+    t.governor.reconfigure({ ...t.config, adaptive: { ...t.config.adaptive, interval_s: 10 } }, true);
+    await jest.advanceTimersByTimeAsync(9999);
+    expect(ticks).toHaveBeenCalledTimes(6);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(ticks).toHaveBeenCalledTimes(7);
+    t.governor.stop();
   });
 
   it('a tick that fails is logged and the next one runs; a host read that hangs is not started twice', async () => {
