@@ -18,7 +18,8 @@ export function runInChild<T>(job: BenchChildJob, what: string): Promise<T> {
   const entry = benchChildEntry();
   if (!fs.existsSync(entry.file)) return Promise.reject(new Error(`${what}: ${entry.file} is missing (npm run build)`));
   return new Promise<T>((resolve, reject) => {
-    // The daemon it measures runs with the malloc settings the systemd unit gives the service.
+    // The daemon it measures runs with the malloc settings and V8 flags (NODE_OPTIONS) the systemd
+    // unit gives the service.
     const child = fork(entry.file, [], {
       execArgv: entry.execArgv,
       env: daemonEnv(),

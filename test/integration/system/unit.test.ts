@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DAEMON_MALLOC } from '../../../src/system/malloc-tuning';
+import { DAEMON_ENV } from '../../../src/system/malloc-tuning';
 
 // The shipped unit checked by systemd's own tools (no running systemd needed). systemd-analyze
 // comes with the Debian package "systemd"; a missing tool fails the test rather than skipping it.
@@ -95,9 +95,9 @@ test('the unit keeps the settings the service contract relies on', () => {
   expect(lines.filter((l) => /^(ReadWritePaths|BindPaths)=/.test(l))).toEqual([]);
   // Secrets only as credentials.
   expect(lines.filter((l) => /^Environment=.*(PASSWORD|PASSPHRASE|SECRET|TOKEN)/i.test(l))).toEqual([]);
-  // The daemon runs with the malloc settings the bench measures it with and gives its capture processes.
+  // The daemon runs with the malloc settings and V8 flags the bench measures it with.
   const environment = lines.filter((l) => l.startsWith('Environment=')).flatMap((l) => l.slice('Environment='.length).split(/\s+/));
-  for (const [key, value] of Object.entries(DAEMON_MALLOC)) expect(environment).toContain(`${key}=${value}`);
+  for (const [key, value] of Object.entries(DAEMON_ENV)) expect(environment).toContain(`${key}=${value}`);
   // The Jetson drop-in must un-hide /tmp/argus_socket.
   expect(jetsonDropIn).toMatch(/^PrivateTmp=no$/m);
 });
