@@ -13,24 +13,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { benchBareSession, scanThreads, type BareSessionOptions } from '../bench/bare-session';
-import { runInChild } from '../bench/child-run';
-import { benchDetect } from '../bench/detector-stage';
-import { renderReportFile } from '../bench/html-report';
-import { sourceInputs } from '../bench/input';
-import { benchBarePair, int8Comparison, int8Pair, type Int8Comparison } from '../bench/int8-compare';
-import { machineInfo } from '../bench/machine';
-import { compareOpenCv } from '../bench/opencv-dnn';
-import { ORT_MEMORY_VARIANTS, type OrtMemoryResult } from '../bench/ort-memory';
-import { runPipeline, type PipelineResult } from '../bench/pipeline-run';
-import { evaluateTargets, formatReport, memoryIncrement, type BenchReport } from '../bench/report';
+import type { BareSessionOptions } from '../bench/bare-session';
+import type { Int8Comparison } from '../bench/int8-compare';
+import type { OrtMemoryResult } from '../bench/ort-memory';
+import type { PipelineResult } from '../bench/pipeline-run';
+import type { BenchReport } from '../bench/report';
 import { round3 } from '../bench/stats';
-import { compareTfjs, loadTfjs, tfjsOriginalName, TfjsMissingError, type TfjsComparison } from '../bench/tfjs-compare';
-import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from '../detect/detector';
-import { loadManifest, resolveManifestPath } from '../detect/manifest';
+import type { TfjsComparison } from '../bench/tfjs-compare';
 import { createLogger, type Logger } from '../log';
-import { isMobileNetV1Spec } from '../model-tools/mobilenet-v1';
-import { pipelineInferenceThreads } from '../pipeline/camera-settings';
 import { type CommandContext, EXIT } from './common';
 import { errorMessage } from '../util/errors';
 
@@ -115,6 +105,7 @@ function stamp(): string {
 /** Untrained MobileNetV1 variants: only the bare session can be timed (no detections to pipe). */
 async function benchVariants(spec: string, opts: BenchCommandOptions, cores: number, out: (l: string) => void, err: (l: string) => void): Promise<number> {
   const { benchMobileNetVariants, formatVariantReport } = await import('../bench/mobilenet-variants');
+  const { pipelineInferenceThreads } = await import('../pipeline/camera-settings');
   if (opts.compare !== undefined) {
     err('lookout bench: --compare needs a trained model; mobilenet_v1 variants are timed alone');
     return EXIT.USAGE;
@@ -171,7 +162,25 @@ export async function runBenchCommand(opts: BenchCommandOptions, logger: Logger)
     err(`lookout bench: --report writes .html or .svg (got ${opts.report})`);
     return EXIT.USAGE;
   }
+  // The measuring parts load here, not with the CLI: the other commands (`lookout config check`, …)
+  // start without the ONNX Runtime, OpenCV and daemon modules they pull in.
+  const { isMobileNetV1Spec } = await import('../model-tools/mobilenet-v1');
   if (opts.model !== undefined && isMobileNetV1Spec(opts.model)) return benchVariants(opts.model, opts, cores, out, err);
+  const { DEFAULT_MODEL, DEFAULT_MODELS_DIR } = await import('../detect/detector');
+  const { loadManifest, resolveManifestPath } = await import('../detect/manifest');
+  const { loadTfjs, tfjsOriginalName, TfjsMissingError, compareTfjs } = await import('../bench/tfjs-compare');
+  const { benchBarePair, int8Comparison, int8Pair } = await import('../bench/int8-compare');
+  const { pipelineInferenceThreads } = await import('../pipeline/camera-settings');
+  const { sourceInputs } = await import('../bench/input');
+  const { runPipeline } = await import('../bench/pipeline-run');
+  const { runInChild } = await import('../bench/child-run');
+  const { ORT_MEMORY_VARIANTS } = await import('../bench/ort-memory');
+  const { benchBareSession, scanThreads } = await import('../bench/bare-session');
+  const { benchDetect } = await import('../bench/detector-stage');
+  const { compareOpenCv } = await import('../bench/opencv-dnn');
+  const { machineInfo } = await import('../bench/machine');
+  const { evaluateTargets, formatReport, memoryIncrement } = await import('../bench/report');
+  const { renderReportFile } = await import('../bench/html-report');
   const source = path.resolve(opts.source ?? DEFAULT_SOURCE);
   if (!fs.existsSync(source)) {
     err(`lookout bench: source ${source} not found${opts.source ? '' : ' (the demo video comes with scripts/setup.sh --test)'}`);
