@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CHILD_OLD_SPACE_FLAG, CHILD_V8_FLAGS, resolveCaptureChild } from '../../../src/capture/child-path';
+import { CHILD_GC_FLAGS, CHILD_OLD_SPACE_FLAG, CHILD_V8_FLAGS, resolveCaptureChild } from '../../../src/capture/child-path';
 import { listImages, prepareOpen, SourceUnavailableError, type PlanSettings } from '../../../src/capture/open-plan';
 
 const settings: PlanSettings = { camera: 'c', delivery: 'newest', emptyReadLimit: 10, emptyReadDelayMs: 20, aliveIntervalMs: 250 };
@@ -88,13 +88,18 @@ test('the capture process runs compiled from dist/, and from src/ as TypeScript 
   const src = path.join(__dirname, '..', '..', '..', 'src', 'capture');
   expect(resolveCaptureChild(src, path.join(src, 'child-path.ts'))).toEqual({
     file: path.join(src, 'capture-child.ts'),
-    execArgv: [...CHILD_V8_FLAGS, '--require', path.join(src, '..', 'util', 'source-loader.js')],
+    execArgv: [...CHILD_V8_FLAGS, ...CHILD_GC_FLAGS, '--require', path.join(src, '..', 'util', 'source-loader.js'), '--require', path.join(src, 'young-gc.ts')],
   });
   fs.writeFileSync(path.join(dir, 'capture-child.js'), '');
-  // Built, a capture process carries only the heap a loop of small objects needs (issue 17's memory target).
+  expect(() => resolveCaptureChild(dir, path.join(dir, 'child-path.js'))).toThrow(
+    `capture process preload not found: ${path.join(dir, 'young-gc.js')} (run npm run build)`,
+  );
+  fs.writeFileSync(path.join(dir, 'young-gc.js'), '');
+  // Built, a capture process carries only the heap a loop of small objects needs (issue 17's memory
+  // target), and collects its young generation often (the model inputs it leaves behind).
   expect(resolveCaptureChild(dir, path.join(dir, 'child-path.js'))).toEqual({
     file: path.join(dir, 'capture-child.js'),
-    execArgv: [...CHILD_V8_FLAGS, CHILD_OLD_SPACE_FLAG],
+    execArgv: [...CHILD_V8_FLAGS, CHILD_OLD_SPACE_FLAG, '--expose-gc', '--require', path.join(dir, 'young-gc.js')],
   });
   expect(() => resolveCaptureChild(path.join(dir, 'a'), path.join(dir, 'a', 'child-path.js'))).toThrow(
     `capture process entry not found: ${path.join(dir, 'a', 'capture-child.js')} (run npm run build)`,
