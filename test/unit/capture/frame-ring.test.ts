@@ -93,7 +93,7 @@ test('pinned frames are bounded, and clear() releases everything not leased', ()
   expect(frames.every((f) => f.released)).toBe(true);
 });
 
-test('a frame pinned for later is swapped for its smaller stand-in (a JPEG), unless a fetch is reading it right then', () => {
+test('a frame still wanted a request after it was pinned is swapped for its smaller stand-in (a JPEG), unless a fetch is reading it right then', () => {
   const compressed: number[] = [];
   const ring = new FrameRing<FakeFrame>(1, 4, (f) => {
     compressed.push(f.seq);
@@ -103,10 +103,33 @@ test('a frame pinned for later is swapped for its smaller stand-in (a JPEG), unl
   fill(ring, 1, 2);
   ring.keep([2, 3]);
   const lease = ring.lease(2);
-  fill(ring, 3, 4); // 2 leaves while leased: kept as it is; 3 leaves unleased: swapped
+  fill(ring, 3, 4); // 2 and 3 leave the recent slot, pinned as they are
+  expect(compressed).toEqual([]);
+  ring.keep([2, 3]); // still wanted: 3 swapped; 2 is leased, so it stays as it is for now
   expect(compressed).toEqual([3]);
   expect(ring.lease(3)?.frame.seq).toBe(1003);
   expect(lease?.frame.seq).toBe(2);
-  expect(ring.lease(2)?.frame.seq).toBe(2);
+  const second = ring.lease(2);
+  expect(second?.frame.seq).toBe(2);
   lease?.end();
+  second?.end();
+  ring.keep([2, 3]);
+  expect(compressed).toEqual([3, 2]);
+  expect(ring.lease(2)?.frame.seq).toBe(1002);
+});
+
+test('the newest processed frame, pinned for one request and let go at the next, is never encoded', () => {
+  const compressed: number[] = [];
+  const ring = new FrameRing<FakeFrame>(2, 4, (f) => {
+    compressed.push(f.seq);
+    return new FakeFrame(f.seq + 1000);
+  });
+  const frames = fill(ring, 1, 2);
+  // With frames in flight, each request names a processed frame that is about to leave the slots.
+  for (let seq = 3; seq <= 8; seq++) {
+    ring.keep([seq - 2]);
+    frames.push(...fill(ring, seq, seq));
+  }
+  expect(compressed).toEqual([]);
+  expect(frames.filter((f) => !f.released).map((f) => f.seq)).toEqual([6, 7, 8]);
 });
