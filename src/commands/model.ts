@@ -62,7 +62,7 @@ export function registerModel(program: Command, ctx: CommandContext): void {
 }
 
 export async function runModelBuildCommand(name: string, opts: BuildOptions & { out?: string }, logger: Logger): Promise<number> {
-  const { buildModel } = await import('../model-tools/build');
+  const { buildModel } = await import('../model-tools/build-model');
   const { isMobileNetV1Spec } = await import('../model-tools/mobilenet-v1');
   if (isMobileNetV1Spec(name)) return buildMobileNetV1File(name, opts);
   if (name === 'face_ssd_mobilenet_v1') {

@@ -15,7 +15,7 @@ import { convertTfjsGraph } from './convert';
 import { ensureWritableDir, projectRoot, sha256Bytes, sha256File, writeFileAtomic } from './files';
 import { loadTfjsGraphFromDir } from './load-dir';
 import { manifestPath, readManifest } from './manifest';
-import { type BuildableModel, buildableModel, quantizedModel } from './registry';
+import { type BuildableModel, buildableModel } from './registry';
 import { errorMessage } from '../util/errors';
 
 const execFileP = promisify(execFile);
@@ -166,13 +166,12 @@ export async function ensureOriginalFiles(
   return originalFiles(buildableModel(name), opts, cacheDir, logger);
 }
 
-/** Builds a known model into the models folder; throws with a clear message on any problem. */
-export async function buildModel(name: string, opts: BuildOptions = {}, logger: Logger = silentLogger): Promise<BuildResult> {
-  if (quantizedModel(name)) {
-    // Loaded on demand: quantize.ts builds the FP32 model through this function first.
-    const { buildQuantizedModel } = await import('./quantize');
-    return buildQuantizedModel(name, opts, logger);
-  }
+/**
+ * Builds a model converted from its original TF.js files into the models folder; throws with a clear
+ * message on any problem. A quantized model is built by quantize.ts from one of these (build-model.ts
+ * picks the builder), so this file never needs quantize.ts.
+ */
+export async function buildConvertedModel(name: string, opts: BuildOptions = {}, logger: Logger = silentLogger): Promise<BuildResult> {
   const model = buildableModel(name);
   const { modelsDir, cacheDir } = dirs(opts);
   await ensureWritableDir(modelsDir, 'models folder');

@@ -4,7 +4,8 @@
  * two models' detections (compare.ts), and describe ONNX files. The `lookout model` commands that call them are in
  * src/commands/model.ts.
  */
-export { buildModel, ensureOriginalFiles, verifyModel, verifySourceFiles } from './build';
+export { buildConvertedModel, ensureOriginalFiles, verifyModel, verifySourceFiles } from './build';
+export { buildModel } from './build-model';
 export type { BuildOptions, BuildResult, VerifyResult } from './build';
 export { convertTfjsGraph, convGeometry } from './convert';
 export type { ConvertOptions, ConvertResult, InputBinding, OutputBinding } from './convert';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadManifest } from '../detect/manifest';
 import { type Logger, silentLogger } from '../log';
-import { type BuildOptions, type BuildResult, buildModel } from './build';
+import { type BuildOptions, type BuildResult, buildConvertedModel } from './build';
 import { makeCalibrationData } from './calibration';
 import { ensureWritableDir, projectRoot, sha256Bytes, sha256File, writeFileAtomic } from './files';
 import { manifestPath, type ModelManifest, readManifest } from './manifest';
@@ -106,7 +106,7 @@ export async function buildQuantizedModel(name: string, opts: BuildOptions = {},
   }
 
   // The FP32 model as the manifest pins it: quantizing any other would give other bytes.
-  const fp32 = await buildModel(q.from, { modelsDir, cacheDir: opts.cacheDir, sourceDir: opts.sourceDir, npm: opts.npm }, logger);
+  const fp32 = await buildConvertedModel(q.from, { modelsDir, cacheDir: opts.cacheDir, sourceDir: opts.sourceDir, npm: opts.npm }, logger);
   if (fp32.sha256 !== prov.from_sha256) {
     throw new Error(
       `${where} was made from ${q.from} with sha256 ${prov.from_sha256}, but that model now has ${fp32.sha256}; recalibrate and update the manifest`,
