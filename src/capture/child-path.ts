@@ -28,9 +28,10 @@ export const CHILD_V8_FLAGS = ['--max-semi-space-size=1'];
 export const CHILD_OLD_SPACE_FLAG = '--max-old-space-size=48';
 
 /**
- * Preloaded before the process's own code: a young-generation collection every 250 ms, so the model
- * input each frame leaves behind (outside V8's heap) is freed within a few frames, not tens of MB
- * later (young-gc.ts says why and how much). `--expose-gc` gives it `gc`.
+ * Preloaded before the process's own code: a young-generation collection every 250 ms (and a full
+ * one when dead buffers were promoted), so the model input each frame leaves behind (outside V8's
+ * heap) is freed within a few frames, not tens of MB later (young-gc.ts says why and how much).
+ * `--expose-gc` gives it `gc`.
  */
 export const YOUNG_GC = 'young-gc';
 export const CHILD_GC_FLAGS = ['--expose-gc'];

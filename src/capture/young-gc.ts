@@ -1,6 +1,7 @@
 /**
  * Preloaded into every capture process (child-path.ts starts it with `--expose-gc --require` this
- * file): a scavenge of V8's young generation every `YOUNG_GC_INTERVAL_MS`.
+ * file): a scavenge of V8's young generation every `YOUNG_GC_INTERVAL_MS`, or a full collection
+ * instead when the ArrayBuffers still alive exceed `FULL_GC_ARRAY_BUFFERS`.
  *
  * Why (issue 17, ≤ 60 MB per additional camera): each frame handed over leaves a dead model-input
  * buffer (270 KB for SSDLite; OpenCV's getData() allocates it with malloc outside V8's heap). Only
@@ -8,21 +9,35 @@
  * so few JavaScript objects that its 1 MB young generation fills only every few dozen frames; V8
  * starts a full collection for external memory only past tens of MB. So tens of MB of dead inputs
  * sat in the malloc heap of every capture process. A scavenge of a young generation this small
- * takes well under a millisecond.
+ * takes well under a millisecond. Inputs that outlive two scavenges (a busy daemon reads the frame
+ * pipe late) are promoted, and only a full collection frees those: it runs when they pile up, not
+ * on a clock (the live ones are a few: inputs in the pipe, pinned frames' JPEGs).
  *
- * Measured, `lookout run`, one file camera on vtest.avi at `max_fps: 30` (about 25 FPS reached),
- * capture process after 45 s: private dirty 73 → 45 MB, malloc heap 44 → 19 MB, CPU 1.75 → 1.80 s
- * per 30 s; a full collection every 2 s instead: 50 MB and 2.10 s (docs/performance.md, "Memory").
+ * Measured, `lookout run`, file cameras on vtest.avi at `max_fps: 30`, capture processes after 45 s
+ * (docs/performance.md, "Memory"): one camera, private dirty 73 / 69 MB → 45 / 46 MB with the
+ * scavenges alone (malloc heap 44 → 19 MB, CPU per frame the same within the noise); two cameras,
+ * 76 MB each with the scavenges alone, 48 and 55 MB with the full collection when over 8 MB (a full
+ * collection every 5 s: 48 and 50 MB), CPU per frame 5.2 against 5.05 ms at load 6.
  */
 export const YOUNG_GC_INTERVAL_MS = 250;
+/** Live ArrayBuffers past which a full collection follows the scavenge (promoted dead inputs). */
+export const FULL_GC_ARRAY_BUFFERS = 8 * 1024 * 1024;
 
 type Gc = (options?: { type?: 'minor' | 'major' }) => void;
+
+/**
+ * One tick: a scavenge, or a full collection when the ticks before left too much in ArrayBuffers
+ * (read before collecting: V8 sweeps ArrayBuffers concurrently, so the count lags a collection).
+ */
+export function collect(gc: Gc, arrayBuffers: () => number = () => process.memoryUsage().arrayBuffers): void {
+  gc({ type: arrayBuffers() > FULL_GC_ARRAY_BUFFERS ? 'major' : 'minor' });
+}
 
 /** Starts the timer when `gc` is exposed (it is not without `--expose-gc`); it never keeps the process alive. */
 export function startYoungGc(gc: unknown = (globalThis as { gc?: unknown }).gc, intervalMs = YOUNG_GC_INTERVAL_MS): NodeJS.Timeout | undefined {
   if (typeof gc !== 'function') return undefined;
-  const collect = gc as Gc;
-  return setInterval(() => collect({ type: 'minor' }), intervalMs).unref();
+  const fn = gc as Gc;
+  return setInterval(() => collect(fn), intervalMs).unref();
 }
 
 startYoungGc();

@@ -1,5 +1,5 @@
-// The capture process's young-generation collections (src/capture/young-gc.ts).
-import { startYoungGc } from '../../../src/capture/young-gc';
+// The capture process's collections (src/capture/young-gc.ts).
+import { collect, FULL_GC_ARRAY_BUFFERS, startYoungGc } from '../../../src/capture/young-gc';
 
 afterEach(() => jest.useRealTimers());
 
@@ -16,4 +16,13 @@ test('a scavenge (minor collection) on every tick, on a timer that does not keep
   expect(gc).toHaveBeenCalledTimes(4);
   expect(gc).toHaveBeenCalledWith({ type: 'minor' });
   clearInterval(timer);
+});
+
+test('a full collection instead only when earlier scavenges left too much in ArrayBuffers (promoted dead inputs)', () => {
+  const gc = jest.fn();
+  collect(gc, () => FULL_GC_ARRAY_BUFFERS);
+  expect(gc.mock.calls).toEqual([[{ type: 'minor' }]]);
+  gc.mockClear();
+  collect(gc, () => FULL_GC_ARRAY_BUFFERS + 1);
+  expect(gc.mock.calls).toEqual([[{ type: 'major' }]]);
 });
