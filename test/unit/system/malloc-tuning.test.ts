@@ -19,10 +19,11 @@ test("a user's NODE_OPTIONS is kept, with the semi-space flag added unless it se
   expect(daemonEnv({ NODE_OPTIONS: '  ' }).NODE_OPTIONS).toBe('--max-semi-space-size=1');
 });
 
-test("a capture process gets two arenas but not the daemon's mmap threshold (each frame would be a mapping)", () => {
-  const env = captureEnv({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: '1048576' });
-  expect(env).toEqual({ PATH: '/bin', MALLOC_ARENA_MAX: '2' });
-  expect(captureEnv({ MALLOC_ARENA_MAX: '1' }).MALLOC_ARENA_MAX).toBe('1');
+test("a capture process gets one arena, not the daemon's two nor its mmap threshold (each frame would be a mapping)", () => {
+  expect(captureEnv({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: '1048576' })).toEqual({ PATH: '/bin', MALLOC_ARENA_MAX: '1' });
+  expect(captureEnv(daemonEnv({ PATH: '/bin' })).MALLOC_ARENA_MAX).toBe('1');
+  // Another value the user gave is theirs.
+  expect(captureEnv({ MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX).toBe('4');
 });
 
 test('a daemon started without the unit says which settings it lacks', () => {
