@@ -23,6 +23,9 @@ interface Track {
   best: BestSighting;
 }
 
+/** Motion prediction extrapolates a track's velocity over at most this long (a brief occlusion). */
+const MAX_PREDICT_MS = 1000;
+
 /**
  * Multi-object tracker for one camera: greedy IoU matching (optionally on motion-predicted boxes),
  * track lifecycle events and live counts. Pure and deterministic: no I/O, no clock; every call
@@ -249,7 +252,10 @@ export class Tracker {
 
   private predict(track: Track, ts: number): Box {
     if (!this.opts.predictMotion) return track.box;
-    const dt = ts - track.lastSeen;
+    // A velocity measured between frames a fraction of a second apart says nothing about where a box
+    // is after a long gap (motion gating detects a still scene once per max_idle_s): a parked car's
+    // jitter of a pixel, extrapolated over 30 s, put its predicted box off the car.
+    const dt = Math.min(ts - track.lastSeen, MAX_PREDICT_MS);
     return dt > 0 ? shift(track.box, track.vx * dt, track.vy * dt) : track.box;
   }
 

@@ -259,6 +259,20 @@ describe('Tracker motion prediction', () => {
     expect(types(events)).toEqual(['start:1']);
   });
 
+  test('a parked car detected again 30 s later keeps its id, whatever jitter its last two boxes had', () => {
+    // Motion gating (issue 17): frames 200 ms apart while something moves, then one detection per
+    // max_idle_s. A 0.001 jitter over 200 ms extrapolated over 30 s would move a 0.05-wide box 0.15 away.
+    const car: Box = [0.946, 0.083, 1.0, 0.167];
+    const jittered: Box = [0.947, 0.082, 1.0, 0.167];
+    const tracker = new Tracker();
+    const t0 = 1_000_000;
+    for (let i = 0; i < 5; i++) tracker.update(t0 + i * 200, [det(car, 'car')]);
+    const id = tracker.update(t0 + 1000, [det(jittered, 'car')]).detections[0].track_id;
+    const later = tracker.update(t0 + 31_000, [det(car, 'car')]);
+    expect(later.detections[0].track_id).toBe(id);
+    expect(later.events.filter((e) => e.type !== 'update')).toEqual([]);
+  });
+
   test('without prediction the same walker is split in two tracks', () => {
     const { results } = run(new Tracker({ predictMotion: false }), frames);
     const ids = new Set(results.flatMap((r) => r.detections.map((d) => d.track_id)));
