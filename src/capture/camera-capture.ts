@@ -405,7 +405,15 @@ export class CameraCapture extends EventEmitter<CameraCaptureEvents> {
         break;
       case 'opened':
         this.log.info(
-          { camera: this.o.camera, width: m.width, height: m.height, fps: m.fps, fourcc: m.fourcc || undefined, frames: m.frameCount || m.images },
+          {
+            camera: this.o.camera,
+            width: m.width,
+            height: m.height,
+            fps: m.fps,
+            fourcc: m.fourcc || undefined,
+            frames: m.frameCount || m.images,
+            ...(m.compressed ? { decode: 'mjpeg-on-demand' } : {}),
+          },
           `opened ${this.description}`,
         );
         this.checkNegotiatedMode(m);

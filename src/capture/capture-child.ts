@@ -19,6 +19,7 @@
 import * as net from 'node:net';
 import { type Cv, loadCv, type Mat } from '../cv';
 import { CaptureLoop } from './capture-loop';
+import { CompressedFrame } from './compressed-frame';
 import { toOutputMat } from './cv-frame';
 import { FrameOutput } from './frame-output';
 import { OpenCvMediaReader } from './media-reader';
@@ -41,7 +42,7 @@ function tell(msg: ChildMessage, cb?: () => void): void {
 
 let out: net.Socket | undefined;
 let reader: OpenCvMediaReader | undefined;
-let loop: CaptureLoop<Mat> | undefined;
+let loop: CaptureLoop<Mat | CompressedFrame> | undefined;
 let finished = false;
 /** The data of a header-only record. */
 const NO_DATA = Buffer.alloc(0);
@@ -66,8 +67,34 @@ function finish(msg: FinalMessage, code: number): void {
   setTimeout(() => process.exit(code), 2000).unref();
 }
 
+/**
+ * A frame read compressed (an MJPG packet): its motion from a reduced gray decode, and the whole frame
+ * decoded only when it goes on to the daemon. No transform applies (compressed-frame.ts).
+ */
+function sendCompressed(cv: Cv, frame: CompressedFrame, header: FrameHeader, onlyIfMoving: boolean): boolean {
+  let rec: { header: FrameHeader; data: Buffer };
+  try {
+    const moved = (motion as FrameMotion).updateCompressed(frame);
+    if (!moved.moving && onlyIfMoving) {
+      rec = { header: { ...header, motion: moved, skipped: 'no-motion' }, data: NO_DATA };
+    } else {
+      const mat = frame.decode(cv);
+      rec = (output as FrameOutput).record(mat, { ...header, width: mat.cols, height: mat.rows, motion: moved });
+    }
+  } catch (e) {
+    tell({ t: 'warn', message: `frame ${header.seq} could not be decoded: ${errorMessage(e)}` });
+    return false;
+  } finally {
+    frame.release();
+  }
+  writeRecord(rec.header, rec.data);
+  return true;
+}
+
 /** Converts and writes one frame record; false (and a warning) when OpenCV could not convert it. */
-function sendFrame(cv: Cv, plan: ChildPlan, mat: Mat, header: FrameHeader, onlyIfMoving: boolean): boolean {
+function sendFrame(cv: Cv, plan: ChildPlan, frame: Mat | CompressedFrame, header: FrameHeader, onlyIfMoving: boolean): boolean {
+  if (frame instanceof CompressedFrame) return sendCompressed(cv, frame, header, onlyIfMoving);
+  const mat = frame;
   let m: Mat;
   let rec: { header: FrameHeader; data: Buffer };
   try {
@@ -117,7 +144,7 @@ function start(plan: ChildPlan): void {
   reader = new OpenCvMediaReader(cv, plan, (message) => tell({ t: 'warn', message }));
   if (plan.motion) motion = new FrameMotion(cv, plan.motion);
   output = new FrameOutput(cv, plan, writeRecord);
-  const l = new CaptureLoop<Mat>({
+  const l = new CaptureLoop<Mat | CompressedFrame>({
     plan,
     reader,
     send: (mat, header, onlyIfMoving) => sendFrame(cv, plan, mat, header, onlyIfMoving),

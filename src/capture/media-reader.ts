@@ -6,9 +6,11 @@
 import * as fs from 'node:fs';
 import type * as OpenCV from '@u4/opencv4nodejs';
 import type { Cv, Mat } from '../cv';
+import { CompressedFrame, mayReadCompressed } from './compressed-frame';
 import { fourccText } from './cv-frame';
 import type { ChildPlan } from './open-plan';
 import type { OpenedMessage } from './protocol';
+import { transformSteps } from './transform';
 import { errorMessage } from '../util/errors';
 
 /** A read: `mat` undefined when nothing came (end of a list, an empty read), null for an unreadable image (skipped). */
@@ -39,11 +41,13 @@ function cvConstant(cv: Cv, name: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-export class OpenCvMediaReader implements MediaReader<Mat> {
+export class OpenCvMediaReader implements MediaReader<Mat | CompressedFrame> {
   private cap: OpenCV.VideoCapture | undefined;
   private imageIndex = 0;
   private fps = 0;
   private frameCount = 0;
+  /** Frames are read as MJPG packets of this size and decoded on demand (compressed-frame.ts). */
+  private compressed: { width: number; height: number } | undefined;
 
   constructor(
     private readonly cv: Cv,
@@ -82,17 +86,35 @@ export class OpenCvMediaReader implements MediaReader<Mat> {
     };
     this.fps = get(cv.CAP_PROP_FPS);
     this.frameCount = get(cv.CAP_PROP_FRAME_COUNT);
+    const width = get(cv.CAP_PROP_FRAME_WIDTH);
+    const height = get(cv.CAP_PROP_FRAME_HEIGHT);
+    const fourcc = fourccText(get(cv.CAP_PROP_FOURCC));
+    const transformed = transformSteps(width, height, this.plan.transform).length > 0;
+    this.compressed = undefined;
+    if (width > 0 && height > 0 && mayReadCompressed({ api: o.api, fourcc, motion: this.plan.motion !== undefined, transformed })) {
+      this.compressed = this.rawMode(cap) ? { width, height } : undefined;
+    }
     return {
       t: 'opened',
-      width: get(cv.CAP_PROP_FRAME_WIDTH),
-      height: get(cv.CAP_PROP_FRAME_HEIGHT),
+      width,
+      height,
       fps: this.fps,
-      fourcc: fourccText(get(cv.CAP_PROP_FOURCC)),
+      fourcc,
       frameCount: this.frameCount,
+      ...(this.compressed ? { compressed: true } : {}),
     };
   }
 
-  async read(): Promise<MediaRead<Mat>> {
+  /** Asks FFmpeg's backend for packets instead of decoded frames; false when it refuses. */
+  private rawMode(cap: OpenCV.VideoCapture): boolean {
+    try {
+      return cap.set(this.cv.CAP_PROP_FORMAT, -1);
+    } catch {
+      return false;
+    }
+  }
+
+  async read(): Promise<MediaRead<Mat | CompressedFrame>> {
     const o = this.plan.open;
     if (o.type === 'images') {
       if (this.imageIndex >= o.files.length) return { mat: undefined };
@@ -112,8 +134,10 @@ export class OpenCvMediaReader implements MediaReader<Mat> {
       return { mat, positionMs };
     }
     if (!this.cap) return { mat: undefined };
-    const mat = await this.cap.readAsync();
-    if (!mat || mat.empty) return { mat: undefined };
+    const read = await this.cap.readAsync();
+    if (!read || read.empty) return { mat: undefined };
+    const c = this.compressed;
+    const mat = c ? new CompressedFrame(read, c.width, c.height) : read;
     if (!this.plan.isFile) return { mat };
     return { mat, positionMs: Math.round(this.cap.get(this.cv.CAP_PROP_POS_MSEC) * 1000) / 1000 };
   }
@@ -142,6 +166,7 @@ export class OpenCvMediaReader implements MediaReader<Mat> {
     if (typeof o.target !== 'string' || !fs.existsSync(o.target)) throw new Error(`the file is gone: ${o.target}`);
     this.cap = new this.cv.VideoCapture(o.target, cvConstant(this.cv, o.api));
     this.frameCount = this.cap.get(this.cv.CAP_PROP_FRAME_COUNT);
+    if (this.compressed && !this.rawMode(this.cap)) this.compressed = undefined;
   }
 
   mediaFps(): number {

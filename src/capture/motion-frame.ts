@@ -3,6 +3,7 @@
  * and one MotionDetector per frame size (a reopened camera may deliver another size).
  */
 import type { Cv, Mat } from '../cv';
+import type { CompressedFrame } from './compressed-frame';
 import { MotionDetector, type MotionResult, motionSize, type MotionSpec } from './motion';
 
 /**
@@ -33,6 +34,16 @@ function smallGray(cv: Cv, bgr: Mat, width: number, height: number): Uint8Array 
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
+/** The blurred bytes of a gray Mat already at least `width` × `height` (a JPEG decoded at a reduced scale). */
+function blurredGray(cv: Cv, gray: Mat, width: number, height: number): Uint8Array {
+  const small = gray.cols === width && gray.rows === height ? gray : gray.resize(new cv.Size(width, height), 0, 0, cv.INTER_AREA);
+  const blurred = small.gaussianBlur(new cv.Size(5, 5), 0);
+  if (small !== gray) small.release();
+  const data = blurred.getData();
+  blurred.release();
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
 export class FrameMotion {
   private detector: MotionDetector | undefined;
 
@@ -43,10 +54,33 @@ export class FrameMotion {
 
   /** Motion in `bgr` (the frame as handed over: after transforms, 8-bit BGR) against the frames before. */
   update(bgr: Mat): MotionResult {
-    const size = motionSize(bgr.cols, bgr.rows);
+    const size = this.sizeFor(bgr.cols, bgr.rows);
+    return this.detectorFor(size).update(smallGray(this.cv, bgr, size.width, size.height));
+  }
+
+  /**
+   * Motion in a frame still compressed, from a gray copy decoded at a reduced scale (never the whole
+   * frame). A camera's frames all come one way or the other, so its background is made of one kind.
+   */
+  updateCompressed(frame: CompressedFrame): MotionResult {
+    const size = this.sizeFor(frame.cols, frame.rows);
+    const gray = frame.decodeGray(this.cv, size.width, size.height);
+    try {
+      return this.detectorFor(size).update(blurredGray(this.cv, gray, size.width, size.height));
+    } finally {
+      gray.release();
+    }
+  }
+
+  private sizeFor(cols: number, rows: number): { width: number; height: number } {
+    return motionSize(cols, rows);
+  }
+
+  /** One detector per frame size: a reopened camera may deliver another size. */
+  private detectorFor(size: { width: number; height: number }): MotionDetector {
     if (!this.detector || this.detector.width !== size.width || this.detector.height !== size.height) {
       this.detector = new MotionDetector(size.width, size.height, this.spec);
     }
-    return this.detector.update(smallGray(this.cv, bgr, size.width, size.height));
+    return this.detector;
   }
 }

@@ -86,6 +86,8 @@ export interface OpenedMessage {
   frameCount?: number;
   /** Images in a folder. */
   images?: number;
+  /** MJPG frames are read compressed and decoded only as far as motion gating needs (compressed-frame.ts). */
+  compressed?: boolean;
 }
 
 export interface FirstFrameMessage {
