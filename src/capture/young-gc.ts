@@ -34,10 +34,14 @@ export function collect(gc: Gc, arrayBuffers: () => number = () => process.memor
 }
 
 /** Starts the timer when `gc` is exposed (it is not without `--expose-gc`); it never keeps the process alive. */
-export function startYoungGc(gc: unknown = (globalThis as { gc?: unknown }).gc, intervalMs = YOUNG_GC_INTERVAL_MS): NodeJS.Timeout | undefined {
+export function startYoungGc(
+  gc: unknown = (globalThis as { gc?: unknown }).gc,
+  intervalMs = YOUNG_GC_INTERVAL_MS,
+  arrayBuffers?: () => number,
+): NodeJS.Timeout | undefined {
   if (typeof gc !== 'function') return undefined;
   const fn = gc as Gc;
-  return setInterval(() => collect(fn), intervalMs).unref();
+  return setInterval(() => collect(fn, arrayBuffers), intervalMs).unref();
 }
 
 startYoungGc();
