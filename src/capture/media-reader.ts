@@ -139,7 +139,18 @@ export class OpenCvMediaReader implements MediaReader<Mat | CompressedFrame> {
     const c = this.compressed;
     const mat = c ? new CompressedFrame(read, c.width, c.height) : read;
     if (!this.plan.isFile) return { mat };
-    return { mat, positionMs: Math.round(this.cap.get(this.cv.CAP_PROP_POS_MSEC) * 1000) / 1000 };
+    return { mat, positionMs: Math.round(this.positionMs() * 1000) / 1000 };
+  }
+
+  /**
+   * Where the frame just read is in the file, ms. FFmpeg's backend does not track POS_MSEC in raw
+   * mode (it stays 0, and realtime pacing would then read as fast as it can), so a compressed read
+   * counts frames at the file's rate.
+   */
+  private positionMs(): number {
+    const cap = this.cap as OpenCV.VideoCapture;
+    if (this.compressed && this.fps > 0) return ((cap.get(this.cv.CAP_PROP_POS_FRAMES) - 1) * 1000) / this.fps;
+    return cap.get(this.cv.CAP_PROP_POS_MSEC);
   }
 
   atEnd(): boolean {

@@ -80,6 +80,8 @@ test('an MJPG video is read compressed: walking people are motion, and those fra
   const frames = await framesOf(walkingMjpg, SPEC, true, Infinity, log.logger);
   expect(log.lines.find((l) => l.msg.startsWith('opened'))).toMatchObject({ fourcc: 'MJPG', decode: 'mjpeg-on-demand' });
   expect(frames).toHaveLength(60);
+  // Media time at the file's 10 FPS, which realtime pacing holds each frame to (FFmpeg's raw mode has no POS_MSEC).
+  expect(frames.map((f) => Math.round(f.positionMs ?? -1))).toEqual(frames.map((_, i) => i * 100));
   const moving = frames.filter((f) => f.motion?.moving);
   expect(moving.length / frames.length).toBeGreaterThan(0.9);
   for (const f of moving) {
