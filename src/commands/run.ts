@@ -104,7 +104,7 @@ export async function runDaemonCommand(options: DaemonCommandOptions): Promise<n
   if (untuned.length > 0)
     log.debug(
       { unset: untuned },
-      'glibc malloc settings of the systemd unit not set: this process uses more memory than the service would (docs/performance.md)',
+      'memory settings of the systemd unit not set (glibc malloc, V8 young generation): this process uses more memory than the service would (docs/performance.md)',
     );
 
   const broker = await chooseBroker(loaded, log);
