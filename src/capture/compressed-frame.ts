@@ -15,6 +15,8 @@ import type { Cv, Mat } from '../cv';
 
 export class CompressedFrame {
   readonly empty = false;
+  /** The packet's bytes, copied out of the Mat once (a moving frame is decoded twice: gray, then whole). */
+  private data: Buffer | undefined;
 
   /** `packet`: the JPEG as OpenCV's FFmpeg backend returns it in raw mode (one row of bytes). */
   constructor(
@@ -25,7 +27,8 @@ export class CompressedFrame {
 
   /** The JPEG's bytes. */
   bytes(): Buffer {
-    return this.packet.getData();
+    this.data ??= this.packet.getData();
+    return this.data;
   }
 
   /** The whole frame, 8-bit BGR; throws when the JPEG does not decode. */

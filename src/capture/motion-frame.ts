@@ -54,7 +54,7 @@ export class FrameMotion {
 
   /** Motion in `bgr` (the frame as handed over: after transforms, 8-bit BGR) against the frames before. */
   update(bgr: Mat): MotionResult {
-    const size = this.sizeFor(bgr.cols, bgr.rows);
+    const size = motionSize(bgr.cols, bgr.rows);
     return this.detectorFor(size).update(smallGray(this.cv, bgr, size.width, size.height));
   }
 
@@ -63,17 +63,13 @@ export class FrameMotion {
    * frame). A camera's frames all come one way or the other, so its background is made of one kind.
    */
   updateCompressed(frame: CompressedFrame): MotionResult {
-    const size = this.sizeFor(frame.cols, frame.rows);
+    const size = motionSize(frame.cols, frame.rows);
     const gray = frame.decodeGray(this.cv, size.width, size.height);
     try {
       return this.detectorFor(size).update(blurredGray(this.cv, gray, size.width, size.height));
     } finally {
       gray.release();
     }
-  }
-
-  private sizeFor(cols: number, rows: number): { width: number; height: number } {
-    return motionSize(cols, rows);
   }
 
   /** One detector per frame size: a reopened camera may deliver another size. */

@@ -1,20 +1,26 @@
 import { FairGate } from '../../../src/pipeline/fair-gate';
 
+/** A wait for `key`'s turn, and whether it has been granted yet. */
+function waitTurn(gate: FairGate, key: string): { turn: Promise<() => void>; granted: () => boolean } {
+  let granted = false;
+  const turn = gate.acquire(key).then((release) => {
+    granted = true;
+    return release;
+  });
+  return { turn, granted: () => granted };
+}
+
 describe('FairGate', () => {
   it('lets one holder in at a time', async () => {
     const gate = new FairGate();
     const releaseA = await gate.acquire('a');
-    let bIn = false;
-    const b = gate.acquire('b').then((r) => {
-      bIn = true;
-      return r;
-    });
+    const b = waitTurn(gate, 'b');
     await Promise.resolve();
-    expect(bIn).toBe(false);
+    expect(b.granted()).toBe(false);
     expect(gate.inFlight).toBe(true);
     releaseA();
-    (await b)();
-    expect(bIn).toBe(true);
+    (await b.turn)();
+    expect(b.granted()).toBe(true);
     expect(gate.inFlight).toBe(false);
   });
 
@@ -70,16 +76,12 @@ describe('FairGate with two turns (one run computing, one queued in the inferenc
     const gate = new FairGate(2);
     const a1 = await gate.acquire('a');
     const a2 = await gate.acquire('a');
-    let bIn = false;
-    const b = gate.acquire('b').then((r) => {
-      bIn = true;
-      return r;
-    });
+    const b = waitTurn(gate, 'b');
     await Promise.resolve();
-    expect(bIn).toBe(false);
+    expect(b.granted()).toBe(false);
     expect(gate.holders).toBe(2);
     a1();
-    (await b)();
+    (await b.turn)();
     a2();
     expect(gate.holders).toBe(0);
   });
