@@ -19,19 +19,9 @@
  * 76 MB each with the scavenges alone, 48 and 55 MB with the full collection when over 8 MB (a full
  * collection every 5 s: 48 and 50 MB), CPU per frame 5.2 against 5.05 ms at load 6.
  */
+import { collect, type Gc } from '../util/collect-garbage';
+
 export const YOUNG_GC_INTERVAL_MS = 250;
-/** Live ArrayBuffers past which a full collection follows the scavenge (promoted dead inputs). */
-export const FULL_GC_ARRAY_BUFFERS = 8 * 1024 * 1024;
-
-type Gc = (options?: { type?: 'minor' | 'major' }) => void;
-
-/**
- * One tick: a scavenge, or a full collection when the ticks before left too much in ArrayBuffers
- * (read before collecting: V8 sweeps ArrayBuffers concurrently, so the count lags a collection).
- */
-export function collect(gc: Gc, arrayBuffers: () => number = () => process.memoryUsage().arrayBuffers): void {
-  gc({ type: arrayBuffers() > FULL_GC_ARRAY_BUFFERS ? 'major' : 'minor' });
-}
 
 /** Starts the timer when `gc` is exposed (it is not without `--expose-gc`); it never keeps the process alive. */
 export function startYoungGc(

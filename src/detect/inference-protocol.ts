@@ -115,5 +115,20 @@ export interface ErrorReply {
  * progress aborts the whole process (onnxruntime-node 1.30: "terminate called after throwing an
  * instance of 'Napi::Error'").
  */
-export type WorkerRequest = LoadRequest | RunRequest | { type: 'close' } | { type: 'crash' };
-export type WorkerReply = LoadedReply | ResultReply | ErrorReply;
+export type WorkerRequest = LoadRequest | RunRequest | MemoryRequest | { type: 'close' } | { type: 'crash' };
+export type WorkerReply = LoadedReply | ResultReply | ErrorReply | MemoryReply;
+
+/** What the worker's own V8 isolate holds, answered after the runs posted before the request. */
+export interface MemoryRequest {
+  type: 'memory';
+  id: number;
+}
+
+export interface MemoryReply {
+  type: 'memory';
+  id: number;
+  /** The isolate's heap in use, bytes. */
+  heapUsed: number;
+  /** ArrayBuffers the isolate still holds (live or not yet collected: outputs, inputs), bytes. */
+  arrayBuffers: number;
+}

@@ -20,7 +20,17 @@ import { type Logger, silentLogger } from '../log';
 import { inputBuffers } from '../util/buffer-pool';
 import { errorMessage } from '../util/errors';
 import { listBackends, loadOrt, ORT_PATH_ENV, type OrtBinding, planExecutionProviders, resolveOrtBinding, type SupportedBackend } from './execution-providers';
-import type { LoadRequest, LoadedReply, RunRequest, TensorDtype, WireTensor, WorkerDecode, WorkerReply, WorkerSessionOptions } from './inference-protocol';
+import type {
+  LoadRequest,
+  LoadedReply,
+  MemoryRequest,
+  RunRequest,
+  TensorDtype,
+  WireTensor,
+  WorkerDecode,
+  WorkerReply,
+  WorkerSessionOptions,
+} from './inference-protocol';
 import type { Candidate } from './types';
 
 export interface SessionOptions {
@@ -88,6 +98,17 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** The inference worker's own V8 isolate, bytes. */
+export interface WorkerMemory {
+  heapUsed: number;
+  arrayBuffers: number;
+}
+
+interface MemoryAsked {
+  resolve: (m: WorkerMemory) => void;
+  reject: (e: unknown) => void;
+}
+
 let bindingLogged = false;
 
 /** Says once per process which onnxruntime-node runs and what it offers: on a Jetson, whether the user's GPU build was picked up. */
@@ -117,6 +138,7 @@ export class WorkerSession {
   private queue: Pending[] = [];
   /** Runs posted to the worker, oldest first; it answers them in that order. */
   private posted: (Pending & { id: number })[] = [];
+  private memoryAsked = new Map<number, MemoryAsked>();
   private nextId = 1;
   private closed = false;
   private ready = false;
@@ -238,6 +260,12 @@ export class WorkerSession {
   }
 
   private onReply(m: WorkerReply): void {
+    if (m.type === 'memory') {
+      this.memoryAsked.get(m.id)?.resolve({ heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers });
+      this.memoryAsked.delete(m.id);
+      this.pump();
+      return;
+    }
     if (m.type !== 'result' && m.type !== 'error') return;
     const at = this.posted.findIndex((p) => p.id === m.id);
     if (at < 0) return;
@@ -256,10 +284,28 @@ export class WorkerSession {
     if (this.closed) return;
     const err = new Error(`inference worker for ${this.modelPath} ${what}; it restarts on the next frame`);
     this.logger.error({ model: this.modelPath }, err.message);
-    const failed = [...this.posted, ...this.queue];
+    const failed = [...this.posted, ...this.queue, ...this.memoryAsked.values()];
     this.posted = [];
     this.queue = [];
+    this.memoryAsked.clear();
     for (const p of failed) p.reject(err);
+  }
+
+  /**
+   * What the worker's isolate holds once the runs already posted are done: the bench's view of the
+   * inference thread, and the check that each run's outputs are collected (inference-worker.ts).
+   * Starts the worker when it is not running.
+   */
+  async memory(): Promise<WorkerMemory> {
+    await this.start();
+    const w = this.worker;
+    if (this.closed || !w || !this.ready) throw new Error(`inference session for ${this.modelPath} is not running`);
+    return new Promise<WorkerMemory>((resolve, reject) => {
+      const id = this.nextId++;
+      this.memoryAsked.set(id, { resolve, reject });
+      w.ref(); // unref'd again by pump() once nothing is in flight
+      w.postMessage({ type: 'memory', id } satisfies MemoryRequest);
+    });
   }
 
   /**
@@ -276,7 +322,7 @@ export class WorkerSession {
 
   private pump(): void {
     if (this.posted.length >= RUNS_POSTED || this.queue.length === 0 || this.closed) {
-      if (this.posted.length === 0 && this.queue.length === 0) this.worker?.unref();
+      if (this.posted.length === 0 && this.queue.length === 0 && this.memoryAsked.size === 0) this.worker?.unref();
       return;
     }
     if (!this.worker || !this.ready) {
@@ -320,9 +366,10 @@ export class WorkerSession {
     if (this.closed) return;
     this.closed = true;
     const err = new Error(`inference session for ${this.modelPath} closed`);
-    for (const p of [...this.posted, ...this.queue]) p.reject(err);
+    for (const p of [...this.posted, ...this.queue, ...this.memoryAsked.values()]) p.reject(err);
     this.posted = [];
     this.queue = [];
+    this.memoryAsked.clear();
     await this.starting?.catch(() => undefined);
     const w = this.worker;
     this.worker = undefined;

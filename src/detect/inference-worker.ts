@@ -24,6 +24,7 @@ import type {
 } from './inference-protocol';
 import { nms } from './nms';
 import type { Candidate } from './types';
+import { collect, exposedGc } from '../util/collect-garbage';
 
 let ort: typeof Ort | undefined;
 let session: Ort.InferenceSession | undefined;
@@ -141,10 +142,28 @@ function decodeHere(result: Ort.InferenceSession.OnnxValueMapType, d: WorkerDeco
  */
 let turn: Promise<void> = Promise.resolve();
 
+/**
+ * A scavenge after every run, once the run's function has returned (its outputs are then garbage).
+ * onnxruntime-node copies each output into a new ArrayBuffer (SSDLite: 0.7 MB a frame; tensors passed
+ * as pre-allocated outputs are copied too), and this thread makes so few JavaScript objects that
+ * its young generation filled only every few dozen frames: 3 to 22 MB of dead outputs sat in the
+ * malloc heap, which the daemon's PSS swung with (docs/performance.md, "Memory").
+ */
+const gc = exposedGc();
+const collectAfterRun = (): void => void setImmediate(() => collect(gc));
+
 parentPort!.on('message', (req: WorkerRequest) => {
   if (req.type === 'load') void load(req);
-  else if (req.type === 'run') turn = turn.then(() => run(req));
-  else if (req.type === 'close') {
+  else if (req.type === 'run') turn = turn.then(() => run(req)).then(collectAfterRun);
+  else if (req.type === 'memory') {
+    // After the runs before it and their collections (immediates run in the order they were set).
+    turn = turn
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => {
+        const { heapUsed, arrayBuffers } = process.memoryUsage();
+        post({ type: 'memory', id: req.id, heapUsed, arrayBuffers });
+      });
+  } else if (req.type === 'close') {
     turn = turn.then(async () => {
       const s = session;
       session = undefined;
