@@ -1,4 +1,4 @@
-import { EventLog, tapEvents } from '../../../src/http/event-log';
+import { EventLog, MAX_EVENTS_PER_CAMERA, tapEvents } from '../../../src/http/event-log';
 import type { EventInput } from '../../../src/mqtt';
 
 const ev = (track_id: number): EventInput => ({
@@ -46,4 +46,22 @@ describe('the events of the last hour', () => {
     expect(published).toEqual(['lookout/x/front#7', 'lookout/x/front/timing']);
     expect(log.recent().map((e) => e.track_id)).toEqual([7]);
   });
+});
+
+test('a busy camera keeps its newest events up to the cap, and does not push out a quiet one', () => {
+  const log = new EventLog(3_600_000, () => 0, 3);
+  log.add('quiet', ev(100));
+  for (let id = 1; id <= 10; id++) log.add('street', ev(id));
+  expect(log.recent('street').map((e) => e.track_id)).toEqual([10, 9, 8]);
+  expect(log.recent('quiet').map((e) => e.track_id)).toEqual([100]);
+  expect(log.recent().map((e) => e.track_id)).toEqual([10, 9, 8, 100]);
+});
+
+test('the default cap holds a busy hour to MAX_EVENTS_PER_CAMERA (an hour at 5 events a second is 18 000)', () => {
+  let now = 0;
+  const log = new EventLog(3_600_000, () => now);
+  for (let i = 0; i < 18_000; i++, now += 200) log.add('street', ev(i));
+  const kept = log.recent('street');
+  expect(kept).toHaveLength(MAX_EVENTS_PER_CAMERA);
+  expect(kept[0].track_id).toBe(17_999);
 });
