@@ -2,7 +2,6 @@
  * Per-camera filters, applied after the shared session's NMS: pure functions, so the same model
  * serves cameras with different thresholds, labels, zones and masks, and a reload swaps the options.
  */
-import { labelFor } from './manifest';
 import type { Box, Candidate, Detection } from './types';
 
 /** [x, y] in normalized frame coordinates (0..1, origin top-left). */
@@ -47,6 +46,15 @@ export interface FilterOptions {
 }
 
 export const DEFAULT_MIN_SCORE = 0.5;
+
+/**
+ * The label key for a class id; labels missing from the manifest read as `class_<id>`. Here, not in
+ * manifest.ts: the capture process imports this file (for pointInPolygon, motion masks), and
+ * manifest.ts would bring it the manifest's schema validator.
+ */
+export function labelFor(labels: Record<string, string>, classId: number): string {
+  return labels[String(classId)] ?? `class_${classId}`;
+}
 
 /** Ray casting; a point exactly on an edge may fall either way. */
 export function pointInPolygon(p: Point, poly: Polygon): boolean {

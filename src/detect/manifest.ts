@@ -291,8 +291,3 @@ export function resolveManifestPath(model: string, modelsDir: string): string {
   if (model.includes('/') || model.includes(path.sep)) return path.resolve(`${model}.json`);
   return path.resolve(modelsDir, `${model}.json`);
 }
-
-/** The label key for a class id; labels missing from the manifest read as `class_<id>`. */
-export function labelFor(labels: Record<string, string>, classId: number): string {
-  return labels[String(classId)] ?? `class_${classId}`;
-}
