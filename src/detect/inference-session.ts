@@ -292,9 +292,9 @@ export class WorkerSession {
   }
 
   /**
-   * What the worker's isolate holds once the runs already posted are done: the bench's view of the
-   * inference thread, and the check that each run's outputs are collected (inference-worker.ts).
-   * Starts the worker when it is not running.
+   * What the worker's isolate holds once the runs already posted are done: how a test sees that each
+   * run's outputs are collected there (inference-worker.ts), which nothing outside the thread can
+   * tell apart from the rest of the process's memory. Starts the worker when it is not running.
    */
   async memory(): Promise<WorkerMemory> {
     await this.start();
