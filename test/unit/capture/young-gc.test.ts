@@ -1,5 +1,5 @@
 // The capture process's collections (src/capture/young-gc.ts).
-import { startYoungGc } from '../../../src/capture/young-gc';
+import { FULL_GC_EVERY_TICKS, startYoungGc } from '../../../src/capture/young-gc';
 
 afterEach(() => jest.useRealTimers());
 
@@ -19,4 +19,18 @@ test('a scavenge (minor collection) on every tick, on a timer that does not keep
   expect(gc).toHaveBeenCalledTimes(4);
   expect(gc).toHaveBeenCalledWith({ type: 'minor' });
   clearInterval(timer);
+});
+
+test('a full collection every FULL_GC_EVERY_TICKS ticks, even with few ArrayBuffers alive', () => {
+  jest.useFakeTimers();
+  const gc = jest.fn();
+  const timer = startYoungGc(gc, 250, () => 0);
+  jest.advanceTimersByTime(250 * FULL_GC_EVERY_TICKS * 2);
+  clearInterval(timer);
+  const full = gc.mock.calls.map((args: unknown[], i) => [i + 1, args.length]).filter(([, n]) => n === 0);
+  expect(full).toEqual([
+    [FULL_GC_EVERY_TICKS, 0],
+    [2 * FULL_GC_EVERY_TICKS, 0],
+  ]);
+  expect(gc).toHaveBeenCalledTimes(2 * FULL_GC_EVERY_TICKS);
 });
