@@ -11,14 +11,16 @@
  * starts a full collection for external memory only past tens of MB. So tens of MB of dead inputs
  * sat in the malloc heap of every capture process. A scavenge of a young generation this small
  * takes well under a millisecond. Inputs that outlive two scavenges (a busy daemon reads the frame
- * pipe late) are promoted, and only a full collection frees those: it runs when they pile up, not
- * on a clock (the live ones are a few: inputs in the pipe, pinned frames' JPEGs).
+ * pipe late) are promoted, and only a full collection frees those: it runs when they pile up, and
+ * every 10 s (the live ones are a few: inputs in the pipe, pinned frames' JPEGs).
  *
  * Measured, `lookout run`, file cameras on vtest.avi at `max_fps: 30`, capture processes after 45 s
  * (docs/performance.md, "Memory"): one camera, private dirty 73 / 69 MB → 45 / 46 MB with the
  * scavenges alone (malloc heap 44 → 19 MB, CPU per frame the same within the noise); two cameras,
  * 76 MB each with the scavenges alone, 48 and 55 MB with the full collection when over 8 MB (a full
- * collection every 5 s: 48 and 50 MB), CPU per frame 5.2 against 5.05 ms at load 6.
+ * collection every 5 s: 48 and 50 MB), CPU per frame 5.2 against 5.05 ms at load 6. Those "full
+ * collections" were gc({ type: 'major' }), which frees no promoted ArrayBuffer on Node 20
+ * (util/collect-garbage.ts): the differences were the scavenges' and the runs' spread.
  */
 import { collect, type Gc } from '../util/collect-garbage';
 
