@@ -198,10 +198,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           return;
         }
         if (seen < o.warmupFrames) return;
-        if (seen - o.warmupFrames <= STAGE_SAMPLES_MAX) for (const s of STAGES) stageSamples[s].push(f.timing[s]);
+        const measured = seen - o.warmupFrames;
+        if (measured <= STAGE_SAMPLES_MAX) for (const s of STAGES) stageSamples[s].push(f.timing[s]);
         dropped += f.timing.dropped;
         detections += f.detections.detections.length;
-        const measured = seen - o.warmupFrames;
         if (measured % 50 === 0 || seen === want) {
           const r = rssMb();
           rssPeak = Math.max(rssPeak, r);
